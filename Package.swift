@@ -1,0 +1,100 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "bpfleet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bpfleetd", targets: ["bpfleetd"]),
+        .executable(name: "bpfleet", targets: ["bpfleet"]),
+        .library(name: "BpfleetClient", targets: ["BpfleetClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+    ],
+    targets: [
+        // libbpf + libelf from Debian's libbpf-dev / libelf-dev.
+        .systemLibrary(
+            name: "CLibBPF",
+            path: "Sources/CLibBPF",
+            pkgConfig: "libbpf",
+            providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
+        ),
+        // The wire protocol: touches neither the kernel nor a socket.
+        .target(
+            name: "BpfleetShared",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Shared"
+        ),
+        // bpfleetd: transports, dispatch, object store, probe registry, libbpf.
+        .target(
+            name: "BpfleetServer",
+            dependencies: [
+                "BpfleetShared",
+                "CLibBPF",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Server"
+        ),
+        // Client library and the bpfleet command line.
+        .target(
+            name: "BpfleetClient",
+            dependencies: [
+                "BpfleetShared",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Client"
+        ),
+        .executableTarget(
+            name: "bpfleetd",
+            dependencies: [
+                "BpfleetServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/bpfleetd"
+        ),
+        .executableTarget(
+            name: "bpfleet",
+            dependencies: ["BpfleetClient"],
+            path: "Sources/bpfleet"
+        ),
+        .testTarget(
+            name: "SharedTests",
+            dependencies: [
+                "BpfleetShared",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/SharedTests"
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["BpfleetServer", "BpfleetShared"],
+            path: "Tests/ServerTests"
+        ),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: ["BpfleetClient", "BpfleetShared"],
+            path: "Tests/ClientTests"
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["BpfleetClient", "BpfleetShared"],
+            path: "Tests/EndToEndTests"
+        ),
+    ]
+)

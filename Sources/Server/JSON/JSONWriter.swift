@@ -1,0 +1,141 @@
+import BpfleetShared
+import NIOCore
+
+/// Writes JSON text straight into a ByteBuffer: the snapshot path encodes a
+/// million entries without building a tree or going through Codable.
+public struct JSONWriter {
+    public var buffer: ByteBuffer
+
+    public init(buffer: ByteBuffer) {
+        self.buffer = buffer
+    }
+
+    @inline(__always)
+    public mutating func raw(_ text: StaticString) {
+        buffer.writeStaticString(text)
+    }
+
+    @inline(__always)
+    public mutating func byte(_ byte: UInt8) {
+        buffer.writeInteger(byte)
+    }
+
+    public mutating func bytes(_ bytes: some Sequence<UInt8>) {
+        buffer.writeBytes(bytes)
+    }
+
+    public mutating func bytes(_ bytes: ByteBuffer) {
+        var copy = bytes
+        buffer.writeBuffer(&copy)
+    }
+
+    public mutating func uint(_ value: UInt64) {
+        if value < 10 {
+            buffer.writeInteger(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
+            return
+        }
+        // Digits backwards into a 20-byte scratch, then one copy.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+            var value = value
+            var index = 20
+            while value > 0 {
+                index &-= 1
+                let (quotient, remainder) = value.quotientAndRemainder(dividingBy: 10)
+                scratch[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remainder)
+                value = quotient
+            }
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: scratch[index..<20]))
+        }
+    }
+
+    public mutating func int(_ value: Int64) {
+        if value < 0 {
+            byte(UInt8(ascii: "-"))
+            uint(value.magnitude)
+        } else {
+            uint(UInt64(value))
+        }
+    }
+
+    public mutating func double(_ value: Double) {
+        if value.isFinite {
+            buffer.writeString(value.description)
+        } else {
+            raw("null")
+        }
+    }
+
+    public mutating func bool(_ value: Bool) {
+        if value { raw("true") } else { raw("false") }
+    }
+
+    public mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { string(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A JSON string from UTF-8 bytes, escaped as RFC 8259 requires.
+    public mutating func string(utf8: UnsafeRawBufferPointer) {
+        byte(UInt8(ascii: "\""))
+        var start = 0
+        for index in 0..<utf8.count {
+            let c = utf8[index]
+            guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
+            if start < index { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: utf8[start..<index])) }
+            switch c {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            default:
+                raw("\\u00")
+                byte(Self.hexDigits[Int(c >> 4)])
+                byte(Self.hexDigits[Int(c & 0xF)])
+            }
+            start = index + 1
+        }
+        if start < utf8.count { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: utf8[start..<utf8.count])) }
+        byte(UInt8(ascii: "\""))
+    }
+
+    /// Bytes as a lowercase hex JSON string.
+    public mutating func hexString(_ bytes: UnsafeRawBufferPointer) {
+        byte(UInt8(ascii: "\""))
+        buffer.reserveCapacity(minimumWritableBytes: bytes.count * 2 + 1)
+        for b in bytes {
+            byte(Self.hexDigits[Int(b >> 4)])
+            byte(Self.hexDigits[Int(b & 0xF)])
+        }
+        byte(UInt8(ascii: "\""))
+    }
+
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let flag): bool(flag)
+        case .int(let number): int(number)
+        case .uint(let number): uint(number)
+        case .double(let number): double(number)
+        case .string(let text): string(text)
+        case .array(let elements):
+            byte(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { byte(UInt8(ascii: ",")) }
+                self.value(element)
+            }
+            byte(UInt8(ascii: "]"))
+        case .object(let fields):
+            byte(UInt8(ascii: "{"))
+            for (index, key) in fields.keys.sorted().enumerated() {
+                if index > 0 { byte(UInt8(ascii: ",")) }
+                string(key)
+                byte(UInt8(ascii: ":"))
+                self.value(fields[key]!)
+            }
+            byte(UInt8(ascii: "}"))
+        }
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+}

@@ -1,0 +1,100 @@
+import CLibBPF
+
+/// Reads BTF types through libbpf into the pure `BTFType` model.
+struct BTFReader {
+    /// libbpf's `struct btf *`, owned elsewhere (by the object or the caller).
+    let btf: OpaquePointer
+
+    func type(_ id: UInt32) -> BTFType? {
+        guard id != 0 else { return nil }
+        return resolve(id, depth: 0)
+    }
+
+    /// A type's C spelling, for descriptions: `struct exec_record`, `__u64`, `char[16]`.
+    func name(_ id: UInt32) -> String {
+        guard id != 0, let t = btf__type_by_id(btf, id) else { return "void" }
+        let name = String(cString: btf__name_by_offset(btf, t.pointee.name_off))
+        switch Int32(btf_kind(t)) {
+        case BTF_KIND_STRUCT: return name.isEmpty ? "struct {...}" : "struct \(name)"
+        case BTF_KIND_UNION: return name.isEmpty ? "union {...}" : "union \(name)"
+        case BTF_KIND_ENUM, BTF_KIND_ENUM64: return name.isEmpty ? "enum {...}" : "enum \(name)"
+        case BTF_KIND_PTR: return "\(self.name(t.pointee.type)) *"
+        case BTF_KIND_ARRAY:
+            let array = btf_array(t)!.pointee
+            return "\(self.name(array.type))[\(array.nelems)]"
+        case BTF_KIND_CONST: return "const \(self.name(t.pointee.type))"
+        case BTF_KIND_VOLATILE: return "volatile \(self.name(t.pointee.type))"
+        case BTF_KIND_VAR, BTF_KIND_RESTRICT, BTF_KIND_TYPE_TAG: return self.name(t.pointee.type)
+        default: return name.isEmpty ? "?" : name
+        }
+    }
+
+    private func resolve(_ id: UInt32, depth: Int) -> BTFType? {
+        guard depth < 64 else { return nil }
+        let resolved = btf__resolve_type(btf, id)
+        guard resolved > 0, let t = btf__type_by_id(btf, UInt32(resolved)) else { return nil }
+        let name = String(cString: btf__name_by_offset(btf, t.pointee.name_off))
+        let size = Int(btf__resolve_size(btf, UInt32(resolved)))
+        switch Int32(btf_kind(t)) {
+        case BTF_KIND_INT:
+            let encoding = Int32(btf_int_encoding(t))
+            let isChar = encoding & BTF_INT_CHAR != 0 || name == "char" || name == "signed char" || name == "unsigned char"
+            return .integer(size: size, signed: encoding & BTF_INT_SIGNED != 0, char: isChar && size == 1,
+                            bool: encoding & BTF_INT_BOOL != 0)
+        case BTF_KIND_FLOAT:
+            return .float(size: size)
+        case BTF_KIND_PTR:
+            return .pointer(size: MemoryLayout<UInt>.size)
+        case BTF_KIND_ARRAY:
+            let array = btf_array(t)!.pointee
+            guard let element = resolve(array.type, depth: depth + 1) else { return .opaque(size: max(size, 0)) }
+            return .array(element: element, count: Int(array.nelems))
+        case BTF_KIND_STRUCT, BTF_KIND_UNION:
+            let members = btf_members(t)!
+            var result: [BTFMember] = []
+            for index in 0..<Int(btf_vlen(t)) {
+                let member = members[index]
+                let memberType = resolve(member.type, depth: depth + 1) ?? .opaque(size: 0)
+                result.append(BTFMember(
+                    name: String(cString: btf__name_by_offset(btf, member.name_off)),
+                    type: memberType,
+                    bitOffset: Int(btf_member_bit_offset(t, UInt32(index))),
+                    bitfieldSize: Int(btf_member_bitfield_size(t, UInt32(index)))))
+            }
+            return btf_kind(t) == BTF_KIND_STRUCT
+                ? .structure(name: name, size: size, members: result)
+                : .union(name: name, size: size, members: result)
+        case BTF_KIND_ENUM:
+            let values = btf_enum(t)!
+            let signed = btf_kflag(t)
+            let cases = (0..<Int(btf_vlen(t))).map { index in
+                BTFEnumCase(name: String(cString: btf__name_by_offset(btf, values[index].name_off)),
+                            value: signed ? Int64(values[index].val) : Int64(UInt32(bitPattern: values[index].val)))
+            }
+            return .enumeration(name: name, size: size, signed: signed, cases: cases)
+        case BTF_KIND_ENUM64:
+            let values = btf_enum64(t)!
+            let cases = (0..<Int(btf_vlen(t))).map { index in
+                BTFEnumCase(name: String(cString: btf__name_by_offset(btf, values[index].name_off)),
+                            value: Int64(bitPattern: UInt64(values[index].val_hi32) << 32 | UInt64(values[index].val_lo32)))
+            }
+            return .enumeration(name: name, size: size, signed: btf_kflag(t), cases: cases)
+        case BTF_KIND_DATASEC:
+            // A .data/.rodata/.bss map's value: its variables, as a struct.
+            let vars = btf_var_secinfos(t)!
+            var members: [BTFMember] = []
+            var end = 0
+            for index in 0..<Int(btf_vlen(t)) {
+                let info = vars[index]
+                guard let variable = btf__type_by_id(btf, info.type) else { continue }
+                let varName = String(cString: btf__name_by_offset(btf, variable.pointee.name_off))
+                let varType = resolve(info.type, depth: depth + 1) ?? .opaque(size: Int(info.size))
+                members.append(BTFMember(name: varName, type: varType, bitOffset: Int(info.offset) * 8))
+                end = max(end, Int(info.offset + info.size))
+            }
+            return .structure(name: name, size: max(size, end), members: members)
+        default:
+            return .opaque(size: max(size, 0))
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// `node.info`: what this node is and what its kernel can do.
+public struct NodeInfo: RPCMethod {
+    public static let method = "node.info"
+    public init() {}
+
+    public struct Result: Codable, Sendable, Hashable {
+        public var hostname: String
+        public var kernelRelease: String
+        public var arch: String
+        public var serverVersion: String
+        public var libbpfVersion: String
+        public var btf: Bool
+        public var programTypes: [String]
+        public var mapTypes: [String]
+        /// Target types `probe.attach` serves on this node.
+        public var attachTargets: [String]
+        /// Target types that exist in the protocol but not on this node, with why.
+        public var unsupportedTargets: [String: String]
+        public var runStats: Bool
+        public var startedAt: Date
+        public var uptimeSeconds: Double
+
+        public init(hostname: String, kernelRelease: String, arch: String, serverVersion: String, libbpfVersion: String,
+                    btf: Bool, programTypes: [String], mapTypes: [String], attachTargets: [String],
+                    unsupportedTargets: [String: String], runStats: Bool, startedAt: Date, uptimeSeconds: Double) {
+            self.hostname = hostname
+            self.kernelRelease = kernelRelease
+            self.arch = arch
+            self.serverVersion = serverVersion
+            self.libbpfVersion = libbpfVersion
+            self.btf = btf
+            self.programTypes = programTypes
+            self.mapTypes = mapTypes
+            self.attachTargets = attachTargets
+            self.unsupportedTargets = unsupportedTargets
+            self.runStats = runStats
+            self.startedAt = startedAt
+            self.uptimeSeconds = uptimeSeconds
+        }
+    }
+}

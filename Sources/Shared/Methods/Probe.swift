@@ -1,0 +1,83 @@
+/// `probe.load`: load an object's programs and maps into the kernel under a name.
+public struct ProbeLoad: RPCMethod {
+    public static let method = "probe.load"
+    public static let changesNode = true
+    public var name: String
+    public var objectId: String
+    /// Programs to load; all of the object's when absent.
+    public var programs: [String]?
+    /// Values for `.rodata` / `.data` / `.bss` variables, typed as their BTF says.
+    public var globals: [String: JSONValue]?
+    public var labels: [String: String]?
+
+    public init(name: String, objectId: String, programs: [String]? = nil, globals: [String: JSONValue]? = nil,
+                labels: [String: String]? = nil) {
+        self.name = name
+        self.objectId = objectId
+        self.programs = programs
+        self.globals = globals
+        self.labels = labels
+    }
+
+    public typealias Result = ProbeDescription
+}
+
+/// `probe.attach`: attach one program of a probe to a target.
+public struct ProbeAttach: RPCMethod {
+    public static let method = "probe.attach"
+    public static let changesNode = true
+    public var probe: String
+    public var program: String
+    public var target: AttachTarget
+
+    public init(probe: String, program: String, target: AttachTarget) {
+        self.probe = probe
+        self.program = program
+        self.target = target
+    }
+
+    public typealias Result = LinkDescription
+}
+
+/// `probe.detach`: remove one link.
+public struct ProbeDetach: RPCMethod {
+    public static let method = "probe.detach"
+    public static let changesNode = true
+    public var probe: String
+    public var linkId: Int
+
+    public init(probe: String, linkId: Int) {
+        self.probe = probe
+        self.linkId = linkId
+    }
+
+    public typealias Result = EmptyResult
+}
+
+/// `probe.unload`: detach every link, free every kernel object, unpin.
+public struct ProbeUnload: RPCMethod {
+    public static let method = "probe.unload"
+    public static let changesNode = true
+    public var probe: String
+    public init(probe: String) { self.probe = probe }
+    public typealias Result = EmptyResult
+}
+
+/// `probe.list`: every probe on the node.
+public struct ProbeList: RPCMethod {
+    public static let method = "probe.list"
+    public init() {}
+
+    public struct Result: Codable, Sendable, Hashable {
+        public var probes: [ProbeDescription]
+        public init(probes: [ProbeDescription]) { self.probes = probes }
+    }
+}
+
+/// `probe.get`: one probe.
+public struct ProbeGet: RPCMethod {
+    public static let method = "probe.get"
+    public var probe: String
+    public init(probe: String) { self.probe = probe }
+    public typealias Result = ProbeDescription
+}

@@ -1,0 +1,158 @@
+/// Where a program attaches, tagged by `type` on the wire.
+public enum AttachTarget: Codable, Sendable, Hashable {
+    case tracepoint(category: String, name: String)
+    case rawTracepoint(name: String)
+    case tpBtf(name: String?)
+    case uprobe(binary: String, symbol: String?, offset: UInt64?, pid: Int32?, retprobe: Bool)
+    case usdt(binary: String, provider: String, name: String, pid: Int32?)
+    case kprobe(function: String, retprobe: Bool)
+    case fentry(function: String?)
+    case fexit(function: String?)
+    case xdp(interface: String, mode: String?)
+    case tc(interface: String, direction: String, priority: UInt32?)
+    case cgroup(path: String, attachType: String)
+    case perfEvent(event: String, frequency: UInt64)
+    case auto
+
+    /// The `type` tag as it appears on the wire.
+    public var type: String {
+        switch self {
+        case .tracepoint: "tracepoint"
+        case .rawTracepoint: "raw_tracepoint"
+        case .tpBtf: "tp_btf"
+        case .uprobe: "uprobe"
+        case .usdt: "usdt"
+        case .kprobe: "kprobe"
+        case .fentry: "fentry"
+        case .fexit: "fexit"
+        case .xdp: "xdp"
+        case .tc: "tc"
+        case .cgroup: "cgroup"
+        case .perfEvent: "perf_event"
+        case .auto: "auto"
+        }
+    }
+
+    public static let allTypes = [
+        "tracepoint", "raw_tracepoint", "tp_btf", "uprobe", "usdt", "kprobe", "fentry", "fexit",
+        "xdp", "tc", "cgroup", "perf_event", "auto",
+    ]
+
+    private enum Key: String, CodingKey {
+        case type, category, name, binary, symbol, offset, pid, retprobe, provider, function
+        case interface, mode, direction, priority, path, attachType, event, frequency
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        let type = try c.decode(String.self, forKey: .type)
+        switch type {
+        case "tracepoint":
+            self = .tracepoint(category: try c.decode(String.self, forKey: .category), name: try c.decode(String.self, forKey: .name))
+        case "raw_tracepoint":
+            self = .rawTracepoint(name: try c.decode(String.self, forKey: .name))
+        case "tp_btf":
+            self = .tpBtf(name: try c.decodeIfPresent(String.self, forKey: .name))
+        case "uprobe":
+            self = .uprobe(
+                binary: try c.decode(String.self, forKey: .binary),
+                symbol: try c.decodeIfPresent(String.self, forKey: .symbol),
+                offset: try c.decodeIfPresent(UInt64.self, forKey: .offset),
+                pid: try c.decodeIfPresent(Int32.self, forKey: .pid),
+                retprobe: try c.decodeIfPresent(Bool.self, forKey: .retprobe) ?? false)
+        case "usdt":
+            self = .usdt(
+                binary: try c.decode(String.self, forKey: .binary), provider: try c.decode(String.self, forKey: .provider),
+                name: try c.decode(String.self, forKey: .name), pid: try c.decodeIfPresent(Int32.self, forKey: .pid))
+        case "kprobe":
+            self = .kprobe(function: try c.decode(String.self, forKey: .function),
+                           retprobe: try c.decodeIfPresent(Bool.self, forKey: .retprobe) ?? false)
+        case "fentry":
+            self = .fentry(function: try c.decodeIfPresent(String.self, forKey: .function))
+        case "fexit":
+            self = .fexit(function: try c.decodeIfPresent(String.self, forKey: .function))
+        case "xdp":
+            self = .xdp(interface: try c.decode(String.self, forKey: .interface), mode: try c.decodeIfPresent(String.self, forKey: .mode))
+        case "tc":
+            self = .tc(interface: try c.decode(String.self, forKey: .interface), direction: try c.decode(String.self, forKey: .direction),
+                       priority: try c.decodeIfPresent(UInt32.self, forKey: .priority))
+        case "cgroup":
+            self = .cgroup(path: try c.decode(String.self, forKey: .path), attachType: try c.decode(String.self, forKey: .attachType))
+        case "perf_event":
+            self = .perfEvent(event: try c.decode(String.self, forKey: .event), frequency: try c.decode(UInt64.self, forKey: .frequency))
+        case "auto":
+            self = .auto
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .type, in: c,
+                debugDescription: "unknown target type '\(type)' (one of: \(Self.allTypes.joined(separator: ", ")))")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(type, forKey: .type)
+        switch self {
+        case .tracepoint(let category, let name):
+            try c.encode(category, forKey: .category)
+            try c.encode(name, forKey: .name)
+        case .rawTracepoint(let name):
+            try c.encode(name, forKey: .name)
+        case .tpBtf(let name):
+            try c.encodeIfPresent(name, forKey: .name)
+        case .uprobe(let binary, let symbol, let offset, let pid, let retprobe):
+            try c.encode(binary, forKey: .binary)
+            try c.encodeIfPresent(symbol, forKey: .symbol)
+            try c.encodeIfPresent(offset, forKey: .offset)
+            try c.encodeIfPresent(pid, forKey: .pid)
+            try c.encode(retprobe, forKey: .retprobe)
+        case .usdt(let binary, let provider, let name, let pid):
+            try c.encode(binary, forKey: .binary)
+            try c.encode(provider, forKey: .provider)
+            try c.encode(name, forKey: .name)
+            try c.encodeIfPresent(pid, forKey: .pid)
+        case .kprobe(let function, let retprobe):
+            try c.encode(function, forKey: .function)
+            try c.encode(retprobe, forKey: .retprobe)
+        case .fentry(let function), .fexit(let function):
+            try c.encodeIfPresent(function, forKey: .function)
+        case .xdp(let interface, let mode):
+            try c.encode(interface, forKey: .interface)
+            try c.encodeIfPresent(mode, forKey: .mode)
+        case .tc(let interface, let direction, let priority):
+            try c.encode(interface, forKey: .interface)
+            try c.encode(direction, forKey: .direction)
+            try c.encodeIfPresent(priority, forKey: .priority)
+        case .cgroup(let path, let attachType):
+            try c.encode(path, forKey: .path)
+            try c.encode(attachType, forKey: .attachType)
+        case .perfEvent(let event, let frequency):
+            try c.encode(event, forKey: .event)
+            try c.encode(frequency, forKey: .frequency)
+        case .auto:
+            break
+        }
+    }
+}
+
+extension AttachTarget: CustomStringConvertible {
+    /// A one-line form for tables: `tracepoint:sched/sched_process_exec`.
+    public var description: String {
+        switch self {
+        case .tracepoint(let category, let name): "tracepoint:\(category)/\(name)"
+        case .rawTracepoint(let name): "raw_tracepoint:\(name)"
+        case .tpBtf(let name): "tp_btf:\(name ?? "(section)")"
+        case .uprobe(let binary, let symbol, let offset, _, let retprobe):
+            "\(retprobe ? "uretprobe" : "uprobe"):\(binary):\(symbol ?? offset.map { "0x" + String($0, radix: 16) } ?? "?")"
+        case .usdt(let binary, let provider, let name, _): "usdt:\(binary):\(provider):\(name)"
+        case .kprobe(let function, let retprobe): "\(retprobe ? "kretprobe" : "kprobe"):\(function)"
+        case .fentry(let function): "fentry:\(function ?? "(section)")"
+        case .fexit(let function): "fexit:\(function ?? "(section)")"
+        case .xdp(let interface, let mode): "xdp:\(interface)\(mode.map { "/" + $0 } ?? "")"
+        case .tc(let interface, let direction, _): "tc:\(interface)/\(direction)"
+        case .cgroup(let path, let attachType): "cgroup:\(path)/\(attachType)"
+        case .perfEvent(let event, let frequency): "perf_event:\(event)@\(frequency)Hz"
+        case .auto: "auto"
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+
+/// A program as an ELF object describes it (no kernel involved).
+public struct ProgramDescription: Codable, Sendable, Hashable {
+    public var name: String
+    public var section: String
+    public var type: String
+    public var attachType: String?
+    public var instructions: Int
+
+    public init(name: String, section: String, type: String, attachType: String?, instructions: Int) {
+        self.name = name
+        self.section = section
+        self.type = type
+        self.attachType = attachType
+        self.instructions = instructions
+    }
+}
+
+/// A map as an ELF object describes it.
+public struct MapDescription: Codable, Sendable, Hashable {
+    public var name: String
+    public var type: String
+    public var keySize: UInt32
+    public var valueSize: UInt32
+    public var maxEntries: UInt32
+    /// BTF type names of key and value, when the object carries BTF.
+    public var keyType: String?
+    public var valueType: String?
+
+    public init(name: String, type: String, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32,
+                keyType: String?, valueType: String?) {
+        self.name = name
+        self.type = type
+        self.keySize = keySize
+        self.valueSize = valueSize
+        self.maxEntries = maxEntries
+        self.keyType = keyType
+        self.valueType = valueType
+    }
+}
+
+/// A global variable in `.rodata`, `.data` or `.bss` that `probe.load` can set.
+public struct GlobalVariable: Codable, Sendable, Hashable {
+    public var name: String
+    public var section: String
+    public var type: String
+    public var size: Int
+    public var offset: Int
+    public var readOnly: Bool
+
+    public init(name: String, section: String, type: String, size: Int, offset: Int, readOnly: Bool) {
+        self.name = name
+        self.section = section
+        self.type = type
+        self.size = size
+        self.offset = offset
+        self.readOnly = readOnly
+    }
+}
+
+/// An uploaded object, as `object.upload` / `object.get` return it.
+public struct ObjectDescription: Codable, Sendable, Hashable {
+    public var objectId: String
+    public var name: String?
+    public var size: Int
+    public var uploadedAt: Date
+    public var programs: [ProgramDescription]
+    public var maps: [MapDescription]
+    public var globals: [GlobalVariable]
+    /// Probes currently loaded from this object.
+    public var usedBy: [String]
+
+    public init(objectId: String, name: String?, size: Int, uploadedAt: Date, programs: [ProgramDescription],
+                maps: [MapDescription], globals: [GlobalVariable], usedBy: [String]) {
+        self.objectId = objectId
+        self.name = name
+        self.size = size
+        self.uploadedAt = uploadedAt
+        self.programs = programs
+        self.maps = maps
+        self.globals = globals
+        self.usedBy = usedBy
+    }
+}
+
+/// A program loaded into the kernel as part of a probe.
+public struct LoadedProgram: Codable, Sendable, Hashable {
+    public var name: String
+    public var section: String
+    public var type: String
+    public var id: UInt32
+    public var tag: String
+    /// Instructions the verifier processed (kernel 5.16+), and the size of
+    /// the program after loading.
+    public var verifiedInstructions: UInt32?
+    public var instructions: UInt32
+    /// Present when the kernel keeps run statistics (BPF_ENABLE_STATS).
+    public var runCount: UInt64?
+    public var runTimeNs: UInt64?
+
+    public init(name: String, section: String, type: String, id: UInt32, tag: String, verifiedInstructions: UInt32?,
+                instructions: UInt32, runCount: UInt64?, runTimeNs: UInt64?) {
+        self.name = name
+        self.section = section
+        self.type = type
+        self.id = id
+        self.tag = tag
+        self.verifiedInstructions = verifiedInstructions
+        self.instructions = instructions
+        self.runCount = runCount
+        self.runTimeNs = runTimeNs
+    }
+}
+
+/// A map held by a probe, with its kernel id and pin.
+public struct LoadedMap: Codable, Sendable, Hashable {
+    public var name: String
+    public var probe: String?
+    public var type: String
+    public var id: UInt32
+    public var keySize: UInt32
+    public var valueSize: UInt32
+    public var maxEntries: UInt32
+    public var keyType: String?
+    public var valueType: String?
+    public var pinPath: String?
+
+    public init(name: String, probe: String?, type: String, id: UInt32, keySize: UInt32, valueSize: UInt32,
+                maxEntries: UInt32, keyType: String?, valueType: String?, pinPath: String?) {
+        self.name = name
+        self.probe = probe
+        self.type = type
+        self.id = id
+        self.keySize = keySize
+        self.valueSize = valueSize
+        self.maxEntries = maxEntries
+        self.keyType = keyType
+        self.valueType = valueType
+        self.pinPath = pinPath
+    }
+}
+
+/// An attachment of one program of a probe.
+public struct LinkDescription: Codable, Sendable, Hashable {
+    public var linkId: Int
+    /// The kernel's link id (`bpftool link show`).
+    public var id: UInt32
+    public var program: String
+    public var target: AttachTarget
+    public var pinPath: String?
+    public var attachedAt: Date
+
+    public init(linkId: Int, id: UInt32, program: String, target: AttachTarget, pinPath: String?, attachedAt: Date) {
+        self.linkId = linkId
+        self.id = id
+        self.program = program
+        self.target = target
+        self.pinPath = pinPath
+        self.attachedAt = attachedAt
+    }
+}
+
+/// A probe: one object loaded under a name, its programs, maps and links.
+public struct ProbeDescription: Codable, Sendable, Hashable {
+    public var name: String
+    public var objectId: String
+    public var labels: [String: String]
+    public var globals: [String: JSONValue]
+    public var loadedAt: Date
+    public var programs: [LoadedProgram]
+    public var maps: [LoadedMap]
+    public var links: [LinkDescription]
+
+    public init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], loadedAt: Date,
+                programs: [LoadedProgram], maps: [LoadedMap], links: [LinkDescription]) {
+        self.name = name
+        self.objectId = objectId
+        self.labels = labels
+        self.globals = globals
+        self.loadedAt = loadedAt
+        self.programs = programs
+        self.maps = maps
+        self.links = links
+    }
+}
+
+/// One map entry in typed or hex form.
+public struct MapEntry: Codable, Sendable, Hashable {
+    public var key: JSONValue
+    public var value: JSONValue
+
+    public init(key: JSONValue, value: JSONValue) {
+        self.key = key
+        self.value = value
+    }
+}
