@@ -24,6 +24,12 @@ let package = Package(
             pkgConfig: "libbpf",
             providers: [.apt(["libbpf-dev", "libelf-dev", "zlib1g-dev"])]
         ),
+        // What Swift cannot express over libbpf: a varargs print callback.
+        .target(
+            name: "CBPFSupport",
+            dependencies: ["CLibBPF"],
+            path: "Sources/CBPFSupport"
+        ),
         // The wire protocol: touches neither the kernel nor a socket.
         .target(
             name: "BpfleetShared",
@@ -38,6 +44,7 @@ let package = Package(
             dependencies: [
                 "BpfleetShared",
                 "CLibBPF",
+                "CBPFSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,1 +1,77 @@
-print("x")
+import Foundation
+import ArgumentParser
+import BpfleetServer
+import BpfleetShared
+import Logging
+import ServiceLifecycle
+
+/// `bpfleetd`: flags in, a Configuration out, the server run in a
+/// ServiceGroup that shuts down gracefully on SIGTERM and SIGINT.
+@main
+struct BpfleetDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bpfleetd", abstract: "The bpfleet node server: loads, attaches and serves eBPF programs.",
+        version: bpfleetVersion)
+
+    @Option(name: .long, help: "Address to listen on (unix:/PATH or tcp://HOST:PORT); repeatable.")
+    var listen: [String] = []
+
+    @Option(name: .customLong("state-dir"), help: "State directory: uploaded objects and probe state.")
+    var stateDirectory = "/var/lib/bpfleet"
+
+    @Option(name: .customLong("pin-root"), help: "bpffs directory under which probes' maps and links are pinned.")
+    var pinRoot = "/sys/fs/bpf/bpfleet"
+
+    @Option(name: .customLong("max-message-bytes"), help: "Largest request accepted, in bytes.")
+    var maxMessageBytes = 64 << 20
+
+    @Option(name: .customLong("max-in-flight"), help: "Requests one connection may have running at once.")
+    var maxInFlight = 64
+
+    @Flag(name: .customLong("no-run-stats"), help: "Do not turn on kernel run statistics (run counts and time).")
+    var noRunStats = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (or $BPFLEET_LOG_LEVEL).")
+    var logLevel: String?
+
+    func validate() throws {
+        for address in listen { _ = try parse(address) }
+        guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
+        guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
+        if let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"], Logger.Level(rawValue: level) == nil {
+            throw ValidationError("unknown log level '\(level)'")
+        }
+    }
+
+    private func parse(_ address: String) throws -> NodeAddress {
+        do { return try NodeAddress(parsing: address) } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() async throws {
+        var configuration = Configuration()
+        if !listen.isEmpty { configuration.listen = try listen.map(parse) }
+        configuration.stateDirectory = stateDirectory
+        configuration.pinRoot = pinRoot
+        configuration.maxMessageBytes = maxMessageBytes
+        configuration.maxInFlightPerConnection = maxInFlight
+        configuration.runStatistics = !noRunStats
+        let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"] ?? "info"
+        configuration.logLevel = Logger.Level(rawValue: level) ?? .info
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
+        }
+        let logger = Logger(label: "bpfleetd")
+        let server = NodeServer(configuration: configuration, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch let error as StartupError {
+            logger.critical("\(error.description)")
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import CLibBPF
+import Glibc
 
 /// An attachment (`struct bpf_link *`). Owns it: deinit destroys the link,
 /// which detaches it unless a pin still holds it in bpffs.

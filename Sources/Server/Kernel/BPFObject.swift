@@ -1,5 +1,7 @@
 import BpfleetShared
+import CBPFSupport
 import CLibBPF
+import Glibc
 
 /// An opened libbpf object (`struct bpf_object *`) and the ELF image it was
 /// opened from. Owns both: deinit closes the object, which closes every
@@ -13,7 +15,7 @@ final class BPFObject: @unchecked Sendable {
 
     init(elf: some Collection<UInt8>, name: String) throws(ResponseError) {
         guard !elf.isEmpty else { throw .invalidObject("empty object", libbpf: "") }
-        image = UnsafeMutableRawBufferPointer.allocate(byteCount: elf.count, alignment: 16)
+        let image = UnsafeMutableRawBufferPointer.allocate(byteCount: elf.count, alignment: 16)
         image.copyBytes(from: elf)
         var opts = bpf_object_open_opts()
         opts.sz = MemoryLayout<bpf_object_open_opts>.size
@@ -27,7 +29,8 @@ final class BPFObject: @unchecked Sendable {
             image.deallocate()
             throw .invalidObject("not a valid BPF ELF object (\(errnoName(code)))", libbpf: takeLibbpfMessages())
         }
-        handle = opened
+        self.handle = opened
+        self.image = image
     }
 
     deinit {
@@ -109,7 +112,7 @@ final class BPFObject: @unchecked Sendable {
             let section = Self.displayName(map)
             guard [".data", ".rodata", ".bss"].contains(where: { section == $0 || section.hasPrefix($0 + ".") }) else { continue }
             let datasecID = bpf_map__btf_value_type_id(map)
-            guard datasecID != 0, let datasec = btf__type_by_id(btf.btf, datasecID), btf_kind(datasec) == BTF_KIND_DATASEC else { continue }
+            guard datasecID != 0, let datasec = btf__type_by_id(btf.btf, datasecID), btf_kind(datasec) == BTFKind.datasec.raw else { continue }
             let vars = btf_var_secinfos(datasec)!
             for index in 0..<Int(btf_vlen(datasec)) {
                 let info = vars[index]

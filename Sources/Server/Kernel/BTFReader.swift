@@ -1,4 +1,5 @@
 import CLibBPF
+import Glibc
 
 /// Reads BTF types through libbpf into the pure `BTFType` model.
 struct BTFReader {
@@ -14,17 +15,17 @@ struct BTFReader {
     func name(_ id: UInt32) -> String {
         guard id != 0, let t = btf__type_by_id(btf, id) else { return "void" }
         let name = String(cString: btf__name_by_offset(btf, t.pointee.name_off))
-        switch Int32(btf_kind(t)) {
-        case BTF_KIND_STRUCT: return name.isEmpty ? "struct {...}" : "struct \(name)"
-        case BTF_KIND_UNION: return name.isEmpty ? "union {...}" : "union \(name)"
-        case BTF_KIND_ENUM, BTF_KIND_ENUM64: return name.isEmpty ? "enum {...}" : "enum \(name)"
-        case BTF_KIND_PTR: return "\(self.name(t.pointee.type)) *"
-        case BTF_KIND_ARRAY:
+        switch BTFKind(rawValue: Int(btf_kind(t))) {
+        case .structure: return name.isEmpty ? "struct {...}" : "struct \(name)"
+        case .union: return name.isEmpty ? "union {...}" : "union \(name)"
+        case .enumeration, .enum64: return name.isEmpty ? "enum {...}" : "enum \(name)"
+        case .pointer: return "\(self.name(t.pointee.type)) *"
+        case .array:
             let array = btf_array(t)!.pointee
             return "\(self.name(array.type))[\(array.nelems)]"
-        case BTF_KIND_CONST: return "const \(self.name(t.pointee.type))"
-        case BTF_KIND_VOLATILE: return "volatile \(self.name(t.pointee.type))"
-        case BTF_KIND_VAR, BTF_KIND_RESTRICT, BTF_KIND_TYPE_TAG: return self.name(t.pointee.type)
+        case .const: return "const \(self.name(t.pointee.type))"
+        case .volatile: return "volatile \(self.name(t.pointee.type))"
+        case .variable, .restrict, .typeTag: return self.name(t.pointee.type)
         default: return name.isEmpty ? "?" : name
         }
     }
@@ -35,21 +36,21 @@ struct BTFReader {
         guard resolved > 0, let t = btf__type_by_id(btf, UInt32(resolved)) else { return nil }
         let name = String(cString: btf__name_by_offset(btf, t.pointee.name_off))
         let size = Int(btf__resolve_size(btf, UInt32(resolved)))
-        switch Int32(btf_kind(t)) {
-        case BTF_KIND_INT:
+        switch BTFKind(rawValue: Int(btf_kind(t))) {
+        case .integer:
             let encoding = Int32(btf_int_encoding(t))
-            let isChar = encoding & BTF_INT_CHAR != 0 || name == "char" || name == "signed char" || name == "unsigned char"
-            return .integer(size: size, signed: encoding & BTF_INT_SIGNED != 0, char: isChar && size == 1,
-                            bool: encoding & BTF_INT_BOOL != 0)
-        case BTF_KIND_FLOAT:
+            let isChar = encoding & 2 != 0 || name == "char" || name == "signed char" || name == "unsigned char"
+            return .integer(size: size, signed: encoding & 1 != 0, char: isChar && size == 1,
+                            bool: encoding & 4 != 0)
+        case .float:
             return .float(size: size)
-        case BTF_KIND_PTR:
+        case .pointer:
             return .pointer(size: MemoryLayout<UInt>.size)
-        case BTF_KIND_ARRAY:
+        case .array:
             let array = btf_array(t)!.pointee
             guard let element = resolve(array.type, depth: depth + 1) else { return .opaque(size: max(size, 0)) }
             return .array(element: element, count: Int(array.nelems))
-        case BTF_KIND_STRUCT, BTF_KIND_UNION:
+        case .structure, .union:
             let members = btf_members(t)!
             var result: [BTFMember] = []
             for index in 0..<Int(btf_vlen(t)) {
@@ -61,10 +62,10 @@ struct BTFReader {
                     bitOffset: Int(btf_member_bit_offset(t, UInt32(index))),
                     bitfieldSize: Int(btf_member_bitfield_size(t, UInt32(index)))))
             }
-            return btf_kind(t) == BTF_KIND_STRUCT
+            return btf_kind(t) == BTFKind.structure.raw
                 ? .structure(name: name, size: size, members: result)
                 : .union(name: name, size: size, members: result)
-        case BTF_KIND_ENUM:
+        case .enumeration:
             let values = btf_enum(t)!
             let signed = btf_kflag(t)
             let cases = (0..<Int(btf_vlen(t))).map { index in
@@ -72,14 +73,14 @@ struct BTFReader {
                             value: signed ? Int64(values[index].val) : Int64(UInt32(bitPattern: values[index].val)))
             }
             return .enumeration(name: name, size: size, signed: signed, cases: cases)
-        case BTF_KIND_ENUM64:
+        case .enum64:
             let values = btf_enum64(t)!
             let cases = (0..<Int(btf_vlen(t))).map { index in
                 BTFEnumCase(name: String(cString: btf__name_by_offset(btf, values[index].name_off)),
                             value: Int64(bitPattern: UInt64(values[index].val_hi32) << 32 | UInt64(values[index].val_lo32)))
             }
             return .enumeration(name: name, size: size, signed: btf_kflag(t), cases: cases)
-        case BTF_KIND_DATASEC:
+        case .datasec:
             // A .data/.rodata/.bss map's value: its variables, as a struct.
             let vars = btf_var_secinfos(t)!
             var members: [BTFMember] = []
@@ -97,4 +98,12 @@ struct BTFReader {
             return .opaque(size: max(size, 0))
         }
     }
+}
+
+/// BTF kinds, by their ABI numbers (include/uapi/linux/btf.h).
+enum BTFKind: Int {
+    case integer = 1, pointer, array, structure, union, enumeration, forward, typedef, volatile, const, restrict
+    case function, functionPrototype, variable, datasec, float, declTag, typeTag, enum64
+
+    var raw: UInt16 { UInt16(rawValue) }
 }

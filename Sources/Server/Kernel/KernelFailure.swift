@@ -1,4 +1,6 @@
 import BpfleetShared
+import Glibc
+import CBPFSupport
 import CLibBPF
 
 /// The symbolic name of an errno value (`ENOENT`), as errors report it.
@@ -13,7 +15,7 @@ func errnoText(_ code: Int32) -> String {
 
 /// libbpf reports failures as a negative errno, or NULL with errno set.
 @inline(__always)
-func currentErrno() -> Int32 { bpfleet_errno() }
+func currentErrno() -> Int32 { errno }
 
 /// The warnings libbpf printed on this thread since the last reset.
 func takeLibbpfMessages() -> String {

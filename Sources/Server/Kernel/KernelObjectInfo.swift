@@ -1,4 +1,5 @@
 import CLibBPF
+import Glibc
 
 /// What the kernel says of a loaded program (`bpf_prog_info`).
 struct ProgramInfo {

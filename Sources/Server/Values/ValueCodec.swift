@@ -28,7 +28,7 @@ public enum ValueCodec {
         case .pointer(let size):
             out.uint(readInteger(bytes, size: size) ?? 0)
         case .array(let element, let count):
-            if type.isCharArray, writeCString(bytes.prefix(count), to: &out) { return }
+            if type.isCharArray, writeCString(UnsafeRawBufferPointer(rebasing: bytes.prefix(count)), to: &out) { return }
             let stride = element.size
             out.byte(UInt8(ascii: "["))
             for index in 0..<count {

@@ -1,0 +1,26 @@
+#ifndef BPFLEET_SUPPORT_H
+#define BPFLEET_SUPPORT_H
+
+/* libbpf prints its warnings to stderr by default. bpfleetd keeps the last
+ * ones of the calling thread instead, so that an "invalid object" error can
+ * say what libbpf said; verifier logs are captured per load, separately. */
+
+/* Routes libbpf's messages into the per-thread capture. */
+void bpfleet_capture_libbpf_messages(void);
+
+/* Starts a fresh capture on this thread. */
+void bpfleet_libbpf_messages_reset(void);
+
+/* What libbpf said on this thread since the last reset (NUL-terminated). */
+const char *bpfleet_libbpf_messages_get(void);
+
+/* The symbolic name of an errno value ("ENOENT"), or "" if unknown. */
+const char *bpfleet_errno_name(int value);
+
+/* The filesystem type magic of the filesystem holding path, or -1. */
+long bpfleet_filesystem_type(const char *path);
+
+/* mount(2) with no flags and no data; 0 or -1 with errno set. */
+int bpfleet_mount(const char *source, const char *target, const char *type);
+
+#endif

@@ -1,0 +1,39 @@
+import BpfleetShared
+
+extension ProbeLoad: ValueMethod {
+    func handle(_ context: CallContext) async throws -> Result {
+        try await context.registry.load(self)
+    }
+}
+
+extension ProbeAttach: ValueMethod {
+    func handle(_ context: CallContext) async throws -> Result {
+        try await context.registry.attach(self)
+    }
+}
+
+extension ProbeDetach: ValueMethod {
+    func handle(_ context: CallContext) async throws -> Result {
+        try await context.registry.detach(self)
+        return EmptyResult()
+    }
+}
+
+extension ProbeUnload: ValueMethod {
+    func handle(_ context: CallContext) async throws -> Result {
+        try await context.registry.unload(probe)
+        return EmptyResult()
+    }
+}
+
+extension ProbeList: ValueMethod {
+    func handle(_ context: CallContext) async throws -> Result {
+        Result(probes: await context.registry.describeProbes())
+    }
+}
+
+extension ProbeGet: ValueMethod {
+    func handle(_ context: CallContext) async throws -> Result {
+        try await context.registry.describeProbe(probe)
+    }
+}

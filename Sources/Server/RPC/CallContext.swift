@@ -1,0 +1,12 @@
+import BpfleetShared
+import Foundation
+import NIOPosix
+
+/// What a method handler may use: the node's state and facts.
+struct CallContext: Sendable {
+    let registry: ProbeRegistry
+    let features: KernelFeatures
+    let startedAt: Date
+    /// For blocking kernel reads done outside the registry (snapshots).
+    let threadPool: NIOThreadPool
+}

@@ -1,0 +1,225 @@
+import BpfleetShared
+import Foundation
+import Logging
+import NIOCore
+
+/// Turns inbound lines into replies: JSON-RPC 2.0 envelopes, batches,
+/// notifications, and the method table built from `ProtocolV1.methods`.
+struct Dispatcher: Sendable {
+    let context: CallContext
+    let logger: Logger
+    private let methods: [String: any ServedMethod.Type]
+
+    init(context: CallContext, logger: Logger) {
+        self.context = context
+        self.logger = logger
+        var table: [String: any ServedMethod.Type] = [:]
+        for type in ProtocolV1.methods {
+            guard let served = type as? any ServedMethod.Type else {
+                preconditionFailure("\(type.method) is in the protocol but not served")
+            }
+            table[type.method] = served
+        }
+        methods = table
+    }
+
+    /// Every method name the server answers.
+    var methodNames: [String] { methods.keys.sorted() }
+
+    /// Handles one line and writes its reply (if it has one) to `sink`.
+    func handle(_ line: ByteBuffer, replyingTo sink: any ReplySink) async {
+        let data = Data(line.readableBytesView)
+        let firstByte = line.readableBytesView.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
+        if firstByte == UInt8(ascii: "[") {
+            await handleBatch(data, replyingTo: sink)
+            return
+        }
+        switch await handleOne(data) {
+        case .none:
+            break
+        case .some(let outcome):
+            await write(outcome, to: sink)
+        }
+    }
+
+    /// Replies to a line that went over the message size limit.
+    func oversized(_ length: Int, limit: Int, replyingTo sink: any ReplySink) async {
+        let error = ResponseError.limitExceeded(
+            "maxMessageBytes", limit, "message of \(length) bytes is over the limit of \(limit) bytes; it was discarded")
+        await write(.failure(nil, error), to: sink)
+    }
+
+    // MARK: Requests
+
+    enum Outcome: Sendable {
+        case success(RequestID?, Reply)
+        case failure(RequestID?, ResponseError)
+    }
+
+    /// nil: a notification, which gets no reply.
+    private func handleOne(_ data: Data) async -> Outcome? {
+        let envelope: RequestEnvelope
+        do {
+            envelope = try JSONDecoder().decode(RequestEnvelope.self, from: data)
+        } catch {
+            return .failure(nil, ResponseError(.parseError, "parse error: \(Self.parseProblem(error))"))
+        }
+        if let problem = envelope.problem {
+            return .failure(envelope.id.replyID, ResponseError(.invalidRequest, "invalid request: \(problem)"))
+        }
+        let isNotification = envelope.id == .absent
+        let id = envelope.id.replyID
+        let methodName = envelope.method!
+        guard let method = methods[methodName] else {
+            if isNotification { return nil }
+            return .failure(id, ResponseError(.methodNotFound, "method not found: \(methodName)", data: ["method": .string(methodName)]))
+        }
+        guard !envelope.hasParams || envelope.paramsAreObject else {
+            if isNotification { return nil }
+            return .failure(id, .invalidParams("params: must be an object (by-name parameters)", field: "params"))
+        }
+        do {
+            let reply = try await serve(method, data: data, hasParams: envelope.hasParams)
+            return isNotification ? nil : .success(id, reply)
+        } catch let error as ResponseError {
+            return isNotification ? nil : .failure(id, error)
+        } catch {
+            logger.error("method failed", metadata: ["method": "\(methodName)", "error": "\(error)"])
+            return isNotification ? nil : .failure(id, ResponseError(.internalError, "internal error: \(error)"))
+        }
+    }
+
+    private func serve<M: ServedMethod>(_ method: M.Type, data: Data, hasParams: Bool) async throws -> Reply {
+        let request: M
+        do {
+            if hasParams {
+                request = try JSONDecoder.wire().decode(ParamsBox<M>.self, from: data).params
+            } else {
+                request = try JSONDecoder.wire().decode(M.self, from: Data("{}".utf8))
+            }
+        } catch let error as DecodingError {
+            let (path, message) = ResponseError.describing(error, root: "params")
+            throw ResponseError(.invalidParams, "invalid params: \(message)", data: ["field": .string(path)])
+        }
+        return try await request.serve(context)
+    }
+
+    private func handleBatch(_ data: Data, replyingTo sink: any ReplySink) async {
+        let elements: [JSONValue]
+        do {
+            elements = try JSONDecoder().decode([JSONValue].self, from: data)
+        } catch {
+            if (try? JSONDecoder().decode(JSONValue.self, from: data)) != nil {
+                await write(.failure(nil, ResponseError(.invalidRequest, "invalid request: a batch must be an array of request objects")), to: sink)
+            } else {
+                await write(.failure(nil, ResponseError(.parseError, "parse error: \(Self.parseProblem(error))")), to: sink)
+            }
+            return
+        }
+        guard !elements.isEmpty else {
+            await write(.failure(nil, ResponseError(.invalidRequest, "invalid request: empty batch")), to: sink)
+            return
+        }
+        // Members run concurrently; the replies go out together as one array.
+        let replies = await withTaskGroup(of: (Int, ByteBuffer?).self) { group in
+            for (index, element) in elements.enumerated() {
+                group.addTask {
+                    let bytes = (try? JSONEncoder.wire().encode(element)) ?? Data()
+                    guard let outcome = await handleOne(bytes) else { return (index, nil) }
+                    let buffer = BufferSink()
+                    await write(outcome, to: buffer, terminate: false)
+                    return (index, buffer.bytes)
+                }
+            }
+            var results = [ByteBuffer?](repeating: nil, count: elements.count)
+            for await (index, bytes) in group { results[index] = bytes }
+            return results.compactMap { $0 }
+        }
+        guard !replies.isEmpty else { return }  // all notifications: nothing to send
+        var out = ByteBuffer()
+        out.writeStaticString("[")
+        for (index, var reply) in replies.enumerated() {
+            if index > 0 { out.writeStaticString(",") }
+            out.writeBuffer(&reply)
+        }
+        out.writeStaticString("]\n")
+        try? await sink.write(out)
+    }
+
+    // MARK: Responses
+
+    /// Writes one response; `terminate` ends it with the newline that
+    /// frames it (batch members are framed by their array instead).
+    func write(_ outcome: Outcome, to sink: any ReplySink, terminate: Bool = true) async {
+        var head = JSONWriter(buffer: ByteBuffer())
+        head.raw("{\"jsonrpc\":\"2.0\",\"id\":")
+        switch outcome {
+        case .success(let id, _), .failure(let id, _):
+            switch id {
+            case .none: head.raw("null")
+            case .number(let number)?: head.int(number)
+            case .string(let text)?: head.string(text)
+            }
+        }
+        switch outcome {
+        case .failure(_, let error):
+            head.raw(",\"error\":")
+            head.bytes(Self.encode(error))
+            head.raw(terminate ? "}\n" : "}")
+            try? await sink.write(head.buffer)
+        case .success(let id, .value(let value)):
+            head.raw(",\"result\":")
+            if let raw = value as? RawJSON {
+                head.bytes(raw.bytes)
+            } else {
+                do {
+                    head.bytes(try JSONEncoder.wire().encode(value))
+                } catch {
+                    logger.error("result encoding failed", metadata: ["error": "\(error)"])
+                    await write(.failure(id, ResponseError(.internalError, "internal error: result encoding failed")), to: sink, terminate: terminate)
+                    return
+                }
+            }
+            head.raw(terminate ? "}\n" : "}")
+            try? await sink.write(head.buffer)
+        case .success(_, .stream(let produce)):
+            head.raw(",\"result\":")
+            let prefix = head.buffer
+            await sink.exclusively { exclusive in
+                do {
+                    try await exclusive.write(prefix)
+                    try await produce(exclusive)
+                    var tail = ByteBuffer()
+                    tail.writeStaticString(terminate ? "}\n" : "}")
+                    try await exclusive.write(tail)
+                } catch {
+                    // Part of the result is on the wire already: the only
+                    // honest ending is to drop the connection.
+                    logger.error("streamed result failed", metadata: ["error": "\(error)"])
+                    await exclusive.abort()
+                }
+            }
+        }
+    }
+
+    static func encode(_ error: ResponseError) -> Data {
+        (try? JSONEncoder.wire().encode(error)) ?? Data("{\"code\":-32603,\"message\":\"internal error\"}".utf8)
+    }
+
+    static func parseProblem(_ error: Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return underlying ?? context.debugDescription
+        }
+        return "not valid JSON"
+    }
+}
+
+/// Collects a reply in memory (a batch member).
+final class BufferSink: ReplySink, @unchecked Sendable {
+    private(set) var bytes = ByteBuffer()
+    func write(_ bytes: ByteBuffer) async throws {
+        var copy = bytes
+        self.bytes.writeBuffer(&copy)
+    }
+}

@@ -1,0 +1,77 @@
+import BpfleetShared
+import Crypto
+import Foundation
+
+/// Uploaded ELF objects, content-addressed by sha256, kept in the state
+/// directory (`objects/<hex>.o` and its description `objects/<hex>.json`).
+struct ObjectStore {
+    let directory: String
+    private(set) var objects: [String: ObjectDescription] = [:]
+
+    init(stateDirectory: String) throws {
+        directory = stateDirectory + "/objects"
+        try makeDirectories(directory)
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasSuffix(".json") {
+            guard let data = FileManager.default.contents(atPath: "\(directory)/\(file)"),
+                  let description = try? JSONDecoder.wire().decode(ObjectDescription.self, from: data),
+                  FileManager.default.fileExists(atPath: path(of: description.objectId))
+            else { continue }
+            objects[description.objectId] = description
+        }
+    }
+
+    static func objectID(of elf: some Sequence<UInt8>) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(elf))
+        return "sha256:" + Hex.encode(hasher.finalize())
+    }
+
+    /// Validates the form of an object id before it becomes a file name.
+    static func validate(_ objectId: String) throws(ResponseError) {
+        let hex = objectId.dropFirst("sha256:".count)
+        guard objectId.hasPrefix("sha256:"), hex.count == 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            throw .invalidParams("objectId: expected sha256:<64 lowercase hex digits>", field: "objectId")
+        }
+    }
+
+    func path(of objectId: String) -> String {
+        "\(directory)/\(objectId.dropFirst("sha256:".count)).o"
+    }
+
+    func description(of objectId: String) throws(ResponseError) -> ObjectDescription {
+        try Self.validate(objectId)
+        guard let description = objects[objectId] else { throw .notFound("object", objectId) }
+        return description
+    }
+
+    func elf(of objectId: String) throws(ResponseError) -> [UInt8] {
+        _ = try description(of: objectId)
+        guard let data = FileManager.default.contents(atPath: path(of: objectId)) else {
+            throw ResponseError(.internalError, "object \(objectId) is missing from the state directory")
+        }
+        return Array(data)
+    }
+
+    /// Stores a described object; storing the same bytes again is a no-op
+    /// that returns the first description.
+    mutating func add(elf: [UInt8], description: ObjectDescription) throws(ResponseError) -> ObjectDescription {
+        if let existing = objects[description.objectId] { return existing }
+        let hex = description.objectId.dropFirst("sha256:".count)
+        do {
+            try AtomicFile.write(elf, to: path(of: description.objectId))
+            try AtomicFile.write(Array(try JSONEncoder.wire().encode(description)), to: "\(directory)/\(hex).json")
+        } catch {
+            unlink(path(of: description.objectId))
+            throw ResponseError(.internalError, "could not store the object: \(error)")
+        }
+        objects[description.objectId] = description
+        return description
+    }
+
+    mutating func remove(_ objectId: String) {
+        let hex = objectId.dropFirst("sha256:".count)
+        unlink("\(directory)/\(hex).json")
+        unlink(path(of: objectId))
+        objects[objectId] = nil
+    }
+}

@@ -1,0 +1,153 @@
+import BpfleetShared
+import CBPFSupport
+import CLibBPF
+import Foundation
+
+/// Loads one probe: opens the object, selects programs, writes globals,
+/// runs the verifier, pins the maps. Either the whole probe comes back or
+/// nothing of it is left in the kernel or in bpffs.
+struct ProbeLoader {
+    var pinRoot: String
+    /// Verifier log buffer per load; the kernel fails with ENOSPC past it,
+    /// and libbpf then still returns what fit.
+    var logBufferSize = 16 << 20
+
+    func load(_ request: ProbeLoad, elf: [UInt8]) throws(ResponseError) -> LoadedProbe {
+        let object = try BPFObject(elf: elf, name: String(request.name.prefix(15)))
+        let available = object.programs.map { String(cString: bpf_program__name($0)) }
+
+        var selected = Set(available)
+        if let wanted = request.programs {
+            for (index, program) in wanted.enumerated() where !available.contains(program) {
+                throw ResponseError(.notFound, "program '\(program)' is not in object \(request.objectId) (programs: \(available.joined(separator: ", ")))",
+                                    data: ["kind": "program", "name": .string(program), "field": .string("programs[\(index)]")])
+            }
+            guard !wanted.isEmpty else { throw .invalidParams("programs: name at least one program, or leave it out for all", field: "programs") }
+            selected = Set(wanted)
+        }
+        for program in object.programs {
+            bpf_program__set_autoload(program, selected.contains(String(cString: bpf_program__name(program))))
+        }
+
+        try writeGlobals(request.globals ?? [:], into: object)
+
+        let log = UnsafeMutablePointer<CChar>.allocate(capacity: logBufferSize)
+        defer { log.deallocate() }
+        log[0] = 0
+        for program in object.programs where bpf_program__autoload(program) {
+            bpf_program__set_log_buf(program, log, logBufferSize)
+        }
+        bpfleet_libbpf_messages_reset()
+        let rc = bpf_object__load(object.handle)
+        if rc != 0 {
+            let code = rc < 0 ? -rc : currentErrno()
+            let verifierLog = String(cString: log)
+            let messages = takeLibbpfMessages()
+            let failed = object.programs.first { bpf_program__autoload($0) && bpf_program__fd($0) < 0 }
+            if !verifierLog.isEmpty, let failed {
+                let name = String(cString: bpf_program__name(failed))
+                let lines = verifierLog.split(separator: "\n", omittingEmptySubsequences: true)
+                let short = lines.suffix(2).joined(separator: " / ")
+                throw ResponseError(
+                    .verifierRejected, "the verifier rejected program '\(name)': \(short)",
+                    data: ["program": .string(name), "log": .string(verifierLog), "errno": .int(Int64(code)),
+                           "errnoName": .string(errnoName(code))])
+            }
+            if code == EPERM || code == EACCES {
+                throw ResponseError(.kernelError, "the kernel refused the load: \(errnoText(code)) (bpfleetd needs CAP_BPF and CAP_PERFMON, or root)",
+                                    data: ["errno": .int(Int64(code)), "errnoName": .string(errnoName(code)), "operation": "load", "libbpf": .string(messages)])
+            }
+            throw ResponseError(.kernelError, "loading the object failed: \(errnoText(code)) (\(errnoName(code)))\(messages.split(separator: "\n").last.map { ": \($0)" } ?? "")",
+                                data: ["errno": .int(Int64(code)), "errnoName": .string(errnoName(code)), "operation": "load", "libbpf": .string(messages)])
+        }
+
+        let pinDirectory = "\(pinRoot)/\(request.name)"
+        let maps = try pinMaps(of: object, under: pinDirectory)
+        let programs = object.programs.filter { bpf_program__fd($0) >= 0 }.map { (name: String(cString: bpf_program__name($0)), handle: $0) }
+        return LoadedProbe(name: request.name, objectId: request.objectId, labels: request.labels ?? [:],
+                           globals: request.globals ?? [:], pinDirectory: pinDirectory, object: object,
+                           programs: programs, maps: maps)
+    }
+
+    /// Writes each given global into its section's initial image, which
+    /// libbpf hands to the kernel at load (`.rodata` then becomes frozen).
+    private func writeGlobals(_ globals: [String: JSONValue], into object: BPFObject) throws(ResponseError) {
+        guard !globals.isEmpty else { return }
+        let slots = object.globalSlots()
+        for name in globals.keys.sorted() {
+            let value = globals[name]!
+            guard let slot = slots.first(where: { $0.description.name == name }) else {
+                let known = slots.map(\.description.name)
+                throw ResponseError(.invalidParams, "globals.\(name): the object has no such global variable (globals: \(known.isEmpty ? "none" : known.joined(separator: ", ")))",
+                                    data: ["field": .string("globals.\(name)")])
+            }
+            var size = 0
+            guard let image = bpf_map__initial_value(slot.map, &size),
+                  slot.description.offset + slot.description.size <= size else {
+                throw ResponseError(.internalError, "globals.\(name): the section \(slot.description.section) has no initial image")
+            }
+            // libbpf hands out its pre-load image as const; before load it is
+            // exactly the buffer meant to be edited (what skeletons write to).
+            let target = UnsafeMutableRawBufferPointer(
+                start: UnsafeMutableRawPointer(mutating: image) + slot.description.offset, count: slot.description.size)
+            let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: slot.description.size, alignment: 8)
+            defer { scratch.deallocate() }
+            scratch.initializeMemory(as: UInt8.self, repeating: 0)
+            do throws(ValueError) {
+                try ValueCodec.encode(value, as: slot.type, into: scratch, path: "globals.\(name)")
+            } catch {
+                throw ResponseError(.invalidParams, "\(error.path): \(error.message) (\(slot.description.type))",
+                                    data: ["field": .string(error.path)])
+            }
+            target.copyMemory(from: UnsafeRawBufferPointer(scratch))
+        }
+    }
+
+    private func pinMaps(of object: BPFObject, under directory: String) throws(ResponseError) -> [ProbeMap] {
+        var pinned: [ProbeMap] = []
+        func undo() {
+            for map in pinned { _ = bpf_map__unpin(map.handle, map.pinPath) }
+            rmdir(directory + "/maps")
+            rmdir(directory + "/links")
+            rmdir(directory)
+        }
+        if mkdir(directory, 0o700) != 0 {
+            let code = currentErrno()
+            if code == EEXIST {
+                throw .conflict("pin directory \(directory) already exists (left by an earlier bpfleetd?)", ["pinPath": .string(directory)])
+            }
+            throw .kernel("mkdir \(directory)", errno: code)
+        }
+        guard mkdir(directory + "/maps", 0o700) == 0, mkdir(directory + "/links", 0o700) == 0 || errno == EEXIST else {
+            let code = currentErrno()
+            undo()
+            throw .kernel("mkdir under \(directory)", errno: code)
+        }
+        let btf = object.btf
+        for map in object.maps {
+            let fd = bpf_map__fd(map)
+            guard fd >= 0, let info = MapInfo(fd: fd) else { continue }
+            let name = BPFObject.displayName(map)
+            // bpffs refuses names that start with a dot: `.bss` pins as `_bss`.
+            let path = "\(directory)/maps/\(name.hasPrefix(".") ? "_" + name.dropFirst() : Substring(name))"
+            if bpf_map__pin(map, path) != 0 {
+                let code = currentErrno()
+                undo()
+                throw .kernel("pin map \(name) at \(path)", errno: code)
+            }
+            let io = MapIO(fd: fd, info: info)
+            var keyType = btf?.type(bpf_map__btf_key_type_id(map))
+            if keyType == nil, [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].contains(info.type), info.keySize == 4 {
+                keyType = .integer(size: 4, signed: false, char: false, bool: false)  // array indices
+            }
+            let valueType = btf?.type(bpf_map__btf_value_type_id(map))
+            let (keyName, valueName) = object.btfTypeNames(map)
+            pinned.append(ProbeMap(
+                name: name, handle: map, info: info, io: io,
+                codec: MapCodec(keySize: Int(info.keySize), valueSize: Int(info.valueSize), cpus: io.isPerCPU ? io.cpus : nil,
+                                keyType: keyType, valueType: valueType),
+                keyTypeName: keyName ?? (keyType != nil ? "__u32" : nil), valueTypeName: valueName, pinPath: path))
+        }
+        return pinned
+    }
+}
