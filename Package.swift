@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["BpfleetClient", "BpfleetShared"],
+            dependencies: ["BpfleetShared"],
             path: "Tests/EndToEndTests"
         ),
     ]

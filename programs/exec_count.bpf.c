@@ -19,14 +19,19 @@ SEC("tracepoint/sched/sched_process_exec")
 int count_exec(void *ctx)
 {
 	struct comm_key key = {};
-	__u64 one = 1, *count;
+	__u64 zero = 0, *count;
 
 	bpf_get_current_comm(&key.comm, sizeof(key.comm));
 	count = bpf_map_lookup_elem(&exec_counts, &key);
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	else
-		bpf_map_update_elem(&exec_counts, &key, &one, BPF_NOEXIST);
+	if (!count) {
+		/* Two CPUs may race to create the entry: NOEXIST lets one win,
+		 * and both then add to the same counter. */
+		bpf_map_update_elem(&exec_counts, &key, &zero, BPF_NOEXIST);
+		count = bpf_map_lookup_elem(&exec_counts, &key);
+		if (!count)
+			return 0;
+	}
+	__sync_fetch_and_add(count, 1);
 	__sync_fetch_and_add(&total_execs, 1);
 	return 0;
 }

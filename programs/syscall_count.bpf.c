@@ -25,15 +25,18 @@ int count_syscall(struct bpf_raw_tracepoint_args *ctx)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 nr = (__u32)ctx->args[1];
 	__u32 zero = 0;
-	__u64 one = 1, *count;
+	__u64 zero_count = 0, *count;
 
 	if (target_tgid && tgid != target_tgid)
 		return 0;
 	count = bpf_map_lookup_elem(&syscalls, &nr);
-	if (count)
-		__sync_fetch_and_add(count, 1);
-	else
-		bpf_map_update_elem(&syscalls, &nr, &one, BPF_NOEXIST);
+	if (!count) {
+		bpf_map_update_elem(&syscalls, &nr, &zero_count, BPF_NOEXIST);
+		count = bpf_map_lookup_elem(&syscalls, &nr);
+		if (!count)
+			return 0;
+	}
+	__sync_fetch_and_add(count, 1);
 	count = bpf_map_lookup_elem(&total, &zero);
 	if (count)
 		*count += 1;

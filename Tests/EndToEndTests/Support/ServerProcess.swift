@@ -1,0 +1,114 @@
+import Foundation
+
+/// A real bpfleetd on a temporary socket, state directory and pin root.
+/// `stop()` ends it and removes every pin it left, so nothing it loaded
+/// stays in the kernel, whatever the test did.
+final class ServerProcess: @unchecked Sendable {
+    let directory: String
+    let socketPath: String
+    let stateDirectory: String
+    let pinRoot: String
+    let process: Process
+    var address: String { "unix:\(socketPath)" }
+    var pid: Int32 { process.processIdentifier }
+
+    private init(directory: String, pinRoot: String, process: Process) {
+        self.directory = directory
+        self.socketPath = directory + "/bpfleetd.sock"
+        self.stateDirectory = directory + "/state"
+        self.pinRoot = pinRoot
+        self.process = process
+    }
+
+    static func start(_ extraArguments: [String] = [], directory existing: String? = nil, pinRoot existingPinRoot: String? = nil) throws -> ServerProcess {
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let directory = existing ?? {
+            let path = NSTemporaryDirectory() + "bpfleet-test-\(tag)"
+            try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            return path
+        }()
+        let pinRoot = existingPinRoot ?? "/sys/fs/bpf/bpfleet-test-\(tag)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.bpfleetd)
+        process.arguments = ["--listen", "unix:\(directory)/bpfleetd.sock", "--state-dir", "\(directory)/state",
+                             "--pin-root", pinRoot, "--log-level", "debug"] + extraArguments
+        let ready = Pipe()
+        process.standardOutput = ready
+        FileManager.default.createFile(atPath: directory + "/bpfleetd.log", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: directory + "/bpfleetd.log")
+        let server = ServerProcess(directory: directory, pinRoot: pinRoot, process: process)
+        try process.run()
+        // bpfleetd prints one line on stdout once it serves.
+        let line = ready.fileHandleForReading.readLine(timeout: 20)
+        guard line?.hasPrefix("bpfleetd ready") == true else {
+            server.stop()
+            throw TestFailure("bpfleetd did not start: \(server.log)")
+        }
+        return server
+    }
+
+    var log: String {
+        (try? String(contentsOfFile: directory + "/bpfleetd.log", encoding: .utf8)) ?? ""
+    }
+
+    func client() throws -> LineClient {
+        try LineClient(path: socketPath)
+    }
+
+    /// Ends the server (SIGTERM, then SIGKILL after 5 s).
+    func terminate(signal: Int32 = SIGTERM) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Ends the server and removes its pins, socket and directories.
+    func stop(keepDirectory: Bool = false) {
+        terminate()
+        removePins()
+        if !keepDirectory { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    func removePins() {
+        try? FileManager.default.removeItem(atPath: pinRoot)
+    }
+
+    /// Files under the pin root, relative to it.
+    func pins() -> [String] {
+        (FileManager.default.enumerator(atPath: pinRoot)?.allObjects as? [String] ?? []).sorted()
+    }
+
+    /// How many descriptors the server holds now.
+    func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+    }
+}
+
+/// Starts a server for `body` and always stops it, even when `body` throws.
+func withServer<T>(_ extraArguments: [String] = [], _ body: (ServerProcess) async throws -> T) async throws -> T {
+    let server = try ServerProcess.start(extraArguments)
+    defer { server.stop() }
+    return try await body(server)
+}
+
+extension FileHandle {
+    /// One line from a pipe, or nil at end of file or after `timeout` seconds.
+    func readLine(timeout: TimeInterval) -> String? {
+        var bytes: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var poller = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        while Date() < deadline {
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            var byte: UInt8 = 0
+            guard Glibc.read(fileDescriptor, &byte, 1) == 1 else { return nil }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Ways to make the kernel fire a probe an exact number of times.
+enum Workload {
+    /// A copy of /bin/true under a fresh name (the comm a probe sees),
+    /// at most 15 characters, in its own directory.
+    static func uniqueBinary() throws -> (path: String, comm: String, cleanup: () -> Void) {
+        let comm = "bft" + String(UInt64.random(in: 0...UInt64.max), radix: 36).prefix(10)
+        let directory = NSTemporaryDirectory() + "bpfleet-bin-\(comm)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // World-readable and executable so that another uid can run it.
+        chmod(directory, 0o755)
+        let path = directory + "/" + comm
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: path)
+        chmod(path, 0o755)
+        return (path, comm, { try? FileManager.default.removeItem(atPath: directory) })
+    }
+
+    /// Runs `path` `times` times, one after another; returns the last pid.
+    @discardableResult
+    static func exec(_ path: String, times: Int, arguments: [String] = []) throws -> Int32 {
+        var last: Int32 = 0
+        for _ in 0..<times {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw TestFailure("\(path) exited \(process.terminationStatus)") }
+            last = process.processIdentifier
+        }
+        return last
+    }
+}
+
+/// sha256 by coreutils, a witness independent of the server's hashing.
+func sha256Hex(_ data: Data) -> String {
+    let path = NSTemporaryDirectory() + "bpfleet-sha-\(UInt32.random(in: 0...UInt32.max))"
+    FileManager.default.createFile(atPath: path, contents: data)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let output = (try? run("/usr/bin/sha256sum", [path]).stdout) ?? Data()
+    return String(decoding: output, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
+}

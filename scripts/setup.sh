@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Makes a fresh Debian machine ready for bpfleet: the C libraries bpfleetd
+# links against, bpftool (vmlinux.h generation, and the tests' witness),
+# the tools the tests and demo use, and the bpf and tracing filesystems.
+# Idempotent; run as root.
+set -euo pipefail
+
+packages=(libbpf-dev libelf-dev zlib1g-dev bpftool make socat iproute2 util-linux procps)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# bpffs holds the pins; tracefs is what tracepoint attach reads ids from.
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing
+
+if ! command -v swift >/dev/null; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+        echo "setup: swift is at /opt/swift/usr/bin; add it to PATH" >&2
+    else
+        echo "setup: no Swift toolchain found (Swift 6 is needed)" >&2
+        exit 1
+    fi
+fi

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests and end-to-end tests against real bpfleetd
+# processes and the real kernel. Fails if any test fails or if the suite
+# leaves a BPF program, map, link or pin behind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+
+scripts/setup.sh
+make -s -C programs
+swift build --build-tests
+
+# Our programs' names, to tell what the suite left from what the system runs.
+ours='count_exec|count_syscall|record_exec|out_of_bounds|touch'
+leftovers() {
+    bpftool prog show 2>/dev/null | grep -E "name ($ours) " || true
+    find /sys/fs/bpf -maxdepth 1 -name 'bpfleet-test-*' 2>/dev/null || true
+}
+before=$(leftovers)
+
+status=0
+swift test --skip-build "$@" || status=$?
+
+after=$(leftovers)
+if [ "$after" != "$before" ]; then
+    echo "test: the suite left kernel objects or pins behind:" >&2
+    echo "$after" >&2
+    find /sys/fs/bpf -maxdepth 1 -name 'bpfleet-test-*' -exec rm -rf {} + 2>/dev/null || true
+    status=1
+fi
+exit $status
