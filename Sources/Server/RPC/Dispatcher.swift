@@ -98,7 +98,7 @@ struct Dispatcher: Sendable {
                 request = try JSONDecoder.wire().decode(M.self, from: Data("{}".utf8))
             }
         } catch let error as DecodingError {
-            let (path, message) = ResponseError.describing(error, root: "params")
+            let (path, message) = ResponseError.describing(error, root: "")
             throw ResponseError(.invalidParams, "invalid params: \(message)", data: ["field": .string(path)])
         }
         return try await request.serve(context)

@@ -8,7 +8,12 @@ public enum MapRef: Codable, Sendable, Hashable, CustomStringConvertible {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         if c.contains(.id) {
-            self = .id(try c.decode(UInt32.self, forKey: .id))
+            // Decoded wide, so that -3 or 2^40 is "not a map id", not "not JSON".
+            let id = try c.decode(Int64.self, forKey: .id)
+            guard let exact = UInt32(exactly: id), exact > 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .id, in: c, debugDescription: "a map id is 1 to 4294967295, got \(id)")
+            }
+            self = .id(exact)
         } else {
             self = .named(probe: try c.decode(String.self, forKey: .probe), name: try c.decode(String.self, forKey: .name))
         }
