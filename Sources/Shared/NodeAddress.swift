@@ -25,6 +25,9 @@ public enum NodeAddress: Sendable, Hashable, CustomStringConvertible {
                 portText = after.hasPrefix(":") ? String(after.dropFirst()) : (after.isEmpty ? nil : String(after))
             } else if let colon = rest.lastIndex(of: ":") {
                 host = String(rest[..<colon])
+                guard !host.contains(":") else {
+                    throw AddressError(text: text, reason: "an IPv6 address goes in brackets: tcp://[::1]:\(Self.defaultPort)")
+                }
                 portText = String(rest[rest.index(after: colon)...])
             } else {
                 host = rest

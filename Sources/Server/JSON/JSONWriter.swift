@@ -65,6 +65,15 @@ public struct JSONWriter {
         }
     }
 
+    /// A `float` by its own shortest form (0.1, not 0.10000000149011612).
+    public mutating func float(_ value: Float) {
+        if value.isFinite {
+            buffer.writeString(value.description)
+        } else {
+            raw("null")
+        }
+    }
+
     public mutating func bool(_ value: Bool) {
         if value { raw("true") } else { raw("false") }
     }

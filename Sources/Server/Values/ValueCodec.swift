@@ -21,7 +21,7 @@ public enum ValueCodec {
             if signed { out.int(signExtend(raw, size: size)) } else { out.uint(raw) }
         case .float(let size):
             switch size {
-            case 4: out.double(Double(Float(bitPattern: UInt32(truncatingIfNeeded: readInteger(bytes, size: 4) ?? 0))))
+            case 4: out.float(Float(bitPattern: UInt32(truncatingIfNeeded: readInteger(bytes, size: 4) ?? 0)))
             case 8: out.double(Double(bitPattern: readInteger(bytes, size: 8) ?? 0))
             default: out.hexString(bytes)
             }
@@ -68,8 +68,12 @@ public enum ValueCodec {
             var signed = false
             if case .integer(_, let isSigned, _, _) = member.type { signed = isSigned }
             if case .enumeration(_, _, let isSigned, _) = member.type { signed = isSigned }
-            if signed, member.bitfieldSize < 64, raw & (1 << (member.bitfieldSize - 1)) != 0 {
-                out.int(Int64(bitPattern: raw | (~0 << member.bitfieldSize)))
+            let value = signed && member.bitfieldSize < 64 && raw & (1 << (member.bitfieldSize - 1)) != 0
+                ? Int64(bitPattern: raw | (~0 << member.bitfieldSize)) : Int64(bitPattern: raw)
+            if case .enumeration(_, _, _, let cases) = member.type, let match = cases.first(where: { $0.value == value }) {
+                out.string(match.name)
+            } else if signed, value < 0 {
+                out.int(value)
             } else if case .integer(_, _, _, true) = member.type {
                 out.bool(raw != 0)
             } else {
@@ -139,6 +143,7 @@ public enum ValueCodec {
                 raw = flag ? 1 : 0
             } else {
                 raw = try integerBits(value, size: size, signed: signed, path: path)
+                if isBool, raw > 1 { throw ValueError(path: path, message: "a bool is true, false, 0 or 1") }
             }
             writeInteger(raw, size: size, into: out)
         case .float(let size):
@@ -211,7 +216,19 @@ public enum ValueCodec {
             var signed = false
             if case .integer(_, let isSigned, _, _) = member.type { signed = isSigned }
             var raw: UInt64
-            if case .bool(let flag) = value { raw = flag ? 1 : 0 } else {
+            if case .bool(let flag) = value {
+                raw = flag ? 1 : 0
+            } else if case .enumeration(let name, _, let isSigned, let cases) = member.type {
+                signed = isSigned
+                if case .string(let caseName) = value {
+                    guard let match = cases.first(where: { $0.name == caseName }) else {
+                        throw ValueError(path: path, message: "'\(caseName)' is not a case of enum \(name) (cases: \(cases.map(\.name).joined(separator: ", ")))")
+                    }
+                    raw = UInt64(bitPattern: match.value)
+                } else {
+                    raw = try integerBits(value, size: 8, signed: signed, path: path)
+                }
+            } else {
                 raw = try integerBits(value, size: 8, signed: signed, path: path)
             }
             let width = member.bitfieldSize
@@ -245,7 +262,8 @@ public enum ValueCodec {
             }
             return UInt64(bitPattern: number)
         case .uint(let number):
-            if signed { throw outOfRange(path, size, signed) }  // .uint only holds values above Int64.max
+            if let small = Int64(exactly: number) { return try integerBits(.int(small), size: size, signed: signed, path: path) }
+            if signed { throw outOfRange(path, size, signed) }
             guard bits >= 64 || number < (UInt64(1) << bits) else { throw outOfRange(path, size, signed) }
             return number
         default:

@@ -70,23 +70,25 @@ public struct JSONScanner {
             case UInt8(ascii: "\""):
                 _ = try skipString()
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                // Depth counting is enough: strings are skipped whole, so a
-                // bracket inside one never counts.
-                var depth = 0
+                // A stack of the closers owed; strings are skipped whole, so
+                // a bracket inside one never counts.
+                var closers: [UInt8] = []
                 while let current = peek {
                     switch current {
                     case UInt8(ascii: "\""):
                         _ = try skipString()
                         continue
-                    case UInt8(ascii: "{"), UInt8(ascii: "["):
-                        depth += 1
+                    case UInt8(ascii: "{"):
+                        closers.append(UInt8(ascii: "}"))
+                    case UInt8(ascii: "["):
+                        closers.append(UInt8(ascii: "]"))
                     case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                        depth -= 1
+                        guard closers.popLast() == current else { throw ScanError(offset: offset) }
                     default:
                         break
                     }
                     offset += 1
-                    if depth == 0 { return }
+                    if closers.isEmpty { return }
                 }
                 throw ScanError(offset: offset)
             default:

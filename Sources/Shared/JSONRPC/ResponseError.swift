@@ -39,7 +39,9 @@ extension ResponseError {
     public static func describing(_ error: DecodingError, root: String) -> (path: String, message: String) {
         func path(_ codingPath: [CodingKey]) -> String {
             codingPath.reduce(root) { partial, key in
-                if let index = key.intValue { return "\(partial)[\(index)]" }
+                // Array positions carry an intValue and a made-up string
+                // ("Index 3"); a dictionary key "3" carries both as "3".
+                if let index = key.intValue, key.stringValue != String(index) { return "\(partial)[\(index)]" }
                 return partial.isEmpty ? key.stringValue : "\(partial).\(key.stringValue)"
             }
         }
