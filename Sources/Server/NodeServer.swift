@@ -68,7 +68,10 @@ public final class NodeServer: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
-            for (_, server) in servers { server.channel.close(promise: nil) }
+            for (listener, server) in servers {
+                server.channel.close(promise: nil)
+                listener.connections.closeInbound()
+            }
         }
         for address in configuration.listen {
             if case .unix(let path) = address { unlink(path) }

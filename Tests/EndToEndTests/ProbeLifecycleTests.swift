@@ -194,3 +194,42 @@ func possibleCPUs() -> Int {
 extension UInt64 {
     var asUInt32: UInt32 { UInt32(truncatingIfNeeded: self) }
 }
+
+/// bpfleetd stops on SIGTERM even with clients connected, and what it
+/// loaded keeps running in the kernel, pinned (DESIGN.md, "State and survival").
+@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+struct ShutdownTests {
+    @Test func sigtermWithIdleClientsStopsTheServerAndKeepsProbesRunning() async throws {
+        let server = try ServerProcess.start()
+        defer { server.stop() }
+        let client = try server.client()
+        try client.load("exec_count", as: "execs")
+        let link = try client.call("probe.attach", ["probe": "execs", "program": "count_exec", "target": ["type": "auto"]])
+        let linkID = try #require(link["id"]?.uint64Value).asUInt32
+        let idle = try server.client()  // connected, never sends
+
+        let started = Date()
+        kill(server.pid, SIGTERM)
+        while server.process.isRunning, Date().timeIntervalSince(started) < 10 { usleep(20_000) }
+        #expect(!server.process.isRunning)
+        #expect(server.process.terminationReason == .exit)
+        #expect(server.process.terminationStatus == 0, "\(server.log)")
+        #expect(!FileManager.default.fileExists(atPath: server.socketPath))
+        #expect(try idle.readLine(timeout: 5) == nil)  // the connection was closed
+
+        // The link and its program outlive the server, and still count.
+        #expect(try Bpftool.exists("link", id: linkID))
+        let binary = try Workload.uniqueBinary()
+        defer { binary.cleanup() }
+        try Workload.exec(binary.path, times: 3)
+        let mapPin = server.pinRoot + "/execs/maps/exec_counts"
+        let dump = try run(Bpftool.path, ["-j", "map", "dump", "pinned", mapPin])
+        let entries = try JSONSerialization.jsonObject(with: dump.stdout) as? [[String: Any]] ?? []
+        let ours = entries.first { (($0["formatted"] as? [String: Any])?["key"] as? [String: Any])?["comm"] as? String == binary.comm }
+        #expect((ours?["formatted"] as? [String: Any])?["value"] as? Int == 3)
+
+        // Removing the pins is what frees them.
+        server.removePins()
+        #expect(try !Bpftool.exists("link", id: linkID))
+    }
+}

@@ -1,6 +1,7 @@
 import BpfleetShared
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -12,6 +13,8 @@ struct Listener: Sendable {
     let dispatcher: Dispatcher
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
+    /// Open connections, so that a shutdown can end them.
+    let connections = OpenConnections()
 
     typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
 
@@ -26,7 +29,11 @@ struct Listener: Sendable {
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
                     ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLength)))
-                return try Connection(wrappingChannelSynchronously: channel)
+                // A connection accepted in the same instant the listener is
+                // closed at shutdown is dropped by the listener's stream
+                // before anyone runs it; with close-on-deinit it is simply
+                // closed instead of trapping on an unfinished writer.
+                return try Connection(synchronouslyWrapping: channel)
             }
         }
         switch address {
@@ -57,6 +64,10 @@ struct Listener: Sendable {
 
     private func serveConnection(_ connection: Connection) async {
         let channel = connection.channel
+        if !connections.insert(channel) {
+            channel.close(mode: .input, promise: nil)  // accepted as shutdown began
+        }
+        defer { connections.remove(channel) }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 let writer = ConnectionWriter(outbound: outbound, channel: channel)
