@@ -95,7 +95,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["BpfleetClient", "BpfleetShared"],
+            dependencies: [
+                "BpfleetClient",
+                "BpfleetShared",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/ClientTests"
         ),
         .testTarget(

@@ -1,1 +1,3 @@
-print("x")
+import BpfleetClient
+
+await BpfleetCommand.runFromCommandLine()

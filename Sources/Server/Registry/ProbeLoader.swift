@@ -46,8 +46,10 @@ struct ProbeLoader {
             let failed = object.programs.first { bpf_program__autoload($0) && bpf_program__fd($0) < 0 }
             if !verifierLog.isEmpty, let failed {
                 let name = String(cString: bpf_program__name(failed))
+                // The reason is at the end, before the closing statistics.
                 let lines = verifierLog.split(separator: "\n", omittingEmptySubsequences: true)
-                let short = lines.suffix(2).joined(separator: " / ")
+                    .filter { !$0.hasPrefix("processed ") && !$0.hasPrefix("verification time") }
+                let short = lines.suffix(2).joined(separator: "; ")
                 throw ResponseError(
                     .verifierRejected, "the verifier rejected program '\(name)': \(short)",
                     data: ["program": .string(name), "log": .string(verifierLog), "errno": .int(Int64(code)),

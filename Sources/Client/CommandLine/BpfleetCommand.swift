@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// `bpfleet`: the command line. Subcommands are grouped by noun.
+public struct BpfleetCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bpfleet",
+        abstract: "Drive bpfleetd on one node or many: upload BPF objects, load and attach probes, read their maps.",
+        discussion: """
+            Every command runs on each node given with -n (concurrently, bounded by --concurrency, \
+            each within --timeout) and exits 0 only when every node succeeded, 1 when any failed.
+            """,
+        subcommands: [NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, CallCommand.self])
+
+    /// Declared here as well as in each command so that the options may come
+    /// before the command (`bpfleet -n NODE probe list`) or after it;
+    /// ArgumentParser fills both from either place.
+    @OptionGroup var options: GlobalOptions
+
+    public init() {}
+
+    /// Parses the process's arguments and runs the command they name, then
+    /// exits. (Calling `main()` from top-level code picks ArgumentParser's
+    /// synchronous overload, which cannot run async commands.)
+    public static func runFromCommandLine() async {
+        await main()
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import BpfleetShared
+import NIOCore
+
+/// One node's decoded result, for table output.
+struct NodeValue<Value> {
+    var node: NodeAddress
+    var value: Value
+}
+
+/// What every command does once its arguments are checked: run its
+/// operation on every node (bounded, with per-node timeouts), print the
+/// outcome in the chosen format, and exit 1 if any node failed.
+struct FleetCall {
+    var options: GlobalOptions
+    /// The method the command is about; a server error escaping
+    /// `operation` is reported under it.
+    var method: String
+    /// The command's work on one connection; returns the raw result to show.
+    var operation: @Sendable (NodeConnection) async throws -> ByteBuffer
+
+    /// Runs, decoding each result as `type` for the table.
+    func run<Shown: Decodable>(showing type: Shown.Type,
+                               present: ([NodeValue<Shown>], TablePrinter) -> Void) async throws {
+        let method = self.method
+        try await run(decode: { result, node in
+            try ResultDecoding.decode(type, from: result, method: method, address: node)
+        }, present: present)
+    }
+
+    func run<Shown>(decode: (ByteBuffer, NodeAddress) throws -> Shown,
+                    present: ([NodeValue<Shown>], TablePrinter) -> Void) async throws {
+        let nodes = try options.nodes()
+        let fanOut = options.fanOut
+        let perNode = nodeOperation()
+        let output = StandardStream.output()
+        var failures = 0
+
+        switch options.output {
+        case .json:
+            output.write("[")
+            var separator = "\n"
+            await fanOut.run(nodes, order: .given, perNode) { outcome in
+                output.write(separator)
+                separator = ",\n"
+                for part in Envelope.parts(node: outcome.node, result: outcome.result) { output.write(part) }
+                if !outcome.succeeded { failures += 1 }
+            }
+            output.write(nodes.isEmpty ? "]\n" : "\n]\n")
+            output.flush()
+
+        case .ndjson:
+            await fanOut.run(nodes, order: .completion, perNode) { outcome in
+                for part in Envelope.parts(node: outcome.node, result: outcome.result) { output.write(part) }
+                output.write("\n")
+                // A script reading the stream sees each node as it answers.
+                output.flush()
+                if !outcome.succeeded { failures += 1 }
+            }
+
+        case .table:
+            let outcomes = await fanOut.collect(nodes, perNode)
+            var shown: [NodeValue<Shown>] = []
+            var failed: [(node: NodeAddress, error: any Error)] = []
+            for outcome in outcomes {
+                do {
+                    shown.append(NodeValue(node: outcome.node, value: try decode(outcome.result.get(), outcome.node)))
+                } catch {
+                    failed.append((outcome.node, error))
+                }
+            }
+            // A table with no node to show would be a bare header: noise
+            // above the failures.
+            if !shown.isEmpty {
+                present(shown, TablePrinter(stream: output, showsNode: nodes.count > 1))
+            }
+            output.flush()
+            report(failed, of: nodes.count)
+            failures = failed.count
+        }
+
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// Connect, run the command's operation, close; server errors named by
+    /// the command's method unless a step already named its own.
+    private func nodeOperation() -> @Sendable (NodeAddress) async throws -> ByteBuffer {
+        let operation = self.operation
+        let method = self.method
+        let timeout = options.timeoutDuration
+        return { address in
+            try await NodeConnection.withConnection(to: address, timeout: timeout) { connection in
+                try await MethodFailure.naming(method) { try await operation(connection) }
+            }
+        }
+    }
+
+    /// Failures for people, on stderr: one line per node, the verifier's
+    /// log when asked for, and a count when several nodes were asked.
+    private func report(_ failed: [(node: NodeAddress, error: any Error)], of total: Int) {
+        guard !failed.isEmpty else { return }
+        let errors = StandardStream.error()
+        for (node, error) in failed {
+            errors.write("bpfleet: \(node): \(FailureText.line(error))\n")
+            if options.verifierLog, let log = FailureText.verifierLog(error) {
+                errors.write(log.hasSuffix("\n") ? log : log + "\n")
+            }
+        }
+        if total > 1 {
+            errors.write("bpfleet: \(failed.count) of \(total) nodes failed\n")
+        }
+        errors.flush()
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import BpfleetShared
+
+/// `bpfleet map delete PROBE MAP KEY [--format]`
+struct MapDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove one entry of a map.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @OptionGroup var selection: MapSelection
+
+    @Argument(help: "The key: JSON, or a string.")
+    var key: String
+
+    func run() async throws {
+        let request = MapDelete(map: selection.reference, key: JSONArgument.value(key), format: selection.valueFormat)
+        let reference = selection.reference
+        try await FleetCall(options: options, method: MapDelete.method) { try await $0.callRaw(request) }
+            .run(showing: EmptyResult.self) { [key] results, printer in
+                for result in results { printer.line("\(reference): \(key) deleted", node: result.node) }
+            }
+    }
+}

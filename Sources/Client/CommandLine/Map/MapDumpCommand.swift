@@ -1,0 +1,47 @@
+import ArgumentParser
+import BpfleetShared
+import NIOCore
+
+/// `bpfleet map dump PROBE MAP [--format typed|hex] [--limit N]`
+struct MapDumpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump", abstract: "Print every entry of a map (method map.snapshot).")
+
+    @OptionGroup var options: GlobalOptions
+
+    @OptionGroup var selection: MapSelection
+
+    @Option(help: "At most this many entries.")
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+    }
+
+    func run() async throws {
+        let request = MapSnapshot(map: selection.reference, format: selection.valueFormat, limit: limit)
+        let reference = selection.reference
+        try await FleetCall(options: options, method: MapSnapshot.method) { try await $0.callRaw(request) }
+            .run(decode: { result, node in
+                do {
+                    return try MapEntryText.snapshot(result)
+                } catch {
+                    throw ClientError.unexpectedResult(node, method: MapSnapshot.method, detail: "\(error)")
+                }
+            }, present: { results, printer in
+                var rows: [(NodeAddress, [String])] = []
+                for result in results {
+                    for entry in result.value.entries { rows.append((result.node, [entry.key, entry.value])) }
+                }
+                printer.table(["KEY", "VALUE"], rows)
+                // On stderr: a pipeline reading the entries sees only entries.
+                printer.stream.flush()
+                let notes = StandardStream.error()
+                for result in results where result.value.truncated {
+                    let node = printer.showsNode ? "\(result.node): " : ""
+                    notes.write("bpfleet: \(node)\(reference): showing the first \(result.value.entries.count) entries; the map holds more\n")
+                }
+                notes.flush()
+            })
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import BpfleetShared
+
+/// `bpfleet probe load FILE|OBJECT_ID --name NAME [--program P]... [--global NAME=VALUE]... [--label K=V]...`
+struct ProbeLoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Load an object's programs and maps into the kernel as a named probe.",
+        discussion: """
+            OBJECT is a local BPF ELF file (uploaded to each node first) or the id of an object \
+            already on the nodes (sha256:...). A --global VALUE is parsed as JSON when it is JSON, \
+            otherwise taken as a string.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: ArgumentHelp("A BPF ELF file, or an object id on the nodes.", valueName: "file|object-id"))
+    var object: String
+
+    @Option(help: "The probe's name, unique on each node.")
+    var name: String
+
+    @Option(name: .customLong("program"), help: "Load only this program; repeat for several (default: all).")
+    var programs: [String] = []
+
+    @Option(name: .customLong("global"), help: ArgumentHelp("Set a .rodata/.data/.bss variable.", valueName: "name=value"),
+            transform: Assignment.init(parsing:))
+    var globals: [Assignment] = []
+
+    @Option(name: .customLong("label"), help: ArgumentHelp("Attach a label to the probe.", valueName: "key=value"),
+            transform: Assignment.init(parsing:))
+    var labels: [Assignment] = []
+
+    func validate() throws {
+        if ObjectFile.exists(object) {
+            try ObjectFile.validate(object)
+        } else if !object.hasPrefix("sha256:"), !object.hasPrefix("sha256:"), object.contains("/") || object.hasSuffix(".o") {
+            throw ValidationError("no such file '\(object)' (give a BPF ELF file or an object id sha256:...)")
+        }
+        _ = try request(objectId: "")
+    }
+
+    func run() async throws {
+        let upload = ObjectFile.exists(object) ? try ObjectFile(path: object, name: nil).upload : nil
+        let template = try request(objectId: object)
+        try await FleetCall(options: options, method: ProbeLoad.method) { connection in
+            var request = template
+            if let upload {
+                // Content-addressed: uploading an object a node already has
+                // costs a transfer, not a second copy.
+                request.objectId = try await MethodFailure.naming(ObjectUpload.method) {
+                    try await connection.call(upload).objectId
+                }
+            }
+            return try await connection.callRaw(request)
+        }
+        .run(showing: ProbeDescription.self) { results, printer in
+            for result in results { ProbeView.detail(result.value, node: result.node, printer) }
+        }
+    }
+
+    func request(objectId: String) throws -> ProbeLoad {
+        ProbeLoad(
+            name: name,
+            objectId: objectId,
+            programs: programs.isEmpty ? nil : programs,
+            globals: globals.isEmpty ? nil : try Assignment.dictionary(globals, option: "--global", JSONArgument.value),
+            labels: labels.isEmpty ? nil : try Assignment.dictionary(labels, option: "--label") { $0 })
+    }
+}

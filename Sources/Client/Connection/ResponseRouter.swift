@@ -1,0 +1,125 @@
+import BpfleetShared
+import NIOCore
+
+/// Matches responses to waiting calls by id, hands notifications to the
+/// connection's hook, and fails every waiting call when the connection ends.
+/// All of its state lives on the channel's event loop.
+final class ResponseRouter: ChannelDuplexHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundIn = OutgoingCall
+    typealias OutboundOut = ByteBuffer
+
+    private let address: NodeAddress
+    private let maximumLength: Int
+    private let onNotification: (@Sendable (ServerNotification) -> Void)?
+    private var pending: [Int64: EventLoopPromise<CallReply>] = [:]
+    /// Why the connection ended; set once, then every new call fails with it.
+    private var failure: ClientError?
+
+    init(address: NodeAddress, maximumLength: Int, onNotification: (@Sendable (ServerNotification) -> Void)?) {
+        self.address = address
+        self.maximumLength = maximumLength
+        self.onNotification = onNotification
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let call = unwrapOutboundIn(data)
+        // Succeeding the caller's write promise hands the reply promise over
+        // to this router; from here on only the router completes it.
+        promise?.succeed(())
+        if let failure {
+            call.reply.fail(failure)
+            return
+        }
+        pending[call.id] = call.reply
+        let id = call.id
+        context.write(wrapOutboundOut(call.frame)).assumeIsolated().whenFailure { [self] error in
+            fail(id: id, with: ClientError.connectionClosed(address, reason: "\(error)"))
+        }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let abandon = event as? AbandonCall else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        fail(id: abandon.id, with: CancellationError())
+        promise?.succeed(())
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .oversized(let bytes):
+            // Whose answer it was cannot be known without reading it, so
+            // no waiting call can be told; the connection is unusable.
+            end(context: context, ClientError.responseTooLarge(address, bytes: bytes, limit: maximumLength))
+        case .line(let line):
+            let message: InboundMessage
+            do {
+                message = try InboundMessage.parse(line)
+            } catch {
+                end(context: context, ClientError.malformedMessage(address, detail: error.detail))
+                return
+            }
+            route(message)
+        }
+    }
+
+    private func route(_ message: InboundMessage) {
+        switch message {
+        case .response(let id, let reply):
+            // An id nobody waits for belongs to an abandoned call: dropped.
+            pending.removeValue(forKey: id)?.succeed(reply)
+        case .unattributedError(let error):
+            // The server could not tell which request it answers; every
+            // waiting call may be the one, and none would ever hear back.
+            let waiting = pending
+            pending.removeAll()
+            for reply in waiting.values { reply.succeed(.error(error)) }
+        case .notification(let notification):
+            onNotification?(notification)
+        case .ignored:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(failure ?? ClientError.connectionClosed(address, reason: nil))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        end(context: context, ClientError.connectionClosed(address, reason: Self.reason(error)))
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        failAll(failure ?? ClientError.connectionClosed(address, reason: nil))
+    }
+
+    // MARK: Failing
+
+    private func end(context: ChannelHandlerContext, _ error: ClientError) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: ClientError) {
+        if failure == nil { failure = error }
+        let waiting = pending
+        pending.removeAll()
+        for reply in waiting.values { reply.fail(error) }
+    }
+
+    private func fail(id: Int64, with error: Error) {
+        pending.removeValue(forKey: id)?.fail(error)
+    }
+
+    static func reason(_ error: Error) -> String {
+        if let error = error as? IOError { return ErrnoText.describe(error.errnoCode) }
+        return "\(error)"
+    }
+}

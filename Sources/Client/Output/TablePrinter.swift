@@ -1,0 +1,77 @@
+import BpfleetShared
+
+/// Writes results for people: aligned columns and key/value lines. When
+/// more than one node was asked, list rows start with the node and detail
+/// blocks start with a `node` line.
+final class TablePrinter {
+    let stream: StandardStream
+    let showsNode: Bool
+    private var blocks = 0
+
+    init(stream: StandardStream, showsNode: Bool) {
+        self.stream = stream
+        self.showsNode = showsNode
+    }
+
+    /// One table over every node's rows.
+    func table(_ headers: [String], _ rows: [(node: NodeAddress, cells: [String])]) {
+        if showsNode {
+            columns(["NODE"] + headers, rows.map { [$0.node.description] + $0.cells })
+        } else {
+            columns(headers, rows.map(\.cells))
+        }
+    }
+
+    /// Aligned columns under headers, two spaces apart, no trailing blanks.
+    func columns(_ headers: [String], _ rows: [[String]], indent: String = "") {
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func emit(_ cells: [String]) {
+            var line = indent
+            for (index, cell) in cells.enumerated() {
+                line += cell
+                if index < cells.count - 1 {
+                    line += String(repeating: " ", count: widths[index] - cell.count + 2)
+                }
+            }
+            line += "\n"
+            stream.write(line)
+        }
+        emit(headers)
+        for row in rows { emit(row) }
+    }
+
+    /// A detail block for one node, as key/value lines; blocks after the
+    /// first start a new paragraph.
+    func block(node: NodeAddress, _ pairs: [(String, String)]) {
+        if blocks > 0 { stream.write("\n") }
+        blocks += 1
+        keyValues(showsNode ? [("node", node.description)] + pairs : pairs)
+    }
+
+    func keyValues(_ pairs: [(String, String)]) {
+        let width = pairs.map(\.0.count).max() ?? 0
+        for (key, value) in pairs {
+            stream.write(key + String(repeating: " ", count: width - key.count + 2) + value + "\n")
+        }
+    }
+
+    /// A titled sub-table inside a detail block; "(none)" when empty.
+    func section(_ title: String, _ headers: [String], _ rows: [[String]]) {
+        stream.write("\n\(title):\n")
+        if rows.isEmpty {
+            stream.write("  (none)\n")
+        } else {
+            columns(headers, rows, indent: "  ")
+        }
+    }
+
+    /// One line about one node, e.g. a confirmation.
+    func line(_ text: String, node: NodeAddress) {
+        stream.write(showsNode ? "\(node)  \(text)\n" : "\(text)\n")
+    }
+}
