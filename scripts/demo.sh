@@ -39,8 +39,9 @@ for second in $(seq "${DEMO_SECONDS:-10}"); do
     for _ in $(seq "$second"); do /bin/true; done
     ls / >/dev/null
     sleep 1
-    echo "--- after ${second}s: execs per command (live from the kernel)"
-    "$bin/bpfleet" -n "$node" map dump execs exec_counts
+    echo "--- after ${second}s: execs per command, busiest first (live from the kernel)"
+    "$bin/bpfleet" -n "$node" map dump execs exec_counts |
+        { read -r header; echo "$header"; sort -k2 -nr | awk 'NR <= 12'; }
 done
 bpfleet probe get execs
 bpfleet probe unload execs
