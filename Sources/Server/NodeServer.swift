@@ -42,7 +42,9 @@ public final class NodeServer: Service, Sendable {
         let registry = try ProbeRegistry(
             kernelLoop: kernelThread.next(), stateDirectory: configuration.stateDirectory,
             pinRoot: configuration.pinRoot, features: features, logger: logger)
-        let context = CallContext(registry: registry, features: features, startedAt: Date(), threadPool: pool)
+        let startedAt = Date()
+        let context = CallContext(registry: registry, features: features, startedAt: startedAt,
+                                  nodeFacts: try NodeFacts(features: features, startedAt: startedAt), threadPool: pool)
         let dispatcher = Dispatcher(context: context, logger: logger)
 
         var bound: [(Listener, NIOAsyncChannel<Listener.Connection, Never>)] = []

@@ -30,21 +30,24 @@ public struct JSONWriter {
     }
 
     public mutating func uint(_ value: UInt64) {
-        if value < 10 {
-            buffer.writeInteger(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
-            return
-        }
-        // Digits backwards into a 20-byte scratch, then one copy.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+        // Straight into the buffer's memory: one capacity check per number,
+        // not one per digit (the snapshot path writes millions of them).
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
+            var digits = 1
+            var rest = value / 10
+            while rest > 0 {
+                digits &+= 1
+                rest /= 10
+            }
             var value = value
-            var index = 20
-            while value > 0 {
+            var index = digits
+            repeat {
                 index &-= 1
                 let (quotient, remainder) = value.quotientAndRemainder(dividingBy: 10)
-                scratch[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remainder)
+                out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remainder)
                 value = quotient
-            }
-            buffer.writeBytes(UnsafeBufferPointer(rebasing: scratch[index..<20]))
+            } while index > 0
+            return digits
         }
     }
 

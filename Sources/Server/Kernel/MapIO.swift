@@ -156,12 +156,4 @@ final class MapCursor: @unchecked Sendable {
         }
         return filled
     }
-
-    func key(_ index: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: keys[(index * map.keySize)..<((index + 1) * map.keySize)])
-    }
-
-    func value(_ index: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: values[(index * map.valueBufferSize)..<((index + 1) * map.valueBufferSize)])
-    }
 }

@@ -3,9 +3,10 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// Streams `map.snapshot`'s result: batch lookups on the thread pool, each
-/// batch encoded straight to JSON bytes and written before the next is
-/// read, so memory stays at one batch however large the map.
+/// Streams `map.snapshot`'s result: batch lookups and JSON encoding on the
+/// thread pool, each batch written before a later one is encoded, so memory
+/// stays at two batches however large the map. The kernel reads batch n+1
+/// while batch n is encoded and sent.
 struct MapSnapshotWriter: Sendable {
     let probe: LoadedProbe
     let map: ProbeMap
@@ -13,46 +14,45 @@ struct MapSnapshotWriter: Sendable {
     let limit: Int?
     let pool: NIOThreadPool
 
-    private struct Batch: Sendable {
-        var bytes: ByteBuffer
-        /// Entries the kernel returned, and how many of them were written.
-        var read: Int
-        var written: Int
+    /// One batch as the kernel returned it, copied out of the cursor so the
+    /// cursor can fetch the next one meanwhile.
+    private struct RawBatch: Sendable {
+        var keys: [UInt8]
+        var values: [UInt8]
+        var count: Int
     }
 
     func write(to sink: any ReplySink) async throws {
         let takenAt = Date()
         let cursor = MapCursor(map: map.io)
-        let codec = map.codec
-        let format = self.format
+        let pool = self.pool
         let limit = self.limit ?? Int.max
-        var emitted = 0
-        var truncated = false
+        let read: @Sendable () async throws -> RawBatch? = {
+            try await pool.runIfActive {
+                let count = try cursor.next()
+                guard count > 0 else { return nil }
+                return RawBatch(
+                    keys: Array(UnsafeRawBufferPointer(rebasing: cursor.keys[..<(count * cursor.map.keySize)])),
+                    values: Array(UnsafeRawBufferPointer(rebasing: cursor.values[..<(count * cursor.map.valueBufferSize)])),
+                    count: count)
+            }
+        }
 
         var head = ByteBuffer()
         head.writeStaticString("{\"entries\":[")
         try await sink.write(head)
-        while emitted < limit {
-            let alreadyEmitted = emitted
-            let batch = try await pool.runIfActive { () throws -> Batch? in
-                let read = try cursor.next()
-                guard read > 0 else { return nil }
-                let take = min(read, limit - alreadyEmitted)
-                var out = JSONWriter(buffer: ByteBufferAllocator().buffer(capacity: take * 48))
-                for index in 0..<take {
-                    if index > 0 || alreadyEmitted > 0 { out.byte(UInt8(ascii: ",")) }
-                    out.raw("{\"key\":")
-                    codec.writeKey(cursor.key(index), format: format, to: &out)
-                    out.raw(",\"value\":")
-                    codec.writeValue(cursor.value(index), format: format, to: &out)
-                    out.byte(UInt8(ascii: "}"))
-                }
-                return Batch(bytes: out.buffer, read: read, written: take)
-            }
-            guard let batch else { break }
-            emitted += batch.written
-            try await sink.write(batch.bytes)
-            if batch.read > batch.written {
+
+        var emitted = 0
+        var truncated = false
+        var pending: Task<RawBatch?, any Error>? = limit > 0 ? Task { try await read() } : nil
+        while let reading = pending, let batch = try await reading.value {
+            let take = min(batch.count, limit - emitted)
+            let wantMore = take == batch.count && emitted + take < limit
+            pending = wantMore ? Task { try await read() } : nil
+            let bytes = try await encode(batch, take: take, afterFirst: emitted > 0)
+            try await sink.write(bytes)
+            emitted += take
+            if take < batch.count {
                 truncated = true
                 break
             }
@@ -60,6 +60,7 @@ struct MapSnapshotWriter: Sendable {
         if emitted == limit, !truncated, !cursor.finished {
             truncated = try await pool.runIfActive { try cursor.next() > 0 }
         }
+
         var out = JSONWriter(buffer: ByteBuffer())
         out.raw("],\"count\":")
         out.uint(UInt64(emitted))
@@ -70,5 +71,28 @@ struct MapSnapshotWriter: Sendable {
         out.raw("}")
         try await sink.write(out.buffer)
         withExtendedLifetime(probe) {}
+    }
+
+    private func encode(_ batch: RawBatch, take: Int, afterFirst: Bool) async throws -> ByteBuffer {
+        let codec = map.codec
+        let format = self.format
+        let keySize = map.io.keySize
+        let valueSize = map.io.valueBufferSize
+        return try await pool.runIfActive {
+            var out = JSONWriter(buffer: ByteBufferAllocator().buffer(capacity: take * 40))
+            batch.keys.withUnsafeBytes { keys in
+                batch.values.withUnsafeBytes { values in
+                    for index in 0..<take {
+                        if index > 0 || afterFirst { out.byte(UInt8(ascii: ",")) }
+                        out.raw("{\"key\":")
+                        codec.writeKey(UnsafeRawBufferPointer(rebasing: keys[(index * keySize)..<((index + 1) * keySize)]), format: format, to: &out)
+                        out.raw(",\"value\":")
+                        codec.writeValue(UnsafeRawBufferPointer(rebasing: values[(index * valueSize)..<((index + 1) * valueSize)]), format: format, to: &out)
+                        out.byte(UInt8(ascii: "}"))
+                    }
+                }
+            }
+            return out.buffer
+        }
     }
 }

@@ -1,22 +1,49 @@
 import BpfleetShared
 import CLibBPF
 import Foundation
+import NIOCore
 
 /// The server's own version, reported by node.info.
 public let bpfleetVersion = "0.1.0"
 
-extension NodeInfo: ValueMethod {
-    func handle(_ context: CallContext) async throws -> Result {
+extension NodeInfo: ServedMethod {
+    /// Everything but the uptime is fixed at start and encoded once, so a
+    /// call costs one number (node.info is what fleets poll).
+    func serve(_ context: CallContext) async throws -> Reply {
+        var out = JSONWriter(buffer: ByteBuffer())
+        out.bytes(context.nodeFacts.openObject)
+        out.raw(",\"uptimeSeconds\":")
+        out.double(Date().timeIntervalSince(context.startedAt))
+        out.raw("}")
+        return .value(RawJSON(bytes: out.buffer))
+    }
+}
+
+/// node.info's fixed part: the facts of this node and its kernel, as the
+/// JSON text of an object left open at the end.
+struct NodeFacts: Sendable {
+    let openObject: ByteBuffer
+
+    init(features: KernelFeatures, startedAt: Date) throws {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count)
-        let features = context.features
-        return Result(
+        let result = NodeInfo.Result(
             hostname: String(cString: host), kernelRelease: features.kernelRelease, arch: features.arch,
             serverVersion: bpfleetVersion, libbpfVersion: "\(libbpf_major_version()).\(libbpf_minor_version())",
             btf: features.btf, programTypes: features.programTypes, mapTypes: features.mapTypes,
             attachTargets: AttachTarget.allTypes.filter { features.unsupportedTargets[$0] == nil },
             unsupportedTargets: features.unsupportedTargets.mapValues(\.reason),
-            runStats: RunStatistics.enabled, startedAt: context.startedAt,
-            uptimeSeconds: Date().timeIntervalSince(context.startedAt))
+            runStats: RunStatistics.enabled, startedAt: startedAt, uptimeSeconds: 0)
+        // Through NodeInfo.Result's own Codable form, so the field names
+        // are the protocol's; the uptime is added per call.
+        guard case .object(var fields) = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder.wire().encode(result)) else {
+            throw StartupError("node.info does not encode as an object")
+        }
+        fields["uptimeSeconds"] = nil
+        var out = JSONWriter(buffer: ByteBuffer())
+        out.value(.object(fields))
+        var text = out.buffer
+        text.moveWriterIndex(to: text.writerIndex - 1)  // the closing brace
+        openObject = text
     }
 }

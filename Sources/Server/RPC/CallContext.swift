@@ -7,6 +7,8 @@ struct CallContext: Sendable {
     let registry: ProbeRegistry
     let features: KernelFeatures
     let startedAt: Date
+    /// node.info's answer but for the uptime.
+    let nodeFacts: NodeFacts
     /// For blocking kernel reads done outside the registry (snapshots).
     let threadPool: NIOThreadPool
 }

@@ -8,8 +8,12 @@ public struct MapCodec: Sendable {
     public var valueSize: Int
     /// CPUs in a per-CPU value; nil for an ordinary map.
     public var cpus: Int?
-    public var keyType: BTFType?
-    public var valueType: BTFType?
+    public let keyType: BTFType?
+    public let valueType: BTFType?
+    /// Plain integer keys and values (the common counter map) skip the
+    /// general codec: no walk of the indirect BTF enum per entry.
+    private let keyInteger: IntegerLayout?
+    private let valueInteger: IntegerLayout?
 
     public init(keySize: Int, valueSize: Int, cpus: Int?, keyType: BTFType?, valueType: BTFType?) {
         self.keySize = keySize
@@ -18,6 +22,8 @@ public struct MapCodec: Sendable {
         // A BTF type whose size disagrees with the map's is not trusted.
         self.keyType = keyType?.size == keySize ? keyType : nil
         self.valueType = valueType?.size == valueSize ? valueType : nil
+        self.keyInteger = IntegerLayout(self.keyType)
+        self.valueInteger = IntegerLayout(self.valueType)
     }
 
     var valueStride: Int { cpus == nil ? valueSize : (valueSize + 7) & ~7 }
@@ -26,7 +32,9 @@ public struct MapCodec: Sendable {
     // MARK: bytes -> JSON
 
     public func writeKey(_ bytes: UnsafeRawBufferPointer, format: ValueFormat, to out: inout JSONWriter) {
-        if format == .typed, let keyType {
+        if format == .typed, let keyInteger {
+            keyInteger.write(bytes, to: &out)
+        } else if format == .typed, let keyType {
             ValueCodec.write(keyType, bytes, to: &out)
         } else {
             out.hexString(bytes)
@@ -45,7 +53,9 @@ public struct MapCodec: Sendable {
     }
 
     private func writeOne(_ bytes: UnsafeRawBufferPointer, format: ValueFormat, to out: inout JSONWriter) {
-        if format == .typed, let valueType {
+        if format == .typed, let valueInteger {
+            valueInteger.write(bytes, to: &out)
+        } else if format == .typed, let valueType {
             ValueCodec.write(valueType, bytes, to: &out)
         } else {
             out.hexString(bytes)
@@ -118,5 +128,23 @@ extension BTFType {
     var acceptsArray: Bool {
         if case .array = self { return true }
         return false
+    }
+}
+
+/// A non-bool integer of 1, 2, 4 or 8 bytes.
+struct IntegerLayout: Sendable {
+    var size: Int
+    var signed: Bool
+
+    init?(_ type: BTFType?) {
+        guard case .integer(let size, let signed, _, false)? = type, [1, 2, 4, 8].contains(size) else { return nil }
+        self.size = size
+        self.signed = signed
+    }
+
+    @inline(__always)
+    func write(_ bytes: UnsafeRawBufferPointer, to out: inout JSONWriter) {
+        let raw = ValueCodec.readInteger(bytes, size: size) ?? 0
+        if signed { out.int(ValueCodec.signExtend(raw, size: size)) } else { out.uint(raw) }
     }
 }
