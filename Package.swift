@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "bpfleetd", targets: ["bpfleetd"]),
         .executable(name: "bpfleet", targets: ["bpfleet"]),
         .library(name: "BpfleetClient", targets: ["BpfleetClient"]),
+        // For bench/encoders, which measures the server's own snapshot encoder.
+        .library(name: "BpfleetServer", targets: ["BpfleetServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),

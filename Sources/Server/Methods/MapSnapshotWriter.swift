@@ -67,7 +67,7 @@ struct MapSnapshotWriter: Sendable {
         out.raw(",\"truncated\":")
         out.bool(truncated)
         out.raw(",\"takenAt\":")
-        out.string(takenAt.formatted(.iso8601))
+        out.string(WireDate.string(takenAt))
         out.raw("}")
         try await sink.write(out.buffer)
         withExtendedLifetime(probe) {}

@@ -34,16 +34,18 @@ struct NodeFacts: Sendable {
             attachTargets: AttachTarget.allTypes.filter { features.unsupportedTargets[$0] == nil },
             unsupportedTargets: features.unsupportedTargets.mapValues(\.reason),
             runStats: RunStatistics.enabled, startedAt: startedAt, uptimeSeconds: 0)
-        // Through NodeInfo.Result's own Codable form, so the field names
-        // are the protocol's; the uptime is added per call.
-        guard case .object(var fields) = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder.wire().encode(result)) else {
-            throw StartupError("node.info does not encode as an object")
+        // Through NodeInfo.Result's own Codable form, so the field names are
+        // the protocol's. With sorted keys the uptime comes last, and is
+        // cut off here to be written per call.
+        let encoder = JSONEncoder.wire()
+        encoder.outputFormatting.insert(.sortedKeys)
+        let encoded = try encoder.encode(result)
+        let uptime = Data(#","uptimeSeconds":0}"#.utf8)
+        guard encoded.count > uptime.count, encoded.suffix(uptime.count) == uptime else {
+            throw StartupError("node.info's encoding does not end with its uptime")
         }
-        fields["uptimeSeconds"] = nil
-        var out = JSONWriter(buffer: ByteBuffer())
-        out.value(.object(fields))
-        var text = out.buffer
-        text.moveWriterIndex(to: text.writerIndex - 1)  // the closing brace
+        var text = ByteBuffer()
+        text.writeBytes(encoded.dropLast(uptime.count))
         openObject = text
     }
 }

@@ -4,6 +4,7 @@
 // MB/s is output bytes (10^6) per second at the median. Every way must give
 // the same bytes (same fnv); the entries are bench/common.h's pattern.
 // NAMES (comma-separated) runs only those encoders (for profiling one).
+import BpfleetServer
 import Foundation
 import NIOCore
 
@@ -64,11 +65,12 @@ func report(_ name: String, reps: Int, _ run: () -> (Double, Output)) {
 
 let keyType = BTFType.integer(size: 4, signed: false, char: false, bool: false)
 let valueType = BTFType.integer(size: 8, signed: false, char: false, bool: false)
+let codec = MapCodec(keySize: 4, valueSize: 8, cpus: nil, keyType: keyType, valueType: valueType)
 
 // (i) The server's direct writer, as MapSnapshotWriter runs it: batches of
 // 16,384 entries (MapCursor's batch for 12-byte entries), each encoded into
-// its own ByteBuffer of capacity 48 bytes per entry, values read from the
-// raw batch arrays through the BTF integer codec.
+// its own ByteBuffer, keys and values read from the raw batch arrays through
+// the map's codec (BpfleetServer's own MapCodec and JSONWriter).
 report("direct-writer-bytebuffer", reps: reps) {
     timed({ () -> [ByteBuffer] in
         var batches: [ByteBuffer] = []
@@ -81,13 +83,13 @@ report("direct-writer-bytebuffer", reps: reps) {
         var done = 0
         while done < count {
             let take = min(batchSize, count - done)
-            var out = JSONWriter(buffer: ByteBufferAllocator().buffer(capacity: take * 48))
+            var out = JSONWriter(buffer: ByteBufferAllocator().buffer(capacity: take * 40))
             for index in done..<(done + take) {
                 if index > 0 { out.byte(UInt8(ascii: ",")) }
                 out.raw("{\"key\":")
-                ValueCodec.write(keyType, UnsafeRawBufferPointer(rebasing: keyBytes[(index * 4)..<(index * 4 + 4)]), to: &out)
+                codec.writeKey(UnsafeRawBufferPointer(rebasing: keyBytes[(index * 4)..<(index * 4 + 4)]), format: .typed, to: &out)
                 out.raw(",\"value\":")
-                ValueCodec.write(valueType, UnsafeRawBufferPointer(rebasing: valueBytes[(index * 8)..<(index * 8 + 8)]), to: &out)
+                codec.writeValue(UnsafeRawBufferPointer(rebasing: valueBytes[(index * 8)..<(index * 8 + 8)]), format: .typed, to: &out)
                 out.byte(UInt8(ascii: "}"))
             }
             batches.append(out.buffer)
