@@ -85,7 +85,7 @@ row("   output size: bpfleet -o json / bpftool -j",
 encoders = values.get("encoder", [])
 if encoders:
     names = {
-        "direct-writer-bytebuffer": "2i. direct UTF-8 writer (server's JSONWriter + ValueCodec copy, NIO ByteBuffer, 16,384-entry batches)",
+        "direct-writer-bytebuffer": "2i. direct UTF-8 writer (the server's own MapCodec + JSONWriter, NIO ByteBuffer, 16,384-entry batches)",
         "direct-writer-rawpointer": "2i'. same digit algorithm through a raw pointer (floor, not the server's code)",
         "foundation-jsonencoder": "2ii. Foundation JSONEncoder, [Codable struct]",
         "foundation-jsonserialization": "2ii'. Foundation JSONSerialization, [[String: NSNumber]]",
