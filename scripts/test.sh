@@ -19,7 +19,13 @@ leftovers() {
 before=$(leftovers)
 
 status=0
-swift test --skip-build "$@" || status=$?
+log=$(mktemp /tmp/bpfleet-test-log.XXXXXX)
+swift test --skip-build "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line in the plain form any CI reads: N passed, N failed.
+total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | grep -oE '[0-9]+' | tail -1)
+failed=$(grep -E '^✘ Test .* failed after' "$log" | grep -cv '^✘ Test run with' || true)
+rm -f "$log"
 
 after=$(leftovers)
 if [ "$after" != "$before" ]; then
@@ -27,5 +33,8 @@ if [ "$after" != "$before" ]; then
     echo "$after" >&2
     find /sys/fs/bpf -maxdepth 1 -name 'bpfleet-test-*' -exec rm -rf {} + 2>/dev/null || true
     status=1
+fi
+if [ -n "$total" ]; then
+    echo "tests: $((total - failed)) passed, $failed failed"
 fi
 exit $status

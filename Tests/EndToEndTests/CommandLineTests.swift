@@ -58,7 +58,7 @@ struct CommandLineTests {
 
             let unload = try bpfleet(node + ["probe", "unload", "execs"])
             #expect(unload.status == 0)
-            #expect(try !Bpftool.exists("prog", id: programID))
+            #expect(try Bpftool.isGone("prog", id: programID))
             #expect(server.pins().isEmpty)
         }
     }

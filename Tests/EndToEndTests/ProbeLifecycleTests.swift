@@ -44,9 +44,9 @@ struct ProbeLifecycleTests {
             #expect(server.pins() == ["execs", "execs/links", "execs/links/1", "execs/maps", "execs/maps/_bss", "execs/maps/exec_counts"])
 
             try client.call("probe.unload", ["probe": "execs"])
-            #expect(try !Bpftool.exists("prog", id: programID))
-            #expect(try !Bpftool.exists("link", id: linkID))
-            for id in mapIDs { #expect(try !Bpftool.exists("map", id: id)) }
+            #expect(try Bpftool.isGone("prog", id: programID))
+            #expect(try Bpftool.isGone("link", id: linkID))
+            for id in mapIDs { #expect(try Bpftool.isGone("map", id: id)) }
             #expect(server.pins().isEmpty)
             #expect(try client.call("probe.list")["probes"] == [])
         }
@@ -62,7 +62,7 @@ struct ProbeLifecycleTests {
             ])
             for _ in 0..<1000 { _ = getppid() }
             try client.call("probe.detach", ["probe": "sys", "linkId": link["linkId"]!])
-            #expect(try !Bpftool.exists("link", id: link["id"]!.uint64Value!.asUInt32))
+            #expect(try Bpftool.isGone("link", id: link["id"]!.uint64Value!.asUInt32))
 
             let counts = try client.snapshot("sys", "syscalls")
             #if arch(arm64)
@@ -230,6 +230,6 @@ struct ShutdownTests {
 
         // Removing the pins is what frees them.
         server.removePins()
-        #expect(try !Bpftool.exists("link", id: linkID))
+        #expect(try Bpftool.isGone("link", id: linkID))
     }
 }

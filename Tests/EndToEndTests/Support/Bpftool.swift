@@ -31,3 +31,17 @@ enum Bpftool {
         return try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]] ?? []
     }
 }
+
+extension Bpftool {
+    /// Whether the kernel has let go of an object within `timeout` seconds.
+    /// The kernel frees maps and programs after an RCU grace period, so an
+    /// object can outlive its last descriptor by a moment.
+    static func isGone(_ kind: String, id: UInt32, timeout: TimeInterval = 5) throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try exists(kind, id: id) {
+            if Date() > deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+}
