@@ -6,11 +6,33 @@ public struct Configuration: Sendable {
     public var listen: [NodeAddress] = [.unix(path: NodeAddress.defaultUnixPath)]
     public var stateDirectory = "/var/lib/bpfleet"
     public var pinRoot = "/sys/fs/bpf/bpfleet"
+
+    // Security (docs/security.md).
+    /// Server certificate chain, its key, and the CA that client certificates must chain to.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    public var clientCA: String?
+    /// Plain TCP, allowed on loopback addresses only.
+    public var insecurePlaintext = false
+    public var rolesFile: String?
+    /// Default: STATE_DIR/audit.log.
+    public var auditLog: String?
+    /// Group that owns the Unix socket (mode 0660); name or number.
+    public var socketGroup: String?
+
+    // Limits: each trips with -32009 naming it.
     /// Largest inbound message; longer lines are discarded with an error.
     public var maxMessageBytes = 64 << 20
-    /// Requests one connection may have running at once; reading from it
-    /// pauses beyond that.
+    public var maxConnections = 4096
+    public var maxConnectionsPerIdentity = 256
+    /// Requests one connection may have running at once.
     public var maxInFlightPerConnection = 64
+    /// Seconds a TLS client has to finish its handshake.
+    public var handshakeTimeout: Double = 10
+    /// Seconds without a complete request (and none running) before a
+    /// connection is closed.
+    public var idleTimeout: Double = 300
+
     /// Keep kernel run statistics (run counts, run time) on.
     public var runStatistics = true
     /// Mount tracefs at /sys/kernel/tracing when it is mounted nowhere.
@@ -18,4 +40,6 @@ public struct Configuration: Sendable {
     public var logLevel: Logger.Level = .info
 
     public init() {}
+
+    var auditLogPath: String { auditLog ?? stateDirectory + "/audit.log" }
 }

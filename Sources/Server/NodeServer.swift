@@ -3,15 +3,20 @@ import CBPFSupport
 import CLibBPF
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
+import UnixSignals
 
 /// bpfleetd: prepares the node (bpffs, tracefs, state directory), then
 /// serves every listen address until a graceful shutdown.
 public final class NodeServer: Service, Sendable {
     public let configuration: Configuration
     private let logger: Logger
+    /// The SIGHUP watcher, cancelled at shutdown.
+    private let hangups = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -19,6 +24,8 @@ public final class NodeServer: Service, Sendable {
     }
 
     public func run() async throws {
+        let tls = try Self.checkListeners(configuration)
+        let roles = try RoleBook(path: configuration.rolesFile)
         bpfleet_capture_libbpf_messages()
         try Filesystems.preparePinRoot(configuration.pinRoot)
         if Filesystems.tracefsPath(mountIfMissing: configuration.mountTracefs) == nil {
@@ -45,12 +52,17 @@ public final class NodeServer: Service, Sendable {
         let startedAt = Date()
         let context = CallContext(registry: registry, features: features, startedAt: startedAt,
                                   nodeFacts: try NodeFacts(features: features, startedAt: startedAt), threadPool: pool)
-        let dispatcher = Dispatcher(context: context, logger: logger)
+        let audit = try AuditLog(path: configuration.auditLogPath)
+        let dispatcher = Dispatcher(context: context, roles: roles, audit: audit, logger: logger)
+        let budget = ConnectionBudget(maxTotal: configuration.maxConnections,
+                                      maxPerIdentity: configuration.maxConnectionsPerIdentity)
 
         var bound: [(Listener, NIOAsyncChannel<Listener.Connection, Never>)] = []
         for address in configuration.listen {
+            var listenerTLS: NIOSSLContext?
+            if case .tcp = address { listenerTLS = tls }
             let listener = Listener(address: address, configuration: configuration, dispatcher: dispatcher,
-                                    group: group, logger: logger)
+                                    group: group, tls: listenerTLS, budget: budget, logger: logger)
             bound.append((listener, try await listener.bind()))
             logger.info("listening", metadata: ["address": "\(address)"])
         }
@@ -68,12 +80,14 @@ public final class NodeServer: Service, Sendable {
                 for (listener, server) in servers {
                     group.addTask { try await listener.serve(server) }
                 }
+                group.addTask { await self.reloadRolesOnHangup(roles) }
             }
         } onGracefulShutdown: {
             for (listener, server) in servers {
                 server.channel.close(promise: nil)
                 listener.connections.closeInbound()
             }
+            self.hangups.withLockedValue { $0?.cancel() }
         }
         for address in configuration.listen {
             if case .unix(let path) = address { unlink(path) }
@@ -85,5 +99,51 @@ public final class NodeServer: Service, Sendable {
         try? await pool.shutdownGracefully()
         try? await kernelThread.shutdownGracefully()
         try? await group.shutdownGracefully()
+    }
+
+    /// SIGHUP: read the roles file again; connections stay, and their next
+    /// call is judged by the new roles.
+    private func reloadRolesOnHangup(_ roles: RoleBook) async {
+        let task = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                do {
+                    try roles.reload()
+                    logger.notice("roles file reloaded", metadata: ["path": "\(configuration.rolesFile ?? "-")"])
+                } catch {
+                    logger.error("roles file not reloaded; the previous roles stay", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        hangups.withLockedValue { $0 = task }
+        await task.value
+    }
+
+    /// Every TCP listener has TLS, unless plaintext was asked for and it is
+    /// on loopback. Returns the TLS context the TCP listeners share.
+    static func checkListeners(_ configuration: Configuration) throws -> NIOSSLContext? {
+        let tcpHosts = configuration.listen.compactMap { address -> String? in
+            if case .tcp(let host, _) = address { return host }
+            return nil
+        }
+        guard !tcpHosts.isEmpty else { return nil }
+        let tlsFlags = [configuration.tlsCertificate, configuration.tlsKey, configuration.clientCA]
+        if configuration.insecurePlaintext {
+            for host in tcpHosts where !isLoopback(host) {
+                throw StartupError("--insecure-plaintext serves loopback addresses only; \(host) is not one. Use TLS (--tls-cert, --tls-key, --client-ca) to listen on \(host)")
+            }
+            guard tlsFlags.allSatisfy({ $0 == nil }) else {
+                throw StartupError("--insecure-plaintext and TLS flags exclude each other")
+            }
+            return nil
+        }
+        guard let certificate = configuration.tlsCertificate, let key = configuration.tlsKey,
+              let clientCA = configuration.clientCA else {
+            throw StartupError("TCP listeners need TLS: --tls-cert, --tls-key and --client-ca (or --insecure-plaintext on a loopback address)")
+        }
+        return try TLSSetup.serverContext(certificate: certificate, key: key, clientCA: clientCA)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }

@@ -22,11 +22,44 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .customLong("pin-root"), help: "bpffs directory under which probes' maps and links are pinned.")
     var pinRoot = "/sys/fs/bpf/bpfleet"
 
+    @Option(name: .customLong("tls-cert"), help: "Server certificate chain (PEM) for TCP listeners.")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The server certificate's private key (PEM).")
+    var tlsKey: String?
+
+    @Option(name: .customLong("client-ca"), help: "CA certificate(s) (PEM) that client certificates must chain to.")
+    var clientCA: String?
+
+    @Flag(name: .customLong("insecure-plaintext"), help: "Plain TCP without TLS; only on loopback addresses.")
+    var insecurePlaintext = false
+
+    @Option(name: .long, help: "Roles file (YAML): who is a viewer and who an operator; re-read on SIGHUP.")
+    var roles: String?
+
+    @Option(name: .customLong("audit-log"), help: "Audit log of every call that changes the node (default STATE_DIR/audit.log).")
+    var auditLog: String?
+
+    @Option(name: .customLong("socket-group"), help: "Group (name or id) that owns the Unix socket (mode 0660).")
+    var socketGroup: String?
+
     @Option(name: .customLong("max-message-bytes"), help: "Largest request accepted, in bytes.")
     var maxMessageBytes = 64 << 20
 
+    @Option(name: .customLong("max-connections"), help: "Connections open at once, in all.")
+    var maxConnections = 4096
+
+    @Option(name: .customLong("max-connections-per-identity"), help: "Connections open at once per uid or client certificate.")
+    var maxConnectionsPerIdentity = 256
+
     @Option(name: .customLong("max-in-flight"), help: "Requests one connection may have running at once.")
     var maxInFlight = 64
+
+    @Option(name: .customLong("handshake-timeout"), help: "Seconds a TLS client has to complete its handshake.")
+    var handshakeTimeout: Double = 10
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds without a complete request before a connection is closed.")
+    var idleTimeout: Double = 300
 
     @Flag(name: .customLong("no-run-stats"), help: "Do not turn on kernel run statistics (run counts and time).")
     var noRunStats = false
@@ -38,6 +71,12 @@ struct BpfleetDaemon: AsyncParsableCommand {
         for address in listen { _ = try parse(address) }
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
+        guard maxConnections >= 1, maxConnectionsPerIdentity >= 1 else {
+            throw ValidationError("--max-connections and --max-connections-per-identity must be at least 1")
+        }
+        guard handshakeTimeout > 0, idleTimeout > 0 else {
+            throw ValidationError("--handshake-timeout and --idle-timeout must be more than 0")
+        }
         if let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"], Logger.Level(rawValue: level) == nil {
             throw ValidationError("unknown log level '\(level)'")
         }
@@ -54,6 +93,17 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.pinRoot = pinRoot
         configuration.maxMessageBytes = maxMessageBytes
         configuration.maxInFlightPerConnection = maxInFlight
+        configuration.maxConnections = maxConnections
+        configuration.maxConnectionsPerIdentity = maxConnectionsPerIdentity
+        configuration.handshakeTimeout = handshakeTimeout
+        configuration.idleTimeout = idleTimeout
+        configuration.tlsCertificate = tlsCertificate
+        configuration.tlsKey = tlsKey
+        configuration.clientCA = clientCA
+        configuration.insecurePlaintext = insecurePlaintext
+        configuration.rolesFile = roles
+        configuration.auditLog = auditLog
+        configuration.socketGroup = socketGroup
         configuration.runStatistics = !noRunStats
         let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"] ?? "info"
         configuration.logLevel = Logger.Level(rawValue: level) ?? .info

@@ -8,10 +8,15 @@ import NIOCore
 struct Dispatcher: Sendable {
     let context: CallContext
     let logger: Logger
+    /// Who may call what; nil lets every peer do everything (unit use only).
+    let roles: RoleBook?
+    let audit: AuditLog?
     private let methods: [String: any ServedMethod.Type]
 
-    init(context: CallContext, logger: Logger) {
+    init(context: CallContext, roles: RoleBook?, audit: AuditLog?, logger: Logger) {
         self.context = context
+        self.roles = roles
+        self.audit = audit
         self.logger = logger
         var table: [String: any ServedMethod.Type] = [:]
         for type in ProtocolV1.methods {
@@ -26,15 +31,15 @@ struct Dispatcher: Sendable {
     /// Every method name the server answers.
     var methodNames: [String] { methods.keys.sorted() }
 
-    /// Handles one line and writes its reply (if it has one) to `sink`.
-    func handle(_ line: ByteBuffer, replyingTo sink: any ReplySink) async {
+    /// Handles one line from `peer` and writes its reply (if it has one) to `sink`.
+    func handle(_ line: ByteBuffer, from peer: PeerIdentity, replyingTo sink: any ReplySink) async {
         let data = Data(line.readableBytesView)
         let firstByte = line.readableBytesView.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
         if firstByte == UInt8(ascii: "[") {
-            await handleBatch(data, replyingTo: sink)
+            await handleBatch(data, from: peer, replyingTo: sink)
             return
         }
-        switch await handleOne(data) {
+        switch await handleOne(data, from: peer) {
         case .none:
             break
         case .some(let outcome):
@@ -49,6 +54,12 @@ struct Dispatcher: Sendable {
         await write(.failure(nil, error), to: sink)
     }
 
+    /// Replies to a request refused by a connection limit, without running it.
+    func refuse(_ line: ByteBuffer, with error: ResponseError, replyingTo sink: any ReplySink) async {
+        let id = (try? JSONDecoder().decode(RequestEnvelope.self, from: Data(line.readableBytesView)))?.id.replyID
+        await write(.failure(id, error), to: sink)
+    }
+
     // MARK: Requests
 
     enum Outcome: Sendable {
@@ -57,7 +68,7 @@ struct Dispatcher: Sendable {
     }
 
     /// nil: a notification, which gets no reply.
-    private func handleOne(_ data: Data) async -> Outcome? {
+    private func handleOne(_ data: Data, from peer: PeerIdentity) async -> Outcome? {
         let envelope: RequestEnvelope
         do {
             envelope = try JSONDecoder().decode(RequestEnvelope.self, from: data)
@@ -74,22 +85,62 @@ struct Dispatcher: Sendable {
             if isNotification { return nil }
             return .failure(id, ResponseError(.methodNotFound, "method not found: \(methodName)", data: ["method": .string(methodName)]))
         }
+        // Who may call this, before anything of the request is looked at.
+        let role = roles.map { $0.role(of: peer) } ?? .operator
+        let needed = Role.needed(by: method)
+        if let refusal = refusal(of: methodName, needing: needed, by: peer, role: role) {
+            audit?.record(.init(peer: peer, role: role, method: methodName, id: id, targets: [:], outcome: .failure(refusal)))
+            return isNotification ? nil : .failure(id, refusal)
+        }
         guard !envelope.hasParams || envelope.paramsAreObject else {
-            if isNotification { return nil }
-            return .failure(id, .invalidParams("params: must be an object (by-name parameters)", field: "params"))
-        }
-        do {
-            let reply = try await serve(method, data: data, hasParams: envelope.hasParams)
-            return isNotification ? nil : .success(id, reply)
-        } catch let error as ResponseError {
+            let error = ResponseError.invalidParams("params: must be an object (by-name parameters)", field: "params")
+            if method.changesNode {
+                audit?.record(.init(peer: peer, role: role, method: methodName, id: id, targets: [:], outcome: .failure(error)))
+            }
             return isNotification ? nil : .failure(id, error)
-        } catch {
-            logger.error("method failed", metadata: ["method": "\(methodName)", "error": "\(error)"])
-            return isNotification ? nil : .failure(id, ResponseError(.internalError, "internal error: \(error)"))
         }
+        let (targets, result) = await serve(method, data: data, hasParams: envelope.hasParams)
+        let outcome: Outcome
+        switch result {
+        case .success(let reply):
+            outcome = .success(id, reply)
+        case .failure(let error as ResponseError):
+            outcome = .failure(id, error)
+        case .failure(let error):
+            logger.error("method failed", metadata: ["method": "\(methodName)", "error": "\(error)"])
+            outcome = .failure(id, ResponseError(.internalError, "internal error: \(error)"))
+        }
+        // Recorded before the reply is written: a client that saw the
+        // answer can rely on the line being in the log.
+        if method.changesNode, let audit {
+            switch outcome {
+            case .success(_, .value(let value)):
+                audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .success(auditResult(value))))
+            case .success(_, .stream):
+                audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .success([:])))
+            case .failure(_, let error):
+                audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .failure(error)))
+            }
+        }
+        return isNotification ? nil : outcome
     }
 
-    private func serve<M: ServedMethod>(_ method: M.Type, data: Data, hasParams: Bool) async throws -> Reply {
+    /// -32001 for a peer with no role, -32002 for one whose role is too small.
+    private func refusal(of method: String, needing needed: Role, by peer: PeerIdentity, role: Role?) -> ResponseError? {
+        guard let role else {
+            return ResponseError(.unauthenticated, "unauthenticated: \(peer) has no role on this node",
+                                 data: ["identity": .string(peer.description)])
+        }
+        guard role >= needed else {
+            return ResponseError(.permissionDenied, "permission denied: \(method) needs \(needed.rawValue) (you are \(role.rawValue))",
+                                 data: ["method": .string(method), "needs": .string(needed.rawValue), "role": .string(role.rawValue)])
+        }
+        return nil
+    }
+
+    /// Decodes the params and runs the method; also hands back what the
+    /// call touches, for the audit log.
+    private func serve<M: ServedMethod>(_ method: M.Type, data: Data, hasParams: Bool) async -> ([String: JSONValue], Result<Reply, any Error>) {
         let request: M
         do {
             if hasParams {
@@ -99,12 +150,19 @@ struct Dispatcher: Sendable {
             }
         } catch let error as DecodingError {
             let (path, message) = ResponseError.describing(error, root: "")
-            throw ResponseError(.invalidParams, "invalid params: \(message)", data: ["field": .string(path)])
+            return ([:], .failure(ResponseError(.invalidParams, "invalid params: \(message)", data: ["field": .string(path)])))
+        } catch {
+            return ([:], .failure(error))
         }
-        return try await request.serve(context)
+        let targets = (request as? any Audited)?.auditTargets ?? [:]
+        do {
+            return (targets, .success(try await request.serve(context)))
+        } catch {
+            return (targets, .failure(error))
+        }
     }
 
-    private func handleBatch(_ data: Data, replyingTo sink: any ReplySink) async {
+    private func handleBatch(_ data: Data, from peer: PeerIdentity, replyingTo sink: any ReplySink) async {
         let elements: [JSONValue]
         do {
             elements = try JSONDecoder().decode([JSONValue].self, from: data)
@@ -125,7 +183,7 @@ struct Dispatcher: Sendable {
             for (index, element) in elements.enumerated() {
                 group.addTask {
                     let bytes = (try? JSONEncoder.wire().encode(element)) ?? Data()
-                    guard let outcome = await handleOne(bytes) else { return (index, nil) }
+                    guard let outcome = await handleOne(bytes, from: peer) else { return (index, nil) }
                     let buffer = BufferSink()
                     await write(outcome, to: buffer, terminate: false)
                     return (index, buffer.bytes)

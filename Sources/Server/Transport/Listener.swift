@@ -4,14 +4,19 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
-/// Accepts connections on one address and serves each until it closes.
-/// One connection's failure never reaches another or the listener.
+/// Accepts connections on one address and serves each until it closes:
+/// identifies the peer (SO_PEERCRED, or the verified client certificate),
+/// holds it to the connection limits, and hands its requests to the
+/// dispatcher. One connection's failure never reaches another.
 struct Listener: Sendable {
     let address: NodeAddress
     let configuration: Configuration
     let dispatcher: Dispatcher
     let group: MultiThreadedEventLoopGroup
+    let tls: NIOSSLContext?
+    let budget: ConnectionBudget
     let logger: Logger
     /// Open connections, so that a shutdown can end them.
     let connections = OpenConnections()
@@ -20,13 +25,19 @@ struct Listener: Sendable {
 
     func bind() async throws -> NIOAsyncChannel<Connection, Never> {
         let maximumLength = configuration.maxMessageBytes
+        let tls = self.tls
+        let handshakeTimeout = TimeAmount.nanoseconds(Int64(configuration.handshakeTimeout * 1e9))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
-            // `nc -U` and `socat` shut their sending side after the last request
-            // and still wait for the replies.
+            // `nc -U` and `socat` shut their sending side after the last
+            // request and still wait for the replies.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
             channel.eventLoop.makeCompletedFuture {
+                if let tls {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: handshakeTimeout, eventLoop: channel.eventLoop))
+                }
                 try channel.pipeline.syncOperations.addHandler(
                     ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLength)))
                 // A connection accepted in the same instant the listener is
@@ -41,15 +52,30 @@ struct Listener: Sendable {
             try makeDirectories((path as NSString).deletingLastPathComponent, mode: 0o755)
             let server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true,
                                                   childChannelInitializer: initializer)
-            chmod(path, 0o660)
+            try Self.restrict(socket: path, group: configuration.socketGroup)
             return server
         case .tcp(let host, let port):
-            // TLS and its refusal of non-loopback plaintext come with remote access.
-            guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
-                throw StartupError("plain TCP is served on loopback only; \(address) needs TLS, which this version does not have yet")
-            }
             return try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
         }
+    }
+
+    /// The socket is 0660, owned by the socket group when one is given:
+    /// connecting needs that group, and then the roles file still decides.
+    static func restrict(socket path: String, group: String?) throws {
+        if let group {
+            let gid: gid_t
+            if let number = gid_t(group) {
+                gid = number
+            } else if let entry = getgrnam(group) {
+                gid = entry.pointee.gr_gid
+            } else {
+                throw StartupError("--socket-group: no group named '\(group)'")
+            }
+            guard chown(path, uid_t.max, gid) == 0 else {
+                throw StartupError("cannot give \(path) to group \(group): \(String(cString: strerror(errno)))")
+            }
+        }
+        chmod(path, 0o660)
     }
 
     func serve(_ server: NIOAsyncChannel<Connection, Never>) async throws {
@@ -62,27 +88,66 @@ struct Listener: Sendable {
         }
     }
 
+    private func identify(_ channel: any Channel) async throws -> PeerIdentity {
+        if tls != nil {
+            let handshake = try await channel.pipeline.handler(type: HandshakeDeadline.self).get()
+            try await handshake.completed.futureResult.get()
+            guard let certificate = try await channel.nioSSL_peerCertificate().get() else {
+                throw ChannelError.ioOnClosedChannel
+            }
+            return try TLSSetup.identity(of: certificate)
+        }
+        switch address {
+        case .unix:
+            return try await PeerCredentials.identify(channel)
+        case .tcp:
+            return .plaintext(address: channel.remoteAddress?.description ?? "?")
+        }
+    }
+
     private func serveConnection(_ connection: Connection) async {
         let channel = connection.channel
         if !connections.insert(channel) {
             channel.close(mode: .input, promise: nil)  // accepted as shutdown began
         }
         defer { connections.remove(channel) }
+        guard let peer = try? await identify(channel) else {
+            // No handshake in time, a certificate that would not verify, or
+            // a peer gone before it could be identified.
+            try? await connection.executeThenClose { _, _ in }
+            return
+        }
+        let refusal = budget.admit(peer)
+        defer { if refusal == nil { budget.release(peer) } }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 let writer = ConnectionWriter(outbound: outbound, channel: channel)
-                let inFlight = AsyncSemaphore(permits: configuration.maxInFlightPerConnection)
+                if let refusal {
+                    logger.notice("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal.message)"])
+                    await dispatcher.write(.failure(nil, refusal), to: writer)
+                    return
+                }
+                let activity = ConnectionActivity()
+                let watchdog = Task { await closeWhenIdle(channel, activity: activity, writer: writer) }
+                defer { watchdog.cancel() }
+                let maxInFlight = configuration.maxInFlightPerConnection
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await frame in inbound {
-                        // Past the in-flight bound, stop reading: TCP/Unix
-                        // backpressure slows the client down.
-                        await inFlight.wait()
-                        group.addTask {
-                            defer { inFlight.signal() }
-                            switch frame {
-                            case .line(let line):
-                                await dispatcher.handle(line, replyingTo: writer)
-                            case .oversized(let length):
+                        switch frame {
+                        case .line(let line):
+                            guard activity.begin(limit: maxInFlight) else {
+                                let error = ResponseError.limitExceeded(
+                                    "maxInFlight", maxInFlight, "\(maxInFlight) requests are already running on this connection; wait for their replies")
+                                group.addTask { await dispatcher.refuse(line, with: error, replyingTo: writer) }
+                                continue
+                            }
+                            group.addTask {
+                                await dispatcher.handle(line, from: peer, replyingTo: writer)
+                                activity.end()
+                            }
+                        case .oversized(let length):
+                            activity.touch()
+                            group.addTask {
                                 await dispatcher.oversized(length, limit: configuration.maxMessageBytes, replyingTo: writer)
                             }
                         }
@@ -90,7 +155,68 @@ struct Listener: Sendable {
                 }
             }
         } catch {
-            logger.debug("connection ended", metadata: ["error": "\(error)"])
+            logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    /// Closes the connection once it has gone `idleTimeout` without a
+    /// complete request while nothing runs. Bytes that never make a line
+    /// (a dribbling client) do not count as activity.
+    private func closeWhenIdle(_ channel: any Channel, activity: ConnectionActivity, writer: ConnectionWriter) async {
+        let limit = configuration.idleTimeout
+        let step = Duration.milliseconds(Int64(max(50, min(1000, limit * 250))))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: step)
+            if Task.isCancelled { return }
+            guard activity.idleSeconds() >= limit else { continue }
+            let error = ResponseError(.limitExceeded, "no request for \(Self.seconds(limit)); closing the connection",
+                                      data: ["limit": "idleTimeout", "value": .double(limit)])
+            await dispatcher.write(.failure(nil, error), to: writer)
+            try? await channel.close()
+            return
+        }
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+}
+
+/// When a connection last received a complete request, and how many of its
+/// requests are running.
+final class ConnectionActivity: Sendable {
+    private struct State {
+        var last = NIODeadline.now()
+        var running = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// A request arrives; false when `limit` are running already.
+    func begin(limit: Int) -> Bool {
+        state.withLockedValue { state in
+            state.last = .now()
+            guard state.running < limit else { return false }
+            state.running += 1
+            return true
+        }
+    }
+
+    func end() {
+        state.withLockedValue { state in
+            state.running -= 1
+            state.last = .now()
+        }
+    }
+
+    func touch() {
+        state.withLockedValue { $0.last = .now() }
+    }
+
+    /// Seconds since the last request ended or arrived; 0 while one runs.
+    func idleSeconds() -> Double {
+        state.withLockedValue { state in
+            state.running > 0 ? 0 : Double((NIODeadline.now() - state.last).nanoseconds) / 1e9
         }
     }
 }

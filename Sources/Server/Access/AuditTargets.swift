@@ -1,0 +1,66 @@
+import BpfleetShared
+
+/// What a call that changes the node touched, for the audit log: names and
+/// ids, never object bytes or map values.
+protocol Audited {
+    var auditTargets: [String: JSONValue] { get }
+}
+
+extension ObjectUpload: Audited {
+    var auditTargets: [String: JSONValue] {
+        var targets: [String: JSONValue] = ["bytes": .int(Int64(data.utf8.count / 4 * 3))]
+        if let name { targets["name"] = .string(name) }
+        return targets
+    }
+}
+
+extension ObjectDelete: Audited {
+    var auditTargets: [String: JSONValue] { ["objectId": .string(objectId)] }
+}
+
+extension ProbeLoad: Audited {
+    var auditTargets: [String: JSONValue] {
+        var targets: [String: JSONValue] = ["probe": .string(name), "objectId": .string(objectId)]
+        if let programs { targets["programs"] = .array(programs.map(JSONValue.string)) }
+        if let globals { targets["globals"] = .object(globals) }
+        if let labels { targets["labels"] = .object(labels.mapValues(JSONValue.string)) }
+        return targets
+    }
+}
+
+extension ProbeAttach: Audited {
+    var auditTargets: [String: JSONValue] {
+        ["probe": .string(probe), "program": .string(program), "target": .string(target.description)]
+    }
+}
+
+extension ProbeDetach: Audited {
+    var auditTargets: [String: JSONValue] { ["probe": .string(probe), "linkId": .int(Int64(linkId))] }
+}
+
+extension ProbeUnload: Audited {
+    var auditTargets: [String: JSONValue] { ["probe": .string(probe)] }
+}
+
+extension MapUpdate: Audited {
+    var auditTargets: [String: JSONValue] { ["map": .string(map.description), "key": key] }
+}
+
+extension MapDelete: Audited {
+    var auditTargets: [String: JSONValue] { ["map": .string(map.description), "key": key] }
+}
+
+/// The kernel ids a successful change produced.
+func auditResult(_ value: any Encodable) -> [String: JSONValue] {
+    switch value {
+    case let object as ObjectDescription:
+        return ["objectId": .string(object.objectId)]
+    case let probe as ProbeDescription:
+        return ["programIds": .array(probe.programs.map { .int(Int64($0.id)) }),
+                "mapIds": .array(probe.maps.map { .int(Int64($0.id)) })]
+    case let link as LinkDescription:
+        return ["linkId": .int(Int64(link.linkId)), "kernelLinkId": .int(Int64(link.id))]
+    default:
+        return [:]
+    }
+}
