@@ -25,6 +25,7 @@ public final class NodeServer: Service, Sendable {
 
     public func run() async throws {
         let tls = try Self.checkListeners(configuration)
+        Self.raiseDescriptorLimit(to: configuration.maxConnections + 256)
         let roles = try RoleBook(path: configuration.rolesFile)
         bpfleet_capture_libbpf_messages()
         try Filesystems.preparePinRoot(configuration.pinRoot)
@@ -145,5 +146,14 @@ public final class NodeServer: Service, Sendable {
 
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Each connection is a descriptor; the soft limit (often 1024) is
+    /// raised toward the hard one so that --max-connections is reachable.
+    static func raiseDescriptorLimit(to wanted: Int) {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(wanted) else { return }
+        limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
