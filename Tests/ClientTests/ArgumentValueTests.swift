@@ -84,38 +84,50 @@ struct ArgumentValueTests {
 
 @Suite("global options")
 struct GlobalOptionsTests {
+    /// No config file is found through this environment.
+    let clean = ["HOME": "/nonexistent-bpfleet-home"]
+
     @Test("-n wins, then $BPFLEET_NODE, then the local socket")
     func nodes() throws {
         let none = try GlobalOptions.parse([])
-        #expect(try none.nodes(environment: [:]) == [.unix(path: "/run/bpfleet/bpfleetd.sock")])
-        #expect(try none.nodes(environment: ["BPFLEET_NODE": "unix:/tmp/a.sock, tcp://web1"]) ==
-            [.unix(path: "/tmp/a.sock"), .tcp(host: "web1", port: 7447)])
-        let given = try GlobalOptions.parse(["-n", "unix:/tmp/b.sock", "--node", "tcp://[::1]:9000"])
-        #expect(try given.nodes(environment: ["BPFLEET_NODE": "unix:/tmp/a.sock"]) ==
+        #expect(try none.plan(environment: clean).targets.map(\.address) == [.unix(path: "/run/bpfleet/bpfleetd.sock")])
+        // tcp:// without TLS credentials, and plaintext not asked for.
+        #expect(throws: UsageError.self) {
+            try none.plan(environment: clean.merging(["BPFLEET_NODE": "unix:/tmp/a.sock, tcp://127.0.0.1"]) { $1 })
+        }
+        let plaintext = try GlobalOptions.parse(["--insecure-plaintext"])
+        #expect(try plaintext.plan(environment: clean.merging(["BPFLEET_NODE": "unix:/tmp/a.sock, tcp://127.0.0.1"]) { $1 })
+            .targets.map(\.address) == [.unix(path: "/tmp/a.sock"), .tcp(host: "127.0.0.1", port: 7447)])
+        let given = try GlobalOptions.parse(["-n", "unix:/tmp/b.sock", "--node", "tcp://[::1]:9000", "--insecure-plaintext"])
+        #expect(try given.plan(environment: clean.merging(["BPFLEET_NODE": "unix:/tmp/a.sock"]) { $1 }).targets.map(\.address) ==
             [.unix(path: "/tmp/b.sock"), .tcp(host: "::1", port: 9000)])
-        #expect(throws: (any Error).self) { try none.nodes(environment: ["BPFLEET_NODE": "web1"]) }
+        #expect(throws: UsageError.self) { try none.plan(environment: clean.merging(["BPFLEET_NODE": "web1"]) { $1 }) }
     }
 
     @Test("defaults and bounds")
     func defaults() throws {
         let options = try GlobalOptions.parse([])
         #expect(options.output == .table)
-        #expect(options.timeoutDuration == .seconds(10))
-        #expect(options.concurrency == 64)
+        #expect(options.timeout == nil)
+        #expect(options.concurrency == nil)
         #expect(!options.verifierLog)
+        #expect(!options.insecurePlaintext)
         #expect(throws: (any Error).self) { try GlobalOptions.parse(["--timeout", "0"]) }
         #expect(throws: (any Error).self) { try GlobalOptions.parse(["--concurrency", "0"]) }
         #expect(throws: (any Error).self) { try GlobalOptions.parse(["-o", "yaml"]) }
+        #expect(throws: (any Error).self) { try GlobalOptions.parse(["--cert", "a.pem"]) }
+        #expect(throws: (any Error).self) { try GlobalOptions.parse(["--key", "a-key.pem"]) }
     }
 
     @Test("options may come before the command or after it")
     func placement() throws {
-        let before = try BpfleetCommand.parseAsRoot(["-n", "unix:/tmp/a.sock", "-o", "json", "probe", "list"])
-        let after = try BpfleetCommand.parseAsRoot(["probe", "list", "-n", "unix:/tmp/a.sock", "-o", "json"])
+        let before = try BpfleetCommand.parseAsRoot(["-n", "unix:/tmp/a.sock", "-o", "json", "--ca", "ca.pem", "probe", "list"])
+        let after = try BpfleetCommand.parseAsRoot(["probe", "list", "-n", "unix:/tmp/a.sock", "-o", "json", "--ca", "ca.pem"])
         for parsed in [before, after] {
             let command = try #require(parsed as? ProbeListCommand)
-            #expect(command.options.node == [.unix(path: "/tmp/a.sock")])
+            #expect(command.options.node == ["unix:/tmp/a.sock"])
             #expect(command.options.output == .json)
+            #expect(command.options.ca == "ca.pem")
         }
     }
 }

@@ -197,11 +197,4 @@ struct NodeConnectionTests {
             #expect(error.kind == "unreachable")
         }
     }
-
-    @Test("plain TCP is only for loopback until TLS arrives")
-    func tcpNeedsTLS() async throws {
-        await #expect(throws: ClientError.self) {
-            _ = try await NodeConnection.connect(to: .tcp(host: "node7.example", port: 7447), timeout: .seconds(1))
-        }
-    }
 }

@@ -85,7 +85,7 @@ struct LimitsTests {
     }
 
     @Test func aThousandIdleConnectionsAreHeldThenReaped() async throws {
-        try await withServer(["--idle-timeout", "4", "--max-connections-per-identity", "2000"]) { server in
+        try await withServer(["--idle-timeout", "15", "--max-connections-per-identity", "2000"]) { server in
             // One connection first, so that whatever the server opens once
             // (and keeps) is in the baseline.
             try server.client().call("node.info")
@@ -98,8 +98,8 @@ struct LimitsTests {
             // Then all of them go quiet, and are closed by the server.
             var closed = 0
             for client in clients {
-                _ = try? client.readReply(timeout: 15)   // the idle notice
-                if try client.readLine(timeout: 15) == nil { closed += 1 }
+                _ = try? client.readReply(timeout: 30)   // the idle notice
+                if try client.readLine(timeout: 30) == nil { closed += 1 }
             }
             #expect(closed == 1000)
             var descriptors = server.openDescriptors()

@@ -7,9 +7,11 @@ public struct BpfleetCommand: AsyncParsableCommand {
         abstract: "Drive bpfleetd on one node or many: upload BPF objects, load and attach probes, read their maps.",
         discussion: """
             Every command runs on each node given with -n (concurrently, bounded by --concurrency, \
-            each within --timeout) and exits 0 only when every node succeeded, 1 when any failed.
+            each within --timeout) and exits 0 only when every node succeeded, 1 when any failed. \
+            tcp:// nodes are reached over TLS 1.3 with --ca, --cert and --key; a config file \
+            (~/.config/bpfleet/config.yaml) can name nodes and their credentials instead.
             """,
-        subcommands: [NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, CallCommand.self])
+        subcommands: [NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, CallCommand.self, CertCommand.self])
 
     /// Declared here as well as in each command so that the options may come
     /// before the command (`bpfleet -n NODE probe list`) or after it;

@@ -4,7 +4,7 @@ import NIOCore
 
 /// One node's decoded result, for table output.
 struct NodeValue<Value> {
-    var node: NodeAddress
+    var node: NodeTarget
     var value: Value
 }
 
@@ -30,9 +30,18 @@ struct FleetCall {
 
     func run<Shown>(decode: (ByteBuffer, NodeAddress) throws -> Shown,
                     present: ([NodeValue<Shown>], TablePrinter) -> Void) async throws {
-        let nodes = try options.nodes()
-        let fanOut = options.fanOut
-        let perNode = nodeOperation()
+        let plan: GlobalOptions.Plan
+        do {
+            plan = try options.plan()
+        } catch {
+            let errors = StandardStream.error()
+            errors.write("bpfleet: \(error)\n")
+            errors.flush()
+            throw ExitCode.validationFailure
+        }
+        let nodes = plan.targets
+        let fanOut = plan.fanOut
+        let perNode = nodeOperation(timeout: fanOut.timeout)
         let output = StandardStream.output()
         var failures = 0
 
@@ -43,7 +52,9 @@ struct FleetCall {
             await fanOut.run(nodes, order: .given, perNode) { outcome in
                 output.write(separator)
                 separator = ",\n"
-                for part in Envelope.parts(node: outcome.node, result: outcome.result) { output.write(part) }
+                for part in Envelope.parts(node: outcome.node, name: nodes[outcome.index].name, result: outcome.result) {
+                    output.write(part)
+                }
                 if !outcome.succeeded { failures += 1 }
             }
             output.write(nodes.isEmpty ? "]\n" : "\n]\n")
@@ -51,7 +62,9 @@ struct FleetCall {
 
         case .ndjson:
             await fanOut.run(nodes, order: .completion, perNode) { outcome in
-                for part in Envelope.parts(node: outcome.node, result: outcome.result) { output.write(part) }
+                for part in Envelope.parts(node: outcome.node, name: nodes[outcome.index].name, result: outcome.result) {
+                    output.write(part)
+                }
                 output.write("\n")
                 // A script reading the stream sees each node as it answers.
                 output.flush()
@@ -61,12 +74,13 @@ struct FleetCall {
         case .table:
             let outcomes = await fanOut.collect(nodes, perNode)
             var shown: [NodeValue<Shown>] = []
-            var failed: [(node: NodeAddress, error: any Error)] = []
+            var failed: [(node: NodeTarget, error: any Error)] = []
             for outcome in outcomes {
+                let node = nodes[outcome.index]
                 do {
-                    shown.append(NodeValue(node: outcome.node, value: try decode(outcome.result.get(), outcome.node)))
+                    shown.append(NodeValue(node: node, value: try decode(outcome.result.get(), outcome.node)))
                 } catch {
-                    failed.append((outcome.node, error))
+                    failed.append((node, error))
                 }
             }
             // A table with no node to show would be a bare header: noise
@@ -84,12 +98,11 @@ struct FleetCall {
 
     /// Connect, run the command's operation, close; server errors named by
     /// the command's method unless a step already named its own.
-    private func nodeOperation() -> @Sendable (NodeAddress) async throws -> ByteBuffer {
+    private func nodeOperation(timeout: Duration) -> @Sendable (NodeTarget) async throws -> ByteBuffer {
         let operation = self.operation
         let method = self.method
-        let timeout = options.timeoutDuration
-        return { address in
-            try await NodeConnection.withConnection(to: address, timeout: timeout) { connection in
+        return { target in
+            try await NodeConnection.withConnection(to: target, timeout: timeout) { connection in
                 try await MethodFailure.naming(method) { try await operation(connection) }
             }
         }
@@ -97,7 +110,7 @@ struct FleetCall {
 
     /// Failures for people, on stderr: one line per node, the verifier's
     /// log when asked for, and a count when several nodes were asked.
-    private func report(_ failed: [(node: NodeAddress, error: any Error)], of total: Int) {
+    private func report(_ failed: [(node: NodeTarget, error: any Error)], of total: Int) {
         guard !failed.isEmpty else { return }
         let errors = StandardStream.error()
         for (node, error) in failed {

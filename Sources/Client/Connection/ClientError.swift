@@ -13,12 +13,15 @@ public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
     case malformedMessage(NodeAddress, detail: String)
     case unexpectedResult(NodeAddress, method: String, detail: String)
     case unsupported(NodeAddress, detail: String)
+    /// TLS failed: the node refused our certificate, we refused the node's,
+    /// or the handshake itself failed.
+    case tls(NodeAddress, TLSFailure)
 
     public var address: NodeAddress {
         switch self {
         case .cannotConnect(let address, _, _), .timedOut(let address, _), .connectionClosed(let address, _),
              .responseTooLarge(let address, _, _), .malformedMessage(let address, _),
-             .unexpectedResult(let address, _, _), .unsupported(let address, _):
+             .unexpectedResult(let address, _, _), .unsupported(let address, _), .tls(let address, _):
             address
         }
     }
@@ -31,6 +34,7 @@ public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
         case .connectionClosed: "disconnected"
         case .responseTooLarge, .malformedMessage, .unexpectedResult: "protocol"
         case .unsupported: "unsupported"
+        case .tls: "tls"
         }
     }
 
@@ -50,6 +54,8 @@ public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
             "\(method): unexpected result from \(address): \(detail)"
         case .unsupported(let address, let detail):
             "cannot connect to \(address): \(detail)"
+        case .tls(_, let failure):
+            failure.description
         }
     }
 
@@ -71,6 +77,10 @@ public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
             "\(method): unexpected result: \(detail)"
         case .unsupported(_, let detail):
             "cannot connect: \(detail)"
+        case .tls(_, let failure):
+            // Names the node itself ("certificate not trusted by node web-1"),
+            // and reads the same on a line and in JSON.
+            failure.description
         }
     }
 

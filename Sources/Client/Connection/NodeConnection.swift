@@ -9,15 +9,19 @@ import NIOPosix
 public actor NodeConnection {
     public nonisolated let address: NodeAddress
     private nonisolated let channel: any Channel
+    /// Why the connection ended, once it has: a call made afterwards fails
+    /// with the reason (a node's TLS alert), not a bare "closed".
+    private nonisolated let ending: LockedValue<ClientError?>
     private var lastRequestID: Int64 = 0
 
     /// 1 GiB: a million-entry map snapshot arrives as one ~40 MB line, and
     /// the client would rather read a big answer than refuse it.
     public static let defaultMaximumMessageLength = 1 << 30
 
-    private init(address: NodeAddress, channel: any Channel) {
+    private init(address: NodeAddress, channel: any Channel, ending: LockedValue<ClientError?>) {
         self.address = address
         self.channel = channel
+        self.ending = ending
     }
 
     deinit {
@@ -33,34 +37,92 @@ public actor NodeConnection {
         maximumMessageLength: Int = defaultMaximumMessageLength,
         onNotification: (@Sendable (ServerNotification) -> Void)? = nil
     ) async throws -> NodeConnection {
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        try await connect(to: NodeTarget(address: address), timeout: timeout,
+                          maximumMessageLength: maximumMessageLength, onNotification: onNotification)
+    }
+
+    /// Connects to a node; a tcp:// node over TLS (the handshake finished,
+    /// the node's certificate checked) or, when its target says so and it is
+    /// on loopback, plain TCP.
+    public static func connect(
+        to target: NodeTarget,
+        timeout: Duration,
+        maximumMessageLength: Int = defaultMaximumMessageLength,
+        onNotification: (@Sendable (ServerNotification) -> Void)? = nil
+    ) async throws -> NodeConnection {
+        let address = target.address
+        let session = try tlsSession(for: target)
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let handshake = session.map { _ in loop.makePromise(of: Void.self) }
+        let ending = LockedValue<ClientError?>(nil)
+        let explain: (@Sendable (any Error) -> ClientError?)?
+        if let session {
+            explain = { session.explain($0) }
+        } else {
+            explain = nil
+        }
+        let silentCloseReason: String? = if case .tcp = address, session == nil {
+            "before any answer (if the node's listener uses TLS, give --ca, --cert and --key instead of --insecure-plaintext)"
+        } else {
+            nil
+        }
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(TimeAmount(timeout))
             // Large reads: snapshots are tens of megabytes.
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 << 10, maximum: 1 << 20))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumMessageLength)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        ResponseRouter(address: address, maximumLength: maximumMessageLength, onNotification: onNotification))
+                    let pipeline = channel.pipeline.syncOperations
+                    if let session, let handshake {
+                        try pipeline.addHandler(session.makeHandler())
+                        try pipeline.addHandler(HandshakeWaiter(handshake: handshake, address: address, timeout: timeout))
+                    }
+                    try pipeline.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumMessageLength)))
+                    let router = ResponseRouter(address: address, maximumLength: maximumMessageLength, ending: ending,
+                                                explain: explain, silentCloseReason: silentCloseReason,
+                                                onNotification: onNotification)
+                    try pipeline.addHandler(router)
                 }
             }
+        var connected: (any Channel)?
         do {
-            let channel: any Channel
             switch address {
             case .unix(let path):
-                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+                connected = try await bootstrap.connect(unixDomainSocketPath: path).get()
             case .tcp(let host, let port):
-                // The server speaks plain TCP only on loopback, and only when
-                // asked to; anywhere else it is TLS, which comes later.
-                guard isLoopback(host) else {
-                    throw ClientError.unsupported(address, detail: "TLS is not supported by this client yet; plain TCP reaches only a loopback listener")
-                }
-                channel = try await bootstrap.connect(host: host, port: port).get()
+                connected = try await bootstrap.connect(host: host, port: port).get()
             }
-            return NodeConnection(address: address, channel: channel)
+            if let handshake, let channel = connected {
+                try await withTaskCancellationHandler {
+                    try await handshake.futureResult.get()
+                } onCancel: {
+                    channel.close(promise: nil)
+                }
+            }
+            return NodeConnection(address: address, channel: connected!, ending: ending)
         } catch {
-            throw ConnectFailure.describe(error, address: address, timeout: timeout)
+            connected?.close(promise: nil)
+            handshake?.fail(error)
+            throw session?.explain(error) ?? ConnectFailure.describe(error, address: address, timeout: timeout)
+        }
+    }
+
+    /// The TLS session a tcp:// target needs, nil for plain connections;
+    /// throws for a tcp:// target that has neither TLS nor leave to go
+    /// without it.
+    private static func tlsSession(for target: NodeTarget) throws -> TLSSession? {
+        guard case .tcp(let host, _) = target.address else { return nil }
+        switch target.security {
+        case .tls(let credentials, let serverName):
+            return TLSSession(node: target.description, address: target.address, host: host,
+                              credentials: credentials, serverName: serverName)
+        case .insecurePlaintext:
+            guard target.address.isLoopback else {
+                throw ClientError.unsupported(target.address, detail: "plain TCP reaches only a loopback address; use TLS (--ca, --cert, --key)")
+            }
+            return nil
+        case nil:
+            throw ClientError.unsupported(target.address, detail: "a tcp:// node needs TLS credentials (--ca, --cert, --key), or --insecure-plaintext for a loopback address")
         }
     }
 
@@ -71,7 +133,17 @@ public actor NodeConnection {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (NodeConnection) async throws -> Value
     ) async throws -> Value {
-        let connection = try await connect(to: address, timeout: timeout)
+        try await withConnection(to: NodeTarget(address: address), timeout: timeout, body)
+    }
+
+    /// Connects, runs `body`, and closes the connection whatever happens.
+    public static func withConnection<Value>(
+        to target: NodeTarget,
+        timeout: Duration,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (NodeConnection) async throws -> Value
+    ) async throws -> Value {
+        let connection = try await connect(to: target, timeout: timeout)
         do {
             let value = try await body(connection)
             await connection.close()
@@ -116,6 +188,7 @@ public actor NodeConnection {
         let id = await takeRequestID()
         let channel = self.channel
         let address = self.address
+        let ending = self.ending
         let frame = RequestFrame.encode(id: id, method: method, params: params, allocator: channel.allocator)
         let reply = channel.eventLoop.makePromise(of: CallReply.self)
         let answer = try await withTaskCancellationHandler {
@@ -124,7 +197,7 @@ public actor NodeConnection {
             } catch {
                 // The router never took the call (the channel had closed),
                 // so the reply promise is still this caller's to complete.
-                let failure = ClientError.connectionClosed(address, reason: nil)
+                let failure = ending.value ?? ClientError.connectionClosed(address, reason: nil)
                 reply.fail(failure)
                 throw failure
             }
@@ -141,9 +214,5 @@ public actor NodeConnection {
         case .result(let result): return result
         case .error(let error): throw error
         }
-    }
-
-    private static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }

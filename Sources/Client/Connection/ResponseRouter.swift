@@ -1,5 +1,6 @@
 import BpfleetShared
 import NIOCore
+import NIOSSL
 
 /// Matches responses to waiting calls by id, hands notifications to the
 /// connection's hook, and fails every waiting call when the connection ends.
@@ -12,13 +13,27 @@ final class ResponseRouter: ChannelDuplexHandler {
     private let address: NodeAddress
     private let maximumLength: Int
     private let onNotification: (@Sendable (ServerNotification) -> Void)?
+    /// Why the connection ended, for callers that come after it did.
+    private let ending: LockedValue<ClientError?>
+    /// Says what a TLS error means (the TLS session's words), nil for others.
+    private let explain: (@Sendable (any Error) -> ClientError?)?
+    /// What to say when the node closes the connection without having sent
+    /// a single line (a TLS listener does that to plain TCP).
+    private let silentCloseReason: String?
+    private var heardFrom = false
     private var pending: [Int64: EventLoopPromise<CallReply>] = [:]
     /// Why the connection ended; set once, then every new call fails with it.
     private var failure: ClientError?
 
-    init(address: NodeAddress, maximumLength: Int, onNotification: (@Sendable (ServerNotification) -> Void)?) {
+    init(address: NodeAddress, maximumLength: Int, ending: LockedValue<ClientError?> = LockedValue(nil),
+         explain: (@Sendable (any Error) -> ClientError?)? = nil,
+         silentCloseReason: String? = nil,
+         onNotification: (@Sendable (ServerNotification) -> Void)?) {
         self.address = address
         self.maximumLength = maximumLength
+        self.ending = ending
+        self.explain = explain
+        self.silentCloseReason = silentCloseReason
         self.onNotification = onNotification
     }
 
@@ -52,6 +67,7 @@ final class ResponseRouter: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        heardFrom = true
         switch unwrapInboundIn(data) {
         case .oversized(let bytes):
             // Whose answer it was cannot be known without reading it, so
@@ -88,12 +104,15 @@ final class ResponseRouter: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(failure ?? ClientError.connectionClosed(address, reason: nil))
+        let reason = heardFrom || pending.isEmpty ? nil : silentCloseReason
+        failAll(failure ?? ClientError.connectionClosed(address, reason: reason))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        end(context: context, ClientError.connectionClosed(address, reason: Self.reason(error)))
+        // With TLS 1.3 a node refuses our certificate after our side of the
+        // handshake is done: its alert arrives here, with the first answer.
+        end(context: context, explain?(error) ?? ClientError.connectionClosed(address, reason: Self.reason(error)))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -108,7 +127,10 @@ final class ResponseRouter: ChannelDuplexHandler {
     }
 
     private func failAll(_ error: ClientError) {
-        if failure == nil { failure = error }
+        if failure == nil {
+            failure = error
+            ending.setIfNil(error)
+        }
         let waiting = pending
         pending.removeAll()
         for reply in waiting.values { reply.fail(error) }
@@ -120,6 +142,7 @@ final class ResponseRouter: ChannelDuplexHandler {
 
     static func reason(_ error: Error) -> String {
         if let error = error as? IOError { return ErrnoText.describe(error.errnoCode) }
+        if case NIOSSLError.uncleanShutdown = error { return "the node closed it without ending TLS" }
         return "\(error)"
     }
 }

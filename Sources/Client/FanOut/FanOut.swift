@@ -28,9 +28,9 @@ public struct FanOut: Sendable {
     }
 
     /// Every node's outcome, in the order the nodes were given.
-    public func collect<Value: Sendable>(
-        _ nodes: [NodeAddress],
-        _ operation: @escaping @Sendable (NodeAddress) async throws -> Value
+    public func collect<Node: NodeAddressing, Value: Sendable>(
+        _ nodes: [Node],
+        _ operation: @escaping @Sendable (Node) async throws -> Value
     ) async -> [NodeOutcome<Value>] {
         var outcomes = [NodeOutcome<Value>?](repeating: nil, count: nodes.count)
         await run(nodes, order: .completion, operation) { outcomes[$0.index] = $0 }
@@ -39,10 +39,10 @@ public struct FanOut: Sendable {
 
     /// Hands each node's outcome to `deliver` as soon as `order` allows.
     /// `deliver` is called from this task, one outcome at a time.
-    public func run<Value: Sendable>(
-        _ nodes: [NodeAddress],
+    public func run<Node: NodeAddressing, Value: Sendable>(
+        _ nodes: [Node],
         order: Order,
-        _ operation: @escaping @Sendable (NodeAddress) async throws -> Value,
+        _ operation: @escaping @Sendable (Node) async throws -> Value,
         deliver: (NodeOutcome<Value>) async -> Void
     ) async {
         let timeout = self.timeout
@@ -57,12 +57,13 @@ public struct FanOut: Sendable {
                       order == .completion ? inFlight < concurrency : nextToStart - nextToDeliver < concurrency {
                     let index = nextToStart
                     let node = nodes[index]
+                    let address = node.address
                     group.addTask {
                         do {
-                            let value = try await withTimeout(timeout, waitingFor: node) { try await operation(node) }
-                            return NodeOutcome(index: index, node: node, result: .success(value))
+                            let value = try await withTimeout(timeout, waitingFor: address) { try await operation(node) }
+                            return NodeOutcome(index: index, node: address, result: .success(value))
                         } catch {
-                            return NodeOutcome(index: index, node: node, result: .failure(error))
+                            return NodeOutcome(index: index, node: address, result: .failure(error))
                         }
                     }
                     nextToStart += 1
@@ -84,3 +85,15 @@ public struct FanOut: Sendable {
         }
     }
 }
+
+/// What a fan-out needs of a node: its address. A bare `NodeAddress`, or a
+/// `NodeTarget` that also carries a name and TLS credentials.
+public protocol NodeAddressing: Sendable {
+    var address: NodeAddress { get }
+}
+
+extension NodeAddress: NodeAddressing {
+    public var address: NodeAddress { self }
+}
+
+extension NodeTarget: NodeAddressing {}

@@ -3,7 +3,8 @@ import Foundation
 import NIOCore
 
 /// One node's element of `-o json` / `-o ndjson` output:
-/// `{"node":ADDRESS,"ok":true,"result":RESULT}` with the result's bytes as
+/// `{"node":ADDRESS,"ok":true,"result":RESULT}` (with `"name":NAME` after
+/// the address when the node came from the config) with the result's bytes as
 /// the node sent them, or `{"node":ADDRESS,"ok":false,"error":ERROR}` where
 /// ERROR is the server's JSON-RPC error object (`code`, `message`, `data`)
 /// or, when the client failed before the server could answer,
@@ -11,10 +12,14 @@ import NIOCore
 enum Envelope {
     /// The element as pieces to write in order; a result is passed through as
     /// a slice of the response, never copied or parsed.
-    static func parts(node: NodeAddress, result: Result<ByteBuffer, any Error>) -> [ByteBuffer] {
+    static func parts(node: NodeAddress, name: String? = nil, result: Result<ByteBuffer, any Error>) -> [ByteBuffer] {
         var head = ByteBuffer()
         head.writeStaticString(#"{"node":"#)
         head.writeJSONString(node.description)
+        if let name {
+            head.writeStaticString(#","name":"#)
+            head.writeJSONString(name)
+        }
         switch result {
         case .success(let bytes):
             head.writeStaticString(#","ok":true,"result":"#)

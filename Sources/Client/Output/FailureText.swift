@@ -10,8 +10,10 @@ public enum FailureText {
     public static func line(_ error: any Error) -> String {
         switch error {
         case let failure as MethodFailure:
+            if let access = access(failure.error, method: failure.method) { return access }
             return "\(failure.method): \(line(failure.error))"
         case let error as ResponseError:
+            if let access = access(error, method: nil) { return access }
             var text = "\(error.code.name) (\(error.code.rawValue)): \(error.message)"
             if let reason = verifierLog(error).flatMap(lastReason), !error.message.contains(reason) {
                 text += ": \(reason)"
@@ -23,6 +25,27 @@ public enum FailureText {
             return "cancelled"
         default:
             return "\(error)"
+        }
+    }
+
+    /// Who may do what, said without the code and the method in front:
+    /// "permission denied: probe.load needs operator" (-32002, from its
+    /// `data`), "unauthenticated: ..." (-32001, the node's own words).
+    static func access(_ error: ResponseError, method: String?) -> String? {
+        switch error.code {
+        case .permissionDenied:
+            let data = error.data
+            guard let needs = data?["needs"]?.stringValue,
+                  let called = data?["method"]?.stringValue ?? method else { return nil }
+            return "permission denied: \(called) needs \(needs)"
+        case .unauthenticated:
+            var text = error.message.hasPrefix("unauthenticated") ? error.message : "unauthenticated: \(error.message)"
+            if let identity = error.data?["identity"]?.stringValue, !text.contains(identity) {
+                text += " (identity: \(identity))"
+            }
+            return text
+        default:
+            return nil
         }
     }
 

@@ -14,7 +14,7 @@ final class TablePrinter {
     }
 
     /// One table over every node's rows.
-    func table(_ headers: [String], _ rows: [(node: NodeAddress, cells: [String])]) {
+    func table(_ headers: [String], _ rows: [(node: NodeTarget, cells: [String])]) {
         if showsNode {
             columns(["NODE"] + headers, rows.map { [$0.node.description] + $0.cells })
         } else {
@@ -47,7 +47,7 @@ final class TablePrinter {
 
     /// A detail block for one node, as key/value lines; blocks after the
     /// first start a new paragraph.
-    func block(node: NodeAddress, _ pairs: [(String, String)]) {
+    func block(node: NodeTarget, _ pairs: [(String, String)]) {
         if blocks > 0 { stream.write("\n") }
         blocks += 1
         keyValues(showsNode ? [("node", node.description)] + pairs : pairs)
@@ -71,7 +71,7 @@ final class TablePrinter {
     }
 
     /// One line about one node, e.g. a confirmation.
-    func line(_ text: String, node: NodeAddress) {
+    func line(_ text: String, node: NodeTarget) {
         stream.write(showsNode ? "\(node)  \(text)\n" : "\(text)\n")
     }
 }

@@ -29,6 +29,8 @@ struct Listener: Sendable {
         let handshakeTimeout = TimeAmount.nanoseconds(Int64(configuration.handshakeTimeout * 1e9))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
+            // A restarted bpfleetd binds its port while old connections linger in TIME_WAIT.
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // `nc -U` and `socat` shut their sending side after the last
             // request and still wait for the replies.
             .childChannelOption(.allowRemoteHalfClosure, value: true)

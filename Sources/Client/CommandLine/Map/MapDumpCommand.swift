@@ -29,7 +29,7 @@ struct MapDumpCommand: AsyncParsableCommand {
                     throw ClientError.unexpectedResult(node, method: MapSnapshot.method, detail: "\(error)")
                 }
             }, present: { results, printer in
-                var rows: [(NodeAddress, [String])] = []
+                var rows: [(NodeTarget, [String])] = []
                 for result in results {
                     for entry in result.value.entries { rows.append((result.node, [entry.key, entry.value])) }
                 }

@@ -14,7 +14,7 @@ struct MapListCommand: AsyncParsableCommand {
         let request = MapList(probe: probe)
         try await FleetCall(options: options, method: MapList.method) { try await $0.callRaw(request) }
             .run(showing: MapList.Result.self) { results, printer in
-                var rows: [(NodeAddress, [String])] = []
+                var rows: [(NodeTarget, [String])] = []
                 for result in results {
                     for map in result.value.maps {
                         rows.append((result.node, [

@@ -16,7 +16,7 @@ struct NodeInfoCommand: AsyncParsableCommand {
             }
     }
 
-    static func present(_ info: NodeInfo.Result, node: NodeAddress, _ printer: TablePrinter) {
+    static func present(_ info: NodeInfo.Result, node: NodeTarget, _ printer: TablePrinter) {
         var pairs: [(String, String)] = [
             ("hostname", info.hostname),
             ("kernel", info.kernelRelease),

@@ -3,7 +3,7 @@ import BpfleetShared
 /// Objects as people read them.
 enum ObjectView {
     static func list(_ results: [NodeValue<ObjectList.Result>], _ printer: TablePrinter) {
-        var rows: [(NodeAddress, [String])] = []
+        var rows: [(NodeTarget, [String])] = []
         for result in results {
             for object in result.value.objects {
                 rows.append((result.node, [
@@ -17,7 +17,7 @@ enum ObjectView {
         printer.table(["OBJECT ID", "NAME", "SIZE", "PROGRAMS", "MAPS", "USED BY", "UPLOADED"], rows)
     }
 
-    static func detail(_ object: ObjectDescription, node: NodeAddress, _ printer: TablePrinter) {
+    static func detail(_ object: ObjectDescription, node: NodeTarget, _ printer: TablePrinter) {
         printer.block(node: node, [
             ("object", object.objectId),
             ("name", object.name ?? "-"),

@@ -3,7 +3,7 @@ import BpfleetShared
 /// Probes as people read them.
 enum ProbeView {
     static func list(_ results: [NodeValue<ProbeList.Result>], _ printer: TablePrinter) {
-        var rows: [(NodeAddress, [String])] = []
+        var rows: [(NodeTarget, [String])] = []
         for result in results {
             for probe in result.value.probes {
                 let runs = probe.programs.compactMap(\.runCount)
@@ -17,7 +17,7 @@ enum ProbeView {
         printer.table(["NAME", "OBJECT", "PROGRAMS", "MAPS", "LINKS", "RUNS", "LOADED", "LABELS"], rows)
     }
 
-    static func detail(_ probe: ProbeDescription, node: NodeAddress, _ printer: TablePrinter) {
+    static func detail(_ probe: ProbeDescription, node: NodeTarget, _ printer: TablePrinter) {
         var pairs: [(String, String)] = [
             ("probe", probe.name),
             ("object", probe.objectId),

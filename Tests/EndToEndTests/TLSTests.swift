@@ -1,0 +1,140 @@
+import BpfleetShared
+import Foundation
+import Testing
+
+/// Mutual TLS on loopback with certificates made by `bpfleet cert`, the
+/// route docs/security.md gives people.
+@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+struct TLSTests {
+    struct PKI {
+        var directory: String
+        var ca: String { directory + "/ca/ca.pem" }
+        func cert(_ name: String) -> [String] { ["--cert", "\(directory)/\(name).pem", "--key", "\(directory)/\(name)-key.pem"] }
+    }
+
+    /// A CA, a node certificate for 127.0.0.1, and client certificates:
+    /// ops, watcher, an expired one, and one from a foreign CA.
+    func makePKI() throws -> PKI {
+        let directory = try temporaryDirectory("pki")
+        func cert(_ arguments: [String]) throws {
+            let result = try run(TestEnvironment.bpfleet, ["cert"] + arguments)
+            guard result.status == 0 else { throw TestFailure("bpfleet cert \(arguments): \(String(decoding: result.stderr, as: UTF8.self))") }
+        }
+        try cert(["ca", "--out", directory + "/ca"])
+        try cert(["ca", "--out", directory + "/foreign", "--name", "someone else's CA"])
+        try cert(["node", "--ca", directory + "/ca", "--name", "node", "--san", "127.0.0.1", "--out", directory])
+        try cert(["client", "--ca", directory + "/ca", "--name", "ops", "--out", directory])
+        try cert(["client", "--ca", directory + "/ca", "--name", "watcher", "--out", directory])
+        try cert(["client", "--ca", directory + "/ca", "--name", "old", "--backdate-days", "10", "--days", "5", "--out", directory])
+        try cert(["client", "--ca", directory + "/foreign", "--name", "ops", "--out", directory + "/foreign"])
+        try """
+        operators:
+          commonNames: [ops, old]
+        viewers:
+          subjects: ["CN=watcher"]
+        """.write(toFile: directory + "/roles.yaml", atomically: true, encoding: .utf8)
+        return PKI(directory: directory)
+    }
+
+    func withTLSServer(_ pki: PKI, _ extra: [String] = [], _ body: (ServerProcess, String) async throws -> Void) async throws {
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let port = Int.random(in: 20_000...40_000)
+            let server: ServerProcess
+            do {
+                server = try ServerProcess.start(["--listen", "tcp://127.0.0.1:\(port)", "--tls-cert", pki.directory + "/node.pem",
+                                                  "--tls-key", pki.directory + "/node-key.pem", "--client-ca", pki.ca,
+                                                  "--roles", pki.directory + "/roles.yaml"] + extra)
+            } catch {
+                lastError = error  // the port was taken: another one
+                continue
+            }
+            defer { server.stop() }
+            try await body(server, "tcp://127.0.0.1:\(port)")
+            return
+        }
+        throw lastError ?? TestFailure("no port")
+    }
+
+    func bpfleet(_ arguments: [String]) throws -> (status: Int32, json: JSONValue?, stderr: String) {
+        let result = try run(TestEnvironment.bpfleet, arguments, environment: ["HOME": "/tmp", "PATH": "/usr/bin:/bin"])
+        return (result.status, try? JSONDecoder().decode(JSONValue.self, from: result.stdout), String(decoding: result.stderr, as: UTF8.self))
+    }
+
+    @Test func operatorsChangeViewersReadAndStrangersDoNotGetPastTheHandshake() async throws {
+        let pki = try makePKI()
+        defer { try? FileManager.default.removeItem(atPath: pki.directory) }
+        try await withTLSServer(pki) { server, node in
+            let ops = ["-n", node, "--ca", pki.ca] + pki.cert("ops") + ["-o", "json"]
+            let load = try bpfleet(ops + ["probe", "load", TestEnvironment.programPath("exec_count"), "--name", "execs"])
+            #expect(load.status == 0, "\(load.stderr)")
+            let attach = try bpfleet(ops + ["probe", "attach", "execs", "count_exec", "--auto"])
+            #expect(attach.json?.arrayValue.first?["ok"] == true)
+
+            let viewer = ["-n", node, "--ca", pki.ca] + pki.cert("watcher") + ["-o", "json"]
+            #expect(try bpfleet(viewer + ["probe", "list"]).json?.arrayValue.first?["ok"] == true)
+            #expect(try bpfleet(viewer + ["map", "dump", "execs", "exec_counts"]).json?.arrayValue.first?["ok"] == true)
+            for command in [["probe", "unload", "execs"], ["probe", "attach", "execs", "count_exec", "--auto"],
+                            ["map", "update", "execs", "exec_counts", "{\"comm\":\"x\"}", "1"],
+                            ["probe", "load", TestEnvironment.programPath("exec_count"), "--name", "other"]] {
+                let refused = try bpfleet(viewer + command)
+                #expect(refused.status == 1)
+                #expect(refused.json?.arrayValue.first?["error"]?["code"] == -32002, "\(command)")
+            }
+            let table = try bpfleet(["-n", node, "--ca", pki.ca] + pki.cert("watcher") + ["probe", "unload", "execs"])
+            #expect(table.stderr.contains("permission denied: probe.unload needs operator"))
+
+            // No certificate, a foreign CA's, an expired one: refused in the handshake.
+            let none = try bpfleet(["-n", node, "--ca", pki.ca, "-o", "json", "node", "info"])
+            #expect(none.status == 1)
+            #expect(none.json?.arrayValue.first?["error"]?["kind"] == "tls")
+            #expect(none.json?.arrayValue.first?["error"]?["message"]?.stringValue?.contains("requires a client certificate") == true)
+            let foreign = try bpfleet(["-n", node, "--ca", pki.ca, "--cert", pki.directory + "/foreign/ops.pem",
+                                       "--key", pki.directory + "/foreign/ops-key.pem", "-o", "json", "node", "info"])
+            #expect(foreign.json?.arrayValue.first?["error"]?["message"]?.stringValue?.contains("certificate not trusted by node") == true)
+            let expired = try bpfleet(["-n", node, "--ca", pki.ca] + pki.cert("old") + ["-o", "json", "node", "info"])
+            #expect(expired.json?.arrayValue.first?["error"]?["message"]?.stringValue?.contains("expired") == true)
+
+            // The node's audit log knows the operator by its certificate,
+            // and never saw the strangers.
+            let lines = try auditLines(server.stateDirectory + "/audit.log")
+            let loads = lines.filter { $0["method"] == "probe.load" }
+            #expect(loads.first?["peer"]?["subject"] == "CN=ops")
+            #expect(loads.first?["peer"]?["transport"] == "tls")
+            #expect(lines.allSatisfy { $0["peer"]?["subject"] != "CN=old" })
+            #expect(lines.filter { $0["role"] == "viewer" }.count == 5)
+
+            // And it goes on serving.
+            #expect(try bpfleet(ops + ["probe", "unload", "execs"]).status == 0)
+        }
+    }
+
+    @Test func aClientThatNeverHandshakesIsDisconnected() async throws {
+        let pki = try makePKI()
+        defer { try? FileManager.default.removeItem(atPath: pki.directory) }
+        try await withTLSServer(pki, ["--handshake-timeout", "1"]) { server, node in
+            let port = UInt16(node.split(separator: ":").last!)!
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            let started = Date()
+            var byte: UInt8 = 0
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&poller, 1, 10_000)
+            #expect(read(fd, &byte, 1) == 0)  // closed by the server
+            #expect(Date().timeIntervalSince(started) < 9)
+            // The node still serves a proper client.
+            let ops = ["-n", node, "--ca", pki.ca] + pki.cert("ops")
+            let info = try bpfleet(ops + ["node", "info"])
+            #expect(info.status == 0)
+            _ = server
+        }
+    }
+}
