@@ -27,6 +27,8 @@ public struct Configuration: Sendable {
     public var maxConnectionsPerIdentity = 256
     /// Requests one connection may have running at once.
     public var maxInFlightPerConnection = 64
+    /// map.watch / events.subscribe subscriptions one connection may hold.
+    public var maxSubscriptionsPerConnection = 64
     /// Seconds a TLS client has to finish its handshake.
     public var handshakeTimeout: Double = 10
     /// Seconds without a complete request (and none running) before a

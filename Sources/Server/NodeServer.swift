@@ -52,7 +52,9 @@ public final class NodeServer: Service, Sendable {
             pinRoot: configuration.pinRoot, features: features, logger: logger)
         let startedAt = Date()
         let context = CallContext(registry: registry, features: features, startedAt: startedAt,
-                                  nodeFacts: try NodeFacts(features: features, startedAt: startedAt), threadPool: pool)
+                                  nodeFacts: try NodeFacts(features: features, startedAt: startedAt), threadPool: pool,
+                                  hub: SubscriptionHub(maxPerConnection: configuration.maxSubscriptionsPerConnection),
+                                  logger: logger)
         let audit = try AuditLog(path: configuration.auditLogPath)
         let dispatcher = Dispatcher(context: context, roles: roles, audit: audit, logger: logger)
         let budget = ConnectionBudget(maxTotal: configuration.maxConnections,

@@ -55,6 +55,9 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .customLong("max-in-flight"), help: "Requests one connection may have running at once.")
     var maxInFlight = 64
 
+    @Option(name: .customLong("max-subscriptions"), help: "Subscriptions (watches, event streams) one connection may hold.")
+    var maxSubscriptions = 64
+
     @Option(name: .customLong("handshake-timeout"), help: "Seconds a TLS client has to complete its handshake.")
     var handshakeTimeout: Double = 10
 
@@ -94,6 +97,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.maxMessageBytes = maxMessageBytes
         configuration.maxInFlightPerConnection = maxInFlight
         configuration.maxConnections = maxConnections
+        configuration.maxSubscriptionsPerConnection = maxSubscriptions
         configuration.maxConnectionsPerIdentity = maxConnectionsPerIdentity
         configuration.handshakeTimeout = handshakeTimeout
         configuration.idleTimeout = idleTimeout

@@ -21,6 +21,8 @@ extension ProbeDetach: ValueMethod {
 
 extension ProbeUnload: ValueMethod {
     func handle(_ context: CallContext) async throws -> Result {
+        // Watchers first: they hold the maps open, and are told why they end.
+        await context.hub.endAll(probe: probe, reason: "probe unloaded")
         try await context.registry.unload(probe)
         return EmptyResult()
     }

@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import Logging
 import NIOPosix
 
 /// What a method handler may use: the node's state and facts.
@@ -11,4 +12,8 @@ struct CallContext: Sendable {
     let nodeFacts: NodeFacts
     /// For blocking kernel reads done outside the registry (snapshots).
     let threadPool: NIOThreadPool
+    let hub: SubscriptionHub
+    let logger: Logger
+    /// The connection the call came on; set per call by the dispatcher.
+    var connection: ConnectionHandle?
 }

@@ -31,19 +31,21 @@ struct Dispatcher: Sendable {
     /// Every method name the server answers.
     var methodNames: [String] { methods.keys.sorted() }
 
-    /// Handles one line from `peer` and writes its reply (if it has one) to `sink`.
-    func handle(_ line: ByteBuffer, from peer: PeerIdentity, replyingTo sink: any ReplySink) async {
+    /// Handles one line from `peer` and writes its reply (if it has one) on
+    /// `connection`.
+    func handle(_ line: ByteBuffer, from peer: PeerIdentity, on connection: ConnectionHandle) async {
         let data = Data(line.readableBytesView)
         let firstByte = line.readableBytesView.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
         if firstByte == UInt8(ascii: "[") {
-            await handleBatch(data, from: peer, replyingTo: sink)
+            await handleBatch(data, from: peer, on: connection)
             return
         }
-        switch await handleOne(data, from: peer) {
+        switch await handleOne(data, from: peer, on: connection) {
         case .none:
             break
         case .some(let outcome):
-            await write(outcome, to: sink)
+            let start = await write(outcome, to: connection.sink)
+            start?()
         }
     }
 
@@ -68,7 +70,7 @@ struct Dispatcher: Sendable {
     }
 
     /// nil: a notification, which gets no reply.
-    private func handleOne(_ data: Data, from peer: PeerIdentity) async -> Outcome? {
+    private func handleOne(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle?) async -> Outcome? {
         let envelope: RequestEnvelope
         do {
             envelope = try JSONDecoder().decode(RequestEnvelope.self, from: data)
@@ -99,7 +101,9 @@ struct Dispatcher: Sendable {
             }
             return isNotification ? nil : .failure(id, error)
         }
-        let (targets, result) = await serve(method, data: data, hasParams: envelope.hasParams)
+        var context = self.context
+        context.connection = connection
+        let (targets, result) = await serve(method, data: data, hasParams: envelope.hasParams, context: context)
         let outcome: Outcome
         switch result {
         case .success(let reply):
@@ -116,7 +120,7 @@ struct Dispatcher: Sendable {
             switch outcome {
             case .success(_, .value(let value)):
                 audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .success(auditResult(value))))
-            case .success(_, .stream):
+            case .success(_, .stream), .success(_, .subscribed):
                 audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .success([:])))
             case .failure(_, let error):
                 audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .failure(error)))
@@ -140,7 +144,8 @@ struct Dispatcher: Sendable {
 
     /// Decodes the params and runs the method; also hands back what the
     /// call touches, for the audit log.
-    private func serve<M: ServedMethod>(_ method: M.Type, data: Data, hasParams: Bool) async -> ([String: JSONValue], Result<Reply, any Error>) {
+    private func serve<M: ServedMethod>(_ method: M.Type, data: Data, hasParams: Bool,
+                                        context: CallContext) async -> ([String: JSONValue], Result<Reply, any Error>) {
         let request: M
         do {
             if hasParams {
@@ -162,7 +167,8 @@ struct Dispatcher: Sendable {
         }
     }
 
-    private func handleBatch(_ data: Data, from peer: PeerIdentity, replyingTo sink: any ReplySink) async {
+    private func handleBatch(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle) async {
+        let sink = connection.sink
         let elements: [JSONValue]
         do {
             elements = try JSONDecoder().decode([JSONValue].self, from: data)
@@ -179,20 +185,24 @@ struct Dispatcher: Sendable {
             return
         }
         // Members run concurrently; the replies go out together as one array.
-        let replies = await withTaskGroup(of: (Int, ByteBuffer?).self) { group in
+        typealias Member = (index: Int, reply: ByteBuffer?, start: (@Sendable () -> Void)?)
+        let members = await withTaskGroup(of: Member.self) { group in
             for (index, element) in elements.enumerated() {
                 group.addTask {
                     let bytes = (try? JSONEncoder.wire().encode(element)) ?? Data()
-                    guard let outcome = await handleOne(bytes, from: peer) else { return (index, nil) }
+                    guard let outcome = await handleOne(bytes, from: peer, on: connection) else { return (index, nil, nil) }
                     let buffer = BufferSink()
-                    await write(outcome, to: buffer, terminate: false)
-                    return (index, buffer.bytes)
+                    let start = await write(outcome, to: buffer, terminate: false)
+                    return (index, buffer.bytes, start)
                 }
             }
-            var results = [ByteBuffer?](repeating: nil, count: elements.count)
-            for await (index, bytes) in group { results[index] = bytes }
+            var results = [Member?](repeating: nil, count: elements.count)
+            for await member in group { results[member.index] = member }
             return results.compactMap { $0 }
         }
+        // Subscriptions begin once the array naming them is on the wire.
+        defer { for member in members { member.start?() } }
+        let replies = members.compactMap(\.reply)
         guard !replies.isEmpty else { return }  // all notifications: nothing to send
         var out = ByteBuffer()
         out.writeStaticString("[")
@@ -207,8 +217,15 @@ struct Dispatcher: Sendable {
     // MARK: Responses
 
     /// Writes one response; `terminate` ends it with the newline that
-    /// frames it (batch members are framed by their array instead).
-    func write(_ outcome: Outcome, to sink: any ReplySink, terminate: Bool = true) async {
+    /// frames it (batch members are framed by their array instead). Returns
+    /// what a subscribing reply starts, for the caller to run once the
+    /// reply is on the wire.
+    @discardableResult
+    func write(_ outcome: Outcome, to sink: any ReplySink, terminate: Bool = true) async -> (@Sendable () -> Void)? {
+        if case .success(let id, .subscribed(let value, let start)) = outcome {
+            await write(.success(id, .value(value)), to: sink, terminate: terminate)
+            return start
+        }
         var head = JSONWriter(buffer: ByteBuffer())
         head.raw("{\"jsonrpc\":\"2.0\",\"id\":")
         switch outcome {
@@ -234,8 +251,7 @@ struct Dispatcher: Sendable {
                     head.bytes(try JSONEncoder.wire().encode(value))
                 } catch {
                     logger.error("result encoding failed", metadata: ["error": "\(error)"])
-                    await write(.failure(id, ResponseError(.internalError, "internal error: result encoding failed")), to: sink, terminate: terminate)
-                    return
+                    return await write(.failure(id, ResponseError(.internalError, "internal error: result encoding failed")), to: sink, terminate: terminate)
                 }
             }
             head.raw(terminate ? "}\n" : "}")
@@ -257,7 +273,10 @@ struct Dispatcher: Sendable {
                     await exclusive.abort()
                 }
             }
+        case .success(_, .subscribed):
+            break  // written above
         }
+        return nil
     }
 
     static func encode(_ error: ResponseError) -> Data {

@@ -26,6 +26,9 @@ extension ReplySink {
 enum Reply: Sendable {
     case value(any Encodable & Sendable)
     case stream(@Sendable (any ReplySink) async throws -> Void)
+    /// A value, and what to start once it is on the wire (a subscription's
+    /// notifications must follow the reply that names it).
+    case subscribed(any Encodable & Sendable, start: @Sendable () -> Void)
 }
 
 /// A method the server implements.

@@ -129,8 +129,10 @@ struct Listener: Sendable {
                     await dispatcher.write(.failure(nil, refusal), to: writer)
                     return
                 }
+                let handle = ConnectionHandle(sink: writer)
+                defer { dispatcher.context.hub.connectionClosed(handle) }
                 let activity = ConnectionActivity()
-                let watchdog = Task { await closeWhenIdle(channel, activity: activity, writer: writer) }
+                let watchdog = Task { await closeWhenIdle(channel, activity: activity, handle: handle) }
                 defer { watchdog.cancel() }
                 let maxInFlight = configuration.maxInFlightPerConnection
                 try await withThrowingDiscardingTaskGroup { group in
@@ -144,7 +146,7 @@ struct Listener: Sendable {
                                 continue
                             }
                             group.addTask {
-                                await dispatcher.handle(line, from: peer, replyingTo: writer)
+                                await dispatcher.handle(line, from: peer, on: handle)
                                 activity.end()
                             }
                         case .oversized(let length):
@@ -164,16 +166,18 @@ struct Listener: Sendable {
     /// Closes the connection once it has gone `idleTimeout` without a
     /// complete request while nothing runs. Bytes that never make a line
     /// (a dribbling client) do not count as activity.
-    private func closeWhenIdle(_ channel: any Channel, activity: ConnectionActivity, writer: ConnectionWriter) async {
+    private func closeWhenIdle(_ channel: any Channel, activity: ConnectionActivity, handle: ConnectionHandle) async {
         let limit = configuration.idleTimeout
         let step = Duration.milliseconds(Int64(max(50, min(1000, limit * 250))))
         while !Task.isCancelled {
             try? await Task.sleep(for: step)
             if Task.isCancelled { return }
+            // A connection that receives notifications is in use.
+            if dispatcher.context.hub.isSubscribed(handle) { activity.touch() }
             guard activity.idleSeconds() >= limit else { continue }
             let error = ResponseError(.limitExceeded, "no request for \(Self.seconds(limit)); closing the connection",
                                       data: ["limit": "idleTimeout", "value": .double(limit)])
-            await dispatcher.write(.failure(nil, error), to: writer)
+            await dispatcher.write(.failure(nil, error), to: handle.sink)
             try? await channel.close()
             return
         }

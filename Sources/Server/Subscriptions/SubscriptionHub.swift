@@ -1,0 +1,111 @@
+import BpfleetShared
+import NIOConcurrencyHelpers
+
+/// Every live subscription on the node: ids, which connection and probe
+/// each belongs to, and how to end it. A probe's unload ends its
+/// subscriptions; a connection's end cancels its own.
+final class SubscriptionHub: Sendable {
+    struct Entry: Sendable {
+        var probe: String
+        var connection: ConnectionHandle
+        var task: Task<Void, Never>
+    }
+
+    private struct State {
+        var nextID = 1
+        var active: [Int: Entry] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
+    let maxPerConnection: Int
+
+    init(maxPerConnection: Int) {
+        self.maxPerConnection = maxPerConnection
+    }
+
+    /// Reserves an id for a new subscription of `connection`, or says
+    /// which limit is in the way.
+    func reserve(for connection: ConnectionHandle) throws(ResponseError) -> Int {
+        let result: Result<Int, ResponseError> = state.withLockedValue { state in
+            let open = state.active.values.filter { $0.connection === connection }.count
+            guard open < maxPerConnection else {
+                return .failure(.limitExceeded("maxSubscriptions", maxPerConnection,
+                                               "this connection has \(maxPerConnection) subscriptions, the limit; cancel one first"))
+            }
+            defer { state.nextID += 1 }
+            return .success(state.nextID)
+        }
+        return try result.get()
+    }
+
+    func start(_ id: Int, probe: String, connection: ConnectionHandle, task: Task<Void, Never>) {
+        state.withLockedValue { $0.active[id] = Entry(probe: probe, connection: connection, task: task) }
+    }
+
+    /// Removes a subscription that ended by itself.
+    func finished(_ id: Int) {
+        _ = state.withLockedValue { $0.active.removeValue(forKey: id) }
+    }
+
+    /// Cancels a subscription of `connection` and hands back its task (to
+    /// await its end); nil if the connection has none by that id.
+    func cancel(_ id: Int, by connection: ConnectionHandle) -> Task<Void, Never>? {
+        let entry = state.withLockedValue { state -> Entry? in
+            guard let entry = state.active[id], entry.connection === connection else { return nil }
+            state.active[id] = nil
+            return entry
+        }
+        entry?.task.cancel()
+        return entry?.task
+    }
+
+    /// Ends every subscription of a probe, telling each subscriber why.
+    func endAll(probe: String, reason: String) async {
+        let ended = state.withLockedValue { state -> [(Int, Entry)] in
+            let matching = state.active.filter { $0.value.probe == probe }
+            for id in matching.keys { state.active[id] = nil }
+            return Array(matching)
+        }
+        for (id, entry) in ended {
+            entry.task.cancel()
+            await entry.task.value
+            await entry.connection.notifyEnd(id, reason: reason)
+        }
+    }
+
+    /// A connection closed: its subscriptions stop and free what they held.
+    func connectionClosed(_ connection: ConnectionHandle) {
+        let ended = state.withLockedValue { state -> [Entry] in
+            let matching = state.active.filter { $0.value.connection === connection }
+            for id in matching.keys { state.active[id] = nil }
+            return Array(matching.values)
+        }
+        for entry in ended { entry.task.cancel() }
+    }
+
+    var count: Int { state.withLockedValue { $0.active.count } }
+
+    /// Whether a connection has live subscriptions (it is then not idle).
+    func isSubscribed(_ connection: ConnectionHandle) -> Bool {
+        state.withLockedValue { $0.active.values.contains { $0.connection === connection } }
+    }
+}
+
+/// The connection a call came on: where its notifications go.
+final class ConnectionHandle: Sendable {
+    let sink: any ReplySink
+
+    init(sink: any ReplySink) {
+        self.sink = sink
+    }
+
+    func notifyEnd(_ id: Int, reason: String) async {
+        var out = JSONWriter(buffer: .init())
+        out.raw("{\"jsonrpc\":\"2.0\",\"method\":\"subscription.end\",\"params\":{\"subscription\":")
+        out.int(Int64(id))
+        out.raw(",\"reason\":")
+        out.string(reason)
+        out.raw("}}\n")
+        try? await sink.write(out.buffer)
+    }
+}

@@ -1,0 +1,184 @@
+import BpfleetShared
+import Foundation
+import Testing
+
+/// map.watch: notifications in order, deltas that rebuild the map exactly,
+/// coalescing for slow readers, and ends that free what they held.
+@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+struct WatchTests {
+    /// The next notification on `client` (skipping replies), or nil at close.
+    func nextNotification(_ client: LineClient, timeout: TimeInterval = 10) throws -> JSONValue? {
+        while let line = try client.readLine(timeout: timeout) {
+            let message = try JSONDecoder().decode(JSONValue.self, from: line)
+            if message["method"] != nil { return message }
+        }
+        return nil
+    }
+
+    func watch(_ client: LineClient, _ probe: String, _ map: String, intervalMs: Int, mode: String) throws -> Int {
+        let result = try client.call("map.watch", ["map": ["probe": .string(probe), "name": .string(map)],
+                                                   "intervalMs": .int(Int64(intervalMs)), "mode": .string(mode)])
+        return Int(try #require(result["subscription"]?.int64Value))
+    }
+
+    @Test func fullWatchFollowsACounterToItsExactEnd() async throws {
+        try await withServer { server in
+            let client = try server.client()
+            try client.load("syscall_count", as: "sys", globals: ["target_tgid": .int(Int64(getpid()))])
+            let link = try client.call("probe.attach", ["probe": "sys", "program": "count_syscall", "target": ["type": "raw_tracepoint", "name": "sys_enter"]])
+            let id = try watch(client, "sys", "syscalls", intervalMs: 100, mode: "full")
+            #if arch(arm64)
+            let getppid: JSONValue = 173
+            #else
+            let getppid: JSONValue = 110
+            #endif
+            var lastSeq: Int64 = 0
+            var lastCount: UInt64 = 0
+            for round in 0..<5 {
+                for _ in 0..<100 { _ = Glibc.getppid() }
+                let note = try #require(try nextNotification(client))
+                #expect(note["method"] == "subscription.map")
+                #expect(note["params"]?["subscription"] == .int(Int64(id)))
+                let seq = try #require(note["params"]?["seq"]?.int64Value)
+                #expect(seq > lastSeq, "round \(round)")
+                lastSeq = seq
+                let count = note["params"]?["entries"]?.arrayValue.first { $0["key"] == getppid }?["value"]?.uint64Value ?? 0
+                #expect(count >= lastCount)
+                lastCount = count
+            }
+            // Detached, the count stops: the next notifications carry exactly 500.
+            try client.call("probe.detach", ["probe": "sys", "linkId": link["linkId"]!])
+            var final: UInt64 = 0
+            for _ in 0..<3 {
+                let note = try #require(try nextNotification(client))
+                final = note["params"]?["entries"]?.arrayValue.first { $0["key"] == getppid }?["value"]?.uint64Value ?? 0
+            }
+            #expect(final == 500)
+        }
+    }
+
+    @Test func deltasAppliedInOrderRebuildTheMapExactly() async throws {
+        try await withServer { server in
+            let client = try server.client()
+            try client.load("big_hash", as: "big")
+            let map: JSONValue = ["probe": "big", "name": "big"]
+            for key in 0..<50 { try client.call("map.update", ["map": map, "key": .int(Int64(key)), "value": .int(Int64(key))]) }
+            let id = try watch(client, "big", "big", intervalMs: 100, mode: "delta")
+            var rebuilt: [JSONValue: JSONValue] = [:]
+            var first = true
+            func apply(_ note: JSONValue) {
+                #expect(note["params"]?["subscription"] == .int(Int64(id)))
+                if first {
+                    #expect(note["params"]?["removed"] == [])
+                    #expect(note["params"]?["set"]?.arrayValue.count == 50)
+                    first = false
+                }
+                for entry in note["params"]?["set"]?.arrayValue ?? [] { rebuilt[entry["key"]!] = entry["value"]! }
+                for key in note["params"]?["removed"]?.arrayValue ?? [] { rebuilt[key] = nil }
+            }
+            // Changes between notifications: updates, inserts, deletes.
+            for round in 0..<6 {
+                apply(try #require(try nextNotification(client)))
+                for key in stride(from: round, to: 50, by: 7) {
+                    try client.call("map.update", ["map": map, "key": .int(Int64(key)), "value": .int(Int64(1000 * round + key))])
+                }
+                try client.call("map.update", ["map": map, "key": .int(Int64(100 + round)), "value": 7])
+                if round % 2 == 1 { try client.call("map.delete", ["map": map, "key": .int(Int64(round))]) }
+            }
+            // Changes stopped: two more notifications settle it.
+            apply(try #require(try nextNotification(client)))
+            apply(try #require(try nextNotification(client)))
+            let truth = try client.snapshot("big", "big")
+            #expect(rebuilt.count == truth.count)
+            #expect(rebuilt == Dictionary(uniqueKeysWithValues: truth.map { ($0["key"]!, $0["value"]!) }))
+        }
+    }
+
+    @Test func badWatchesAndCancelsGetPreciseErrors() async throws {
+        try await withServer(["--max-subscriptions", "2"]) { server in
+            let client = try server.client()
+            try client.load("big_hash", as: "big")
+            let map: JSONValue = ["probe": "big", "name": "big"]
+            #expect(try client.callError("map.watch", ["map": ["probe": "big", "name": "nope"], "intervalMs": 500]).code == .notFound)
+            let fast = try client.callError("map.watch", ["map": map, "intervalMs": 10])
+            #expect(fast.code == .invalidParams)
+            #expect(fast.data?["field"] == "intervalMs")
+            #expect(try client.callError("map.watch", ["map": map, "intervalMs": 500, "mode": "sometimes"]).code == .invalidParams)
+            #expect(try client.callError("subscription.cancel", ["subscription": 999]).code == .notFound)
+            let first = try watch(client, "big", "big", intervalMs: 5000, mode: "full")
+            _ = try watch(client, "big", "big", intervalMs: 5000, mode: "full")
+            let third = try client.callError("map.watch", ["map": map, "intervalMs": 5000])
+            #expect(third.code == .limitExceeded)
+            #expect(third.data?["limit"] == "maxSubscriptions")
+            // Another connection cannot cancel this one's subscription.
+            let other = try server.client()
+            #expect(try other.callError("subscription.cancel", ["subscription": .int(Int64(first))]).code == .notFound)
+            try client.call("subscription.cancel", ["subscription": .int(Int64(first))])
+            let end = try #require(try nextNotification(client))
+            #expect(end["method"] == "subscription.end")
+            #expect(end["params"] == ["subscription": .int(Int64(first)), "reason": "cancelled"])
+            _ = try watch(client, "big", "big", intervalMs: 5000, mode: "full")  // room again
+        }
+    }
+
+    @Test func unloadEndsSubscriptionsAndDisconnectFreesThem() async throws {
+        try await withServer { server in
+            let owner = try server.client()
+            let probe = try owner.load("big_hash", as: "big")
+            let mapID = try #require(probe["maps"]?.arrayValue.first?["id"]?.uint64Value).asUInt32
+            // A watcher that goes away, and one that stays.
+            do {
+                let leaver = try server.client()
+                _ = try watch(leaver, "big", "big", intervalMs: 100, mode: "full")
+                _ = try nextNotification(leaver)
+            }
+            let stayer = try server.client()
+            let id = try watch(stayer, "big", "big", intervalMs: 100, mode: "delta")
+            _ = try nextNotification(stayer)
+            try owner.call("probe.unload", ["probe": "big"])
+            var end: JSONValue?
+            while end == nil, let note = try nextNotification(stayer, timeout: 5) {
+                if note["method"] == "subscription.end" { end = note }
+            }
+            #expect(end?["params"] == ["subscription": .int(Int64(id)), "reason": "probe unloaded"])
+            // Nothing holds the map any more: the kernel frees it.
+            #expect(try Bpftool.isGone("map", id: mapID))
+            #expect(server.pins().isEmpty)
+        }
+    }
+
+    @Test func aReaderSlowerThanTheIntervalGetsCoalescedSnapshots() async throws {
+        try await withServer { server in
+            let client = try server.client()
+            try client.load("big_hash", as: "big")
+            let map: JSONValue = ["probe": "big", "name": "big"]
+            // 20,000 entries: about 600 KB a notification.
+            for start in stride(from: 0, to: 20_000, by: 1000) {
+                let batch = (start..<(start + 1000)).map { key -> JSONValue in
+                    ["jsonrpc": "2.0", "id": .int(Int64(key)), "method": "map.update", "params": ["map": map, "key": .int(Int64(key)), "value": 1]]
+                }
+                try client.send(String(decoding: try JSONEncoder().encode(JSONValue.array(batch)), as: UTF8.self))
+                _ = try client.readReply()
+            }
+            let rssBefore = residentKB(server.pid)
+            _ = try watch(client, "big", "big", intervalMs: 100, mode: "full")
+            sleep(4)  // 40 intervals, and this client reads nothing
+            let rssStalled = residentKB(server.pid)
+            var seqs: [Int64] = []
+            for _ in 0..<12 {
+                if let seq = try nextNotification(client, timeout: 10)?["params"]?["seq"]?.int64Value { seqs.append(seq) }
+            }
+            #expect(seqs == seqs.sorted())
+            // Skipped intervals show as gaps in seq.
+            #expect(zip(seqs, seqs.dropFirst()).contains { $1 - $0 > 1 })
+            // The server held a notification or two, not forty.
+            #expect(rssStalled - rssBefore < 64 * 1024, "\(rssBefore) kB -> \(rssStalled) kB")
+        }
+    }
+}
+
+func residentKB(_ pid: Int32) -> Int {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+}
