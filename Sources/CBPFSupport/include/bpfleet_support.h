@@ -1,6 +1,9 @@
 #ifndef BPFLEET_SUPPORT_H
 #define BPFLEET_SUPPORT_H
 
+/* Ring buffer and perf buffer helpers for the event readers. */
+#include "bpfleet_events.h"
+
 /* libbpf prints its warnings to stderr by default. bpfleetd keeps the last
  * ones of the calling thread instead, so that an "invalid object" error can
  * say what libbpf said; verifier logs are captured per load, separately. */
