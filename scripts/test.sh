@@ -11,7 +11,7 @@ make -s -C programs
 swift build --build-tests
 
 # Our programs' names, to tell what the suite left from what the system runs.
-ours='count_exec|count_syscall|record_exec|out_of_bounds|touch'
+ours='count_exec|count_syscall|record_exec|out_of_bounds|touch|execsnoop|execsnoop_perf|flood_ringbuf|flood_perf'
 leftovers() {
     bpftool prog show 2>/dev/null | grep -E "name ($ours) " || true
     find /sys/fs/bpf -maxdepth 1 -name 'bpfleet-test-*' 2>/dev/null || true
