@@ -29,6 +29,9 @@ public struct Configuration: Sendable {
     public var maxInFlightPerConnection = 64
     /// map.watch / events.subscribe subscriptions one connection may hold.
     public var maxSubscriptionsPerConnection = 64
+    /// Records one event subscription holds for a slow subscriber before it
+    /// drops (and counts in `lost`).
+    public var maxQueuedEvents = 65536
     /// Seconds a TLS client has to finish its handshake.
     public var handshakeTimeout: Double = 10
     /// Seconds without a complete request (and none running) before a

@@ -54,6 +54,7 @@ public final class NodeServer: Service, Sendable {
         let context = CallContext(registry: registry, features: features, startedAt: startedAt,
                                   nodeFacts: try NodeFacts(features: features, startedAt: startedAt), threadPool: pool,
                                   hub: SubscriptionHub(maxPerConnection: configuration.maxSubscriptionsPerConnection),
+                                  maxQueuedEvents: configuration.maxQueuedEvents,
                                   logger: logger)
         let audit = try AuditLog(path: configuration.auditLogPath)
         let dispatcher = Dispatcher(context: context, roles: roles, audit: audit, logger: logger)

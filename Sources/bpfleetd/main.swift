@@ -58,6 +58,9 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .customLong("max-subscriptions"), help: "Subscriptions (watches, event streams) one connection may hold.")
     var maxSubscriptions = 64
 
+    @Option(name: .customLong("max-queued-events"), help: "Records an event subscription holds for a slow reader before dropping them (counted in lost).")
+    var maxQueuedEvents = 65536
+
     @Option(name: .customLong("handshake-timeout"), help: "Seconds a TLS client has to complete its handshake.")
     var handshakeTimeout: Double = 10
 
@@ -98,6 +101,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.maxInFlightPerConnection = maxInFlight
         configuration.maxConnections = maxConnections
         configuration.maxSubscriptionsPerConnection = maxSubscriptions
+        configuration.maxQueuedEvents = maxQueuedEvents
         configuration.maxConnectionsPerIdentity = maxConnectionsPerIdentity
         configuration.handshakeTimeout = handshakeTimeout
         configuration.idleTimeout = idleTimeout

@@ -50,3 +50,51 @@ extension SubscriptionCancel: ServedMethod {
         }
     }
 }
+
+extension EventsSubscribe: ServedMethod {
+    func serve(_ context: CallContext) async throws -> Reply {
+        guard let connection = context.connection else {
+            throw ResponseError(.invalidRequest, "events.subscribe needs a connection to send notifications on")
+        }
+        let (probe, map) = try await context.registry.map(self.map)
+        guard EventStreams.isEventMap(map.info.type) else {
+            throw ResponseError.invalidParams(
+                "map '\(map.name)' is a \(mapTypeName(map.info.type)) map; events stream from a ringbuf or perf_event_array map (map.watch reads the others)",
+                field: "map")
+        }
+        var type: BTFType?
+        if let recordType {
+            guard let found = probe.object.btf?.type(named: recordType) else {
+                throw ResponseError.invalidParams("recordType: the object has no BTF type '\(recordType)'", field: "recordType")
+            }
+            type = found
+        }
+        let id = try context.hub.reserve(for: connection, eventMap: map.info.id)
+        let reader: any EventStreamReader
+        do {
+            // Perf buffers wake the reader every 64 samples, not every one
+            // (a wakeup per sample costs the traced process); the 100 ms
+            // poll timeout picks up the rest.
+            reader = try EventStreams.open(mapFD: map.io.fd, perfWakeupEvents: 64)
+        } catch {
+            context.hub.abandon(id)
+            throw error
+        }
+        let streamer = EventStreamer(id: id, probe: probe, reader: reader, recordType: type, pool: context.threadPool,
+                                     sink: connection.sink, queue: EventQueue(capacity: context.maxQueuedEvents))
+        let hub = context.hub
+        let logger = context.logger
+        return .subscribed(Result(subscription: id)) {
+            let task = Task {
+                do {
+                    try await streamer.run()
+                } catch where !Task.isCancelled {
+                    logger.debug("event stream ended", metadata: ["subscription": "\(id)", "error": "\(error)"])
+                    await connection.notifyEnd(id, reason: "event stream failed: \(error)")
+                } catch {}
+                hub.finished(id)
+            }
+            hub.start(id, probe: probe.name, connection: connection, task: task)
+        }
+    }
+}

@@ -13,6 +13,8 @@ struct CallContext: Sendable {
     /// For blocking kernel reads done outside the registry (snapshots).
     let threadPool: NIOThreadPool
     let hub: SubscriptionHub
+    /// Records an event subscription may hold for a slow subscriber.
+    let maxQueuedEvents: Int
     let logger: Logger
     /// The connection the call came on; set per call by the dispatcher.
     var connection: ConnectionHandle?

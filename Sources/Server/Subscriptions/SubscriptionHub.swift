@@ -9,11 +9,16 @@ final class SubscriptionHub: Sendable {
         var probe: String
         var connection: ConnectionHandle
         var task: Task<Void, Never>
+        /// The ring buffer or perf event array an event subscription reads.
+        var eventMap: UInt32?
     }
 
     private struct State {
         var nextID = 1
         var active: [Int: Entry] = [:]
+        /// Event maps with a reader, by kernel map id: reserved from the
+        /// moment a subscription is granted.
+        var eventMaps: [UInt32: Int] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -25,26 +30,46 @@ final class SubscriptionHub: Sendable {
 
     /// Reserves an id for a new subscription of `connection`, or says
     /// which limit is in the way.
-    func reserve(for connection: ConnectionHandle) throws(ResponseError) -> Int {
+    /// A ring buffer hands each record to one reader, so an event map has
+    /// at most one subscription at a time.
+    func reserve(for connection: ConnectionHandle, eventMap: UInt32? = nil) throws(ResponseError) -> Int {
         let result: Result<Int, ResponseError> = state.withLockedValue { state in
             let open = state.active.values.filter { $0.connection === connection }.count
             guard open < maxPerConnection else {
                 return .failure(.limitExceeded("maxSubscriptions", maxPerConnection,
                                                "this connection has \(maxPerConnection) subscriptions, the limit; cancel one first"))
             }
+            if let eventMap, let holder = state.eventMaps[eventMap] {
+                return .failure(.conflict("subscription \(holder) already streams this map; each record goes to one reader",
+                                          ["subscription": .int(Int64(holder))]))
+            }
             defer { state.nextID += 1 }
+            if let eventMap { state.eventMaps[eventMap] = state.nextID }
             return .success(state.nextID)
         }
         return try result.get()
+    }
+
+    /// Gives back an event map reserved by `id`.
+    private static func releaseEventMap(_ id: Int, in state: inout State) {
+        for (map, holder) in state.eventMaps where holder == id { state.eventMaps[map] = nil }
     }
 
     func start(_ id: Int, probe: String, connection: ConnectionHandle, task: Task<Void, Never>) {
         state.withLockedValue { $0.active[id] = Entry(probe: probe, connection: connection, task: task) }
     }
 
+    /// A granted subscription that never started (its reply could not be sent).
+    func abandon(_ id: Int) {
+        state.withLockedValue { Self.releaseEventMap(id, in: &$0) }
+    }
+
     /// Removes a subscription that ended by itself.
     func finished(_ id: Int) {
-        _ = state.withLockedValue { $0.active.removeValue(forKey: id) }
+        state.withLockedValue { state in
+            state.active[id] = nil
+            Self.releaseEventMap(id, in: &state)
+        }
     }
 
     /// Cancels a subscription of `connection` and hands back its task (to

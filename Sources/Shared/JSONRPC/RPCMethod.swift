@@ -25,6 +25,6 @@ public enum ProtocolV1 {
         ObjectUpload.self, ObjectList.self, ObjectGet.self, ObjectDelete.self,
         ProbeLoad.self, ProbeAttach.self, ProbeDetach.self, ProbeUnload.self, ProbeList.self, ProbeGet.self,
         MapList.self, MapSnapshot.self, MapLookup.self, MapUpdate.self, MapDelete.self,
-        MapWatch.self, SubscriptionCancel.self,
+        MapWatch.self, EventsSubscribe.self, SubscriptionCancel.self,
     ]
 }
