@@ -1,0 +1,112 @@
+import BpfleetShared
+import Foundation
+import Testing
+
+/// events.subscribe: exact records in order, counted losses, precise errors.
+@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+struct EventsTests {
+    func nextNotification(_ client: LineClient, timeout: TimeInterval = 10) throws -> JSONValue? {
+        while let line = try client.readLine(timeout: timeout) {
+            let message = try JSONDecoder().decode(JSONValue.self, from: line)
+            if message["method"] != nil { return message }
+        }
+        return nil
+    }
+
+    /// Records until `count` have come (or the stream goes quiet).
+    func records(_ client: LineClient, count: Int) throws -> (records: [JSONValue], lost: Int64) {
+        var records: [JSONValue] = []
+        var lost: Int64 = 0
+        while records.count < count, let note = try nextNotification(client, timeout: 10) {
+            guard note["method"] == "subscription.events" else { continue }
+            records += note["params"]?["records"]?.arrayValue ?? []
+            lost += note["params"]?["lost"]?.int64Value ?? 0
+        }
+        return (records, lost)
+    }
+
+    @Test(arguments: [("execsnoop", "events"), ("execsnoop_perf", "perf_events")])
+    func everyExecArrivesOnceDecoded(program: String, map: String) async throws {
+        try await withServer { server in
+            let client = try server.client()
+            let objectId = try client.upload("execsnoop")
+            try client.call("probe.load", ["name": "snoop", "objectId": .string(objectId), "programs": [.string(program)]])
+            try client.call("probe.attach", ["probe": "snoop", "program": .string(program), "target": ["type": "auto"]])
+            try client.call("events.subscribe", ["map": ["probe": "snoop", "name": .string(map)], "recordType": "struct exec_event"])
+            let binary = try Workload.uniqueBinary()
+            defer { binary.cleanup() }
+            var pids: [Int64] = []
+            for _ in 0..<20 { pids.append(Int64(try Workload.exec(binary.path, times: 1))) }
+            // Other processes exec too: keep ours.
+            var mine: [JSONValue] = []
+            var lost: Int64 = 0
+            let deadline = Date().addingTimeInterval(20)
+            while mine.count < 20, Date() < deadline {
+                let batch = try records(client, count: 1)
+                lost += batch.lost
+                mine += batch.records.filter { $0["comm"] == .string(binary.comm) }
+            }
+            #expect(lost == 0)
+            #expect(mine.count == 20)
+            // Ring buffers keep order; perf buffers only per CPU.
+            let seen = mine.compactMap { $0["pid"]?.int64Value }
+            if map == "events" { #expect(seen == pids) } else { #expect(Set(seen) == Set(pids)) }
+            #expect(mine.allSatisfy { $0["ppid"] == .int(Int64(getpid())) && $0["filename"] == .string(binary.path) && $0["uid"] == 0 })
+        }
+    }
+
+    @Test func aSlowSubscriberLosesCountedRecordsAndTheStreamGoesOn() async throws {
+        try await withServer(["--max-queued-events", "10"]) { server in
+            let client = try server.client()
+            let objectId = try client.upload("event_flood")
+            try client.call("probe.load", ["name": "flood", "objectId": .string(objectId), "programs": ["flood_ringbuf"],
+                                           "globals": ["target_tgid": .int(Int64(getpid())), "target_nr": 110]])
+            try client.call("probe.attach", ["probe": "flood", "program": "flood_ringbuf", "target": ["type": "auto"]])
+            try client.call("events.subscribe", ["map": ["probe": "flood", "name": "flood_events"], "recordType": "struct flood_record"])
+            let calls = 5000
+            for _ in 0..<calls { _ = Glibc.getppid() }
+            usleep(500_000)
+            var received = 0
+            var lost: Int64 = 0
+            while let note = try? nextNotification(client, timeout: 2) {
+                received += note["params"]?["records"]?.arrayValue.count ?? 0
+                lost += note["params"]?["lost"]?.int64Value ?? 0
+            }
+            // What the server dropped is in lost; what the kernel dropped
+            // (a 4 KiB ring) the program counted itself.
+            let kernelLost = try client.call("map.lookup", ["map": ["probe": "flood", "name": "lost"], "key": 0])["value"]?.int64Value ?? 0
+            #expect(lost > 0)
+            #expect(Int64(received) + lost + kernelLost == Int64(calls))
+            // And the stream goes on.
+            for _ in 0..<5 { _ = Glibc.getppid() }
+            let more = try records(client, count: 5)
+            #expect(more.records.count == 5)
+        }
+    }
+
+    @Test func badSubscriptionsGetPreciseErrorsAndUnloadEndsTheStream() async throws {
+        try await withServer { server in
+            let client = try server.client()
+            let probe = try client.load("execsnoop", as: "snoop")
+            let ringID = try #require(probe["maps"]?.arrayValue.first { $0["name"] == "events" }?["id"]?.uint64Value).asUInt32
+            let hash = try client.callError("events.subscribe", ["map": ["probe": "snoop", "name": "dropped"]])
+            #expect(hash.code == .invalidParams)
+            #expect(hash.data?["field"] == "map")
+            let type = try client.callError("events.subscribe", ["map": ["probe": "snoop", "name": "events"], "recordType": "struct nope"])
+            #expect(type.code == .invalidParams)
+            #expect(type.data?["field"] == "recordType")
+            let ring = try client.callError("map.watch", ["map": ["probe": "snoop", "name": "events"], "intervalMs": 500])
+            #expect(ring.code == .invalidParams)
+            let id = try client.call("events.subscribe", ["map": ["probe": "snoop", "name": "events"]])["subscription"]!
+            let second = try server.client()
+            #expect(try second.callError("events.subscribe", ["map": ["probe": "snoop", "name": "events"]]).code == .conflict)
+            try second.call("probe.unload", ["probe": "snoop"])
+            var end: JSONValue?
+            while end == nil, let note = try nextNotification(client, timeout: 5) {
+                if note["method"] == "subscription.end" { end = note }
+            }
+            #expect(end?["params"] == ["subscription": id, "reason": "probe unloaded"])
+            #expect(try Bpftool.isGone("map", id: ringID))
+        }
+    }
+}
