@@ -12,16 +12,21 @@ public actor NodeConnection {
     /// Why the connection ended, once it has: a call made afterwards fails
     /// with the reason (a node's TLS alert), not a bare "closed".
     private nonisolated let ending: LockedValue<ClientError?>
+    /// The open subscriptions, by id; the router hands them their
+    /// notifications on the event loop.
+    nonisolated let subscriptions: SubscriptionTable
     private var lastRequestID: Int64 = 0
 
     /// 1 GiB: a million-entry map snapshot arrives as one ~40 MB line, and
     /// the client would rather read a big answer than refuse it.
     public static let defaultMaximumMessageLength = 1 << 30
 
-    private init(address: NodeAddress, channel: any Channel, ending: LockedValue<ClientError?>) {
+    private init(address: NodeAddress, channel: any Channel, ending: LockedValue<ClientError?>,
+                 subscriptions: SubscriptionTable) {
         self.address = address
         self.channel = channel
         self.ending = ending
+        self.subscriptions = subscriptions
     }
 
     deinit {
@@ -30,7 +35,8 @@ public actor NodeConnection {
 
     /// Connects to a node. `onNotification` receives messages the server
     /// sends unasked, in order, on the connection's event loop: it must not
-    /// block.
+    /// block. Notifications of a subscription opened with `subscribe` go to
+    /// that subscription instead.
     public static func connect(
         to address: NodeAddress,
         timeout: Duration,
@@ -55,6 +61,7 @@ public actor NodeConnection {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let handshake = session.map { _ in loop.makePromise(of: Void.self) }
         let ending = LockedValue<ClientError?>(nil)
+        let subscriptions = SubscriptionTable()
         let explain: (@Sendable (any Error) -> ClientError?)?
         if let session {
             explain = { session.explain($0) }
@@ -80,7 +87,7 @@ public actor NodeConnection {
                     try pipeline.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumMessageLength)))
                     let router = ResponseRouter(address: address, maximumLength: maximumMessageLength, ending: ending,
                                                 explain: explain, silentCloseReason: silentCloseReason,
-                                                onNotification: onNotification)
+                                                subscriptions: subscriptions, onNotification: onNotification)
                     try pipeline.addHandler(router)
                 }
             }
@@ -99,7 +106,7 @@ public actor NodeConnection {
                     channel.close(promise: nil)
                 }
             }
-            return NodeConnection(address: address, channel: connected!, ending: ending)
+            return NodeConnection(address: address, channel: connected!, ending: ending, subscriptions: subscriptions)
         } catch {
             connected?.close(promise: nil)
             handshake?.fail(error)
@@ -183,7 +190,10 @@ public actor NodeConnection {
         return lastRequestID
     }
 
-    private nonisolated func send(method: String, params: Data?) async throws -> ByteBuffer {
+    /// Sends a request and waits for its result. `onResult` sees the raw
+    /// result on the event loop first (see `OutgoingCall.onResult`).
+    nonisolated func send(method: String, params: Data?,
+                          onResult: (@Sendable (ByteBuffer) -> Void)? = nil) async throws -> ByteBuffer {
         try Task.checkCancellation()
         let id = await takeRequestID()
         let channel = self.channel
@@ -193,7 +203,7 @@ public actor NodeConnection {
         let reply = channel.eventLoop.makePromise(of: CallReply.self)
         let answer = try await withTaskCancellationHandler {
             do {
-                try await channel.writeAndFlush(OutgoingCall(id: id, frame: frame, reply: reply))
+                try await channel.writeAndFlush(OutgoingCall(id: id, frame: frame, reply: reply, onResult: onResult))
             } catch {
                 // The router never took the call (the channel had closed),
                 // so the reply promise is still this caller's to complete.
@@ -214,5 +224,13 @@ public actor NodeConnection {
         case .result(let result): return result
         case .error(let error): throw error
         }
+    }
+
+    /// Sends a JSON-RPC notification: the server runs it and never answers,
+    /// so this neither waits nor fails. Used where nobody could wait for an
+    /// answer (a subscription whose consumer went away).
+    nonisolated func notify(method: String, params: Data?) {
+        let frame = RequestFrame.encode(id: nil, method: method, params: params, allocator: channel.allocator)
+        channel.writeAndFlush(OutgoingCall(notification: frame), promise: nil)
     }
 }

@@ -2,9 +2,10 @@ import BpfleetShared
 import NIOCore
 import NIOSSL
 
-/// Matches responses to waiting calls by id, hands notifications to the
-/// connection's hook, and fails every waiting call when the connection ends.
-/// All of its state lives on the channel's event loop.
+/// Matches responses to waiting calls by id, hands notifications to their
+/// subscription (or else to the connection's hook), and fails every waiting
+/// call and every subscription when the connection ends. All of its state
+/// lives on the channel's event loop.
 final class ResponseRouter: ChannelDuplexHandler {
     typealias InboundIn = LineFrame
     typealias OutboundIn = OutgoingCall
@@ -13,6 +14,7 @@ final class ResponseRouter: ChannelDuplexHandler {
     private let address: NodeAddress
     private let maximumLength: Int
     private let onNotification: (@Sendable (ServerNotification) -> Void)?
+    private let subscriptions: SubscriptionTable
     /// Why the connection ended, for callers that come after it did.
     private let ending: LockedValue<ClientError?>
     /// Says what a TLS error means (the TLS session's words), nil for others.
@@ -21,13 +23,17 @@ final class ResponseRouter: ChannelDuplexHandler {
     /// a single line (a TLS listener does that to plain TCP).
     private let silentCloseReason: String?
     private var heardFrom = false
-    private var pending: [Int64: EventLoopPromise<CallReply>] = [:]
+    private var pending: [Int64: PendingCall] = [:]
+    /// Calls whose caller stopped waiting but whose result must still be
+    /// seen when it comes (a subscription to cancel).
+    private var abandoned: [Int64: @Sendable (ByteBuffer) -> Void] = [:]
     /// Why the connection ended; set once, then every new call fails with it.
     private var failure: ClientError?
 
     init(address: NodeAddress, maximumLength: Int, ending: LockedValue<ClientError?> = LockedValue(nil),
          explain: (@Sendable (any Error) -> ClientError?)? = nil,
          silentCloseReason: String? = nil,
+         subscriptions: SubscriptionTable = SubscriptionTable(),
          onNotification: (@Sendable (ServerNotification) -> Void)?) {
         self.address = address
         self.maximumLength = maximumLength
@@ -35,6 +41,7 @@ final class ResponseRouter: ChannelDuplexHandler {
         self.explain = explain
         self.silentCloseReason = silentCloseReason
         self.onNotification = onNotification
+        self.subscriptions = subscriptions
     }
 
     // MARK: Outbound
@@ -44,11 +51,17 @@ final class ResponseRouter: ChannelDuplexHandler {
         // Succeeding the caller's write promise hands the reply promise over
         // to this router; from here on only the router completes it.
         promise?.succeed(())
-        if let failure {
-            call.reply.fail(failure)
+        guard let reply = call.reply else {
+            // A notification: nothing waits for it, and on a closed
+            // connection there is no one to tell.
+            if failure == nil { context.write(wrapOutboundOut(call.frame), promise: nil) }
             return
         }
-        pending[call.id] = call.reply
+        if let failure {
+            reply.fail(failure)
+            return
+        }
+        pending[call.id] = PendingCall(reply: reply, onResult: call.onResult)
         let id = call.id
         context.write(wrapOutboundOut(call.frame)).assumeIsolated().whenFailure { [self] error in
             fail(id: id, with: ClientError.connectionClosed(address, reason: "\(error)"))
@@ -88,16 +101,23 @@ final class ResponseRouter: ChannelDuplexHandler {
     private func route(_ message: InboundMessage) {
         switch message {
         case .response(let id, let reply):
-            // An id nobody waits for belongs to an abandoned call: dropped.
-            pending.removeValue(forKey: id)?.succeed(reply)
+            if let call = pending.removeValue(forKey: id) {
+                if case .result(let result) = reply { call.onResult?(result) }
+                call.reply.succeed(reply)
+            } else if let onResult = abandoned.removeValue(forKey: id) {
+                if case .result(let result) = reply { onResult(result) }
+            }
+            // Any other id belongs to an abandoned call: dropped.
         case .unattributedError(let error):
             // The server could not tell which request it answers; every
             // waiting call may be the one, and none would ever hear back.
             let waiting = pending
             pending.removeAll()
-            for reply in waiting.values { reply.succeed(.error(error)) }
+            for call in waiting.values { call.reply.succeed(.error(error)) }
         case .notification(let notification):
-            onNotification?(notification)
+            if !subscriptions.deliver(notification) {
+                onNotification?(notification)
+            }
         case .ignored:
             break
         }
@@ -133,11 +153,20 @@ final class ResponseRouter: ChannelDuplexHandler {
         }
         let waiting = pending
         pending.removeAll()
-        for reply in waiting.values { reply.fail(error) }
+        abandoned.removeAll()
+        for call in waiting.values { call.reply.fail(error) }
+        subscriptions.failAll(failure ?? error)
     }
 
     private func fail(id: Int64, with error: Error) {
-        pending.removeValue(forKey: id)?.fail(error)
+        guard let call = pending.removeValue(forKey: id) else { return }
+        if let onResult = call.onResult, error is CancellationError { abandoned[id] = onResult }
+        call.reply.fail(error)
+    }
+
+    private struct PendingCall {
+        var reply: EventLoopPromise<CallReply>
+        var onResult: (@Sendable (ByteBuffer) -> Void)?
     }
 
     static func reason(_ error: Error) -> String {

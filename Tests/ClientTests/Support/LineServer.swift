@@ -17,31 +17,43 @@ import NIOPosix
 /// - `garbage`: a line that is not JSON
 /// - `big`: a string result of `params.size` bytes
 /// - `node.info`: a well-formed NodeInfo result
+/// - `map.watch`, `events.subscribe`: a subscription id (1, 2, ... per
+///   connection), then at once the notifications `SubscriptionScripts`
+///   holds for the map's name; an unknown name is -32003
+/// - `subscription.cancel`: `{}` (or nothing, sent as a notification)
+/// - `push`: sends `params.notifications` ([{method, params}]) as
+///   notifications, then answers `true`; an answer that also tells the test
+///   every notification sent before it has been read
+///
+/// Every message received is kept in `received`.
 final class LineServer: Sendable {
     let path: String
     private let channel: any Channel
+    let received: ReceivedMessages
 
     static let fixedResult = #"{ "entries" : [ {"key":18446744073709551615,"value":{"comm":"b\"a}sh","pid":-1}} ], "é":"ü\u00e9" }"#
 
     var address: NodeAddress { .unix(path: path) }
 
-    private init(path: String, channel: any Channel) {
+    private init(path: String, channel: any Channel, received: ReceivedMessages) {
         self.path = path
         self.channel = channel
+        self.received = received
     }
 
     static func start(holdCount: Int = 3) async throws -> LineServer {
         let path = "/tmp/bpfleet-client-test-\(UUID().uuidString.prefix(8)).sock"
+        let received = ReceivedMessages()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: 1 << 20)))
-                    try child.pipeline.syncOperations.addHandler(ScriptedPeer(holdCount: holdCount))
+                    try child.pipeline.syncOperations.addHandler(ScriptedPeer(holdCount: holdCount, received: received))
                 }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
             .get()
-        return LineServer(path: path, channel: channel)
+        return LineServer(path: path, channel: channel, received: received)
     }
 
     /// Runs `body` against a fresh server and removes it afterwards, also
@@ -70,10 +82,13 @@ private final class ScriptedPeer: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let holdCount: Int
+    private let received: ReceivedMessages
     private var held: [(id: String, params: String)] = []
+    private var lastSubscription = 0
 
-    init(holdCount: Int) {
+    init(holdCount: Int, received: ReceivedMessages) {
         self.holdCount = holdCount
+        self.received = received
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -87,6 +102,7 @@ private final class ScriptedPeer: ChannelInboundHandler {
         let id = member("id") ?? "null"
         let method = try! JSONDecoder().decode(String.self, from: Data(member("method")!.utf8))
         let params = member("params") ?? "null"
+        received.append(ReceivedMessages.Message(method: method, params: params, isNotification: member("id") == nil))
 
         switch method {
         case "echo":
@@ -117,15 +133,57 @@ private final class ScriptedPeer: ChannelInboundHandler {
             send(context, #"{"jsonrpc":"2.0","id":\#(id),"result":""# + String(repeating: "x", count: size) + #""}"#)
         case "node.info":
             send(context, #"{"jsonrpc":"2.0","id":\#(id),"result":{"hostname":"web-1","kernelRelease":"6.8.0","arch":"x86_64","serverVersion":"0.1.0","libbpfVersion":"1.3.0","btf":true,"programTypes":["kprobe"],"mapTypes":["hash"],"attachTargets":["kprobe"],"unsupportedTargets":{},"runStats":false,"startedAt":"2025-01-02T03:04:05Z","uptimeSeconds":12.5}}"#)
+        case "map.watch", "events.subscribe":
+            let decoded = try! JSONDecoder().decode(JSONValue.self, from: Data(params.utf8))
+            let name = decoded["map"]?["name"]?.stringValue ?? ""
+            guard let script = SubscriptionScripts.notifications(method: method, map: name) else {
+                send(context, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32003,"message":"no map \#(name)","data":{"map":"\#(name)"}}}"#)
+                return
+            }
+            lastSubscription += 1
+            let subscription = lastSubscription
+            // The answer and the first notifications in one write: the
+            // client must not lose a notification that follows its answer
+            // at once.
+            let lines = [#"{"jsonrpc":"2.0","id":\#(id),"result":{"subscription":\#(subscription)}}"#]
+                + script.map { #"{"jsonrpc":"2.0","method":"\#($0.method)","params":\#($0.params(subscription))}"# }
+            if name == "slow" {
+                // Answered late, for a caller that gives up first.
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .milliseconds(300)) {
+                    let (peer, context) = loopBound.value
+                    peer.send(context, lines)
+                }
+                return
+            }
+            send(context, lines)
+        case "subscription.cancel":
+            if member("id") != nil { send(context, #"{"jsonrpc":"2.0","id":\#(id),"result":{}}"#) }
+        case "push":
+            let decoded = try! JSONDecoder().decode(JSONValue.self, from: Data(params.utf8))
+            guard case .array(let notifications)? = decoded["notifications"] else { fatalError("push needs notifications") }
+            var lines: [String] = []
+            for notification in notifications {
+                let text = String(decoding: try! JSONEncoder().encode(notification["params"]!), as: UTF8.self)
+                lines.append(#"{"jsonrpc":"2.0","method":"\#(notification["method"]!.stringValue!)","params":\#(text)}"#)
+            }
+            lines.append(#"{"jsonrpc":"2.0","id":\#(id),"result":true}"#)
+            send(context, lines)
         default:
             send(context, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32601,"message":"method not found"}}"#)
         }
     }
 
     private func send(_ context: ChannelHandlerContext, _ line: String) {
-        var buffer = context.channel.allocator.buffer(capacity: line.utf8.count + 1)
-        buffer.writeString(line)
-        buffer.writeString("\n")
+        send(context, [line])
+    }
+
+    private func send(_ context: ChannelHandlerContext, _ lines: [String]) {
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        for line in lines {
+            buffer.writeString(line)
+            buffer.writeString("\n")
+        }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 }

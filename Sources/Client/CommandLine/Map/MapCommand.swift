@@ -9,5 +9,5 @@ struct MapCommand: ParsableCommand {
             taken as strings; with --format hex they are hex strings of the raw bytes.
             """,
         subcommands: [MapListCommand.self, MapDumpCommand.self, MapLookupCommand.self, MapUpdateCommand.self,
-                      MapDeleteCommand.self])
+                      MapDeleteCommand.self, MapWatchCommand.self])
 }

@@ -1,0 +1,43 @@
+import ArgumentParser
+import BpfleetShared
+
+/// `bpfleet events tail PROBE MAP [--record-type TYPE]`
+struct EventsTailCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Print the records of a ring buffer or perf event array as they come (method events.subscribe).",
+        discussion: """
+            One line per record: the record's JSON (with the node in front when several nodes were given), \
+            or with -o ndjson {"node":ADDRESS,"record":RECORD}; records the kernel or the node dropped are \
+            counted ({"node":ADDRESS,"lost":N}, or a note on stderr). Stops on Ctrl-C, after --count records \
+            from each node or --duration, or when every node has ended the subscription.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The probe's name.")
+    var probe: String
+
+    @Argument(help: "The ring buffer or perf event array's name in the probe.")
+    var map: String
+
+    @Option(help: ArgumentHelp("Decode records as this BTF type of the object, e.g. 'struct exec_event' (default: hex bytes).", valueName: "type"))
+    var recordType: String?
+
+    @OptionGroup var limits: StreamLimits
+
+    func run() async throws {
+        try await execute(outputs: SubscriptionRun.Outputs())
+    }
+
+    func execute(outputs: SubscriptionRun.Outputs) async throws {
+        let request = EventsSubscribe(map: .named(probe: probe, name: map), recordType: recordType)
+        let run = SubscriptionRun(options: options, method: EventsSubscribe.method, count: limits.count,
+                                  duration: try limits.parsedDuration()) { try await $0.subscribe(request) }
+        let format = options.output
+        try await run.run(outputs: outputs) { nodes, outputs in
+            if format == .table { return EventsText(nodes: nodes, outputs: outputs) }
+            return EventsLines(nodes: nodes, format: format, outputs: outputs)
+        }
+    }
+}

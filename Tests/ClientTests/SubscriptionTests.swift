@@ -1,0 +1,247 @@
+@testable import BpfleetClient
+import BpfleetShared
+import Foundation
+import NIOCore
+import Testing
+
+private func text(_ buffer: ByteBuffer) -> String {
+    String(decoding: buffer.readableBytesView, as: UTF8.self)
+}
+
+/// Every notification of a subscription until it finishes.
+private func drain(_ subscription: Subscription) async throws -> [SubscriptionNotification] {
+    var seen: [SubscriptionNotification] = []
+    for try await notification in subscription { seen.append(notification) }
+    return seen
+}
+
+/// Returns once every line the server sent before its answer has been read.
+private func sync(_ connection: NodeConnection) async throws {
+    _ = try await connection.callRaw(method: "push", params: ["notifications": []])
+}
+
+@Suite("subscriptions against a line server")
+struct SubscriptionTests {
+    @Test("notifications sent right behind the answer reach the subscription, in order; the end finishes it")
+    func endFinishes() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "ends"), intervalMs: 1000))
+            #expect(subscription.id == 1)
+            let seen = try await drain(subscription)
+            #expect(seen.map(\.method) == ["subscription.map", "subscription.end"])
+            #expect(seen[0].seq == 1)
+            #expect(text(seen[0].params) == #"{"subscription":1,"seq":1,"takenAt":"2025-01-02T03:04:05Z","entries":[{"key":"a","value":{"count":1}}]}"#)
+            #expect(seen[1].isEnd)
+            #expect(seen[1].endReason == "probe unloaded")
+            let decoded = try seen[0].decode(MapNotification.self)
+            #expect(decoded.entries == [MapEntry(key: "a", value: ["count": 1])])
+            #expect(!subscription.isOpen)
+            // The node ended it: nothing to cancel.
+            try await subscription.cancel()
+            try await sync(connection)
+            #expect(server.received.named("subscription.cancel").isEmpty)
+            await connection.close()
+        }
+    }
+
+    @Test("two subscriptions on one connection each get their own; other notifications go to the hook")
+    func routingByID() async throws {
+        try await LineServer.with { server in
+            let (hooked, hook) = AsyncStream.makeStream(of: ServerNotification.self)
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5)) { hook.yield($0) }
+            let first = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "quiet"), intervalMs: 1000))
+            let second = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "quiet")))
+            #expect(first.id == 1)
+            #expect(second.id == 2)
+            func map(_ id: Int, _ seq: Int) -> JSONValue {
+                ["method": "subscription.map", "params": ["subscription": .int(Int64(id)), "seq": .int(Int64(seq)), "takenAt": "2025-01-02T03:04:05Z", "entries": []]]
+            }
+            func events(_ id: Int, _ seq: Int) -> JSONValue {
+                ["method": "subscription.events", "params": ["subscription": .int(Int64(id)), "seq": .int(Int64(seq)), "records": [.int(Int64(seq))], "lost": 0]]
+            }
+            _ = try await connection.callRaw(method: "push", params: ["notifications": [
+                map(1, 1), events(2, 1), events(99, 1), events(2, 2), map(1, 2),
+                ["method": "node.changed", "params": ["what": "x"]],
+                ["method": "subscription.end", "params": ["subscription": 2, "reason": "map gone"]],
+                map(1, 3),
+            ]])
+            var firstSeen: [Int?] = []
+            for try await notification in first {
+                firstSeen.append(notification.seq)
+                if firstSeen.count == 3 { break }
+            }
+            #expect(firstSeen == [1, 2, 3])
+            let secondSeen = try await drain(second)
+            #expect(secondSeen.map(\.method) == ["subscription.events", "subscription.events", "subscription.end"])
+            #expect(secondSeen.map(\.seq) == [1, 2, nil])
+            hook.finish()
+            let others = await hooked.reduce(into: [String]()) { $0.append("\($1.method) \(text($1.params!))") }
+            #expect(others.count == 2)
+            #expect(others[0].hasPrefix("subscription.events "))
+            #expect(others[0].contains(#""subscription":99"#))
+            #expect(others[1] == #"node.changed {"what":"x"}"#)
+            await connection.close()
+        }
+    }
+
+    @Test("cancel() asks the node and ends the iteration")
+    func explicitCancel() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "quiet"), intervalMs: 1000))
+            let consumer = Task { try await drain(subscription).count }
+            try await Task.sleep(for: .milliseconds(50))
+            try await subscription.cancel()
+            #expect(try await consumer.value == 0)
+            let cancels = server.received.named("subscription.cancel")
+            #expect(cancels == [.init(method: "subscription.cancel", params: #"{"subscription":1}"#, isNotification: false)])
+            // What the node still sends for it goes nowhere.
+            _ = try await connection.callRaw(method: "push", params: ["notifications": [
+                ["method": "subscription.map", "params": ["subscription": 1, "seq": 9, "takenAt": "2025-01-02T03:04:05Z", "entries": []]],
+            ]])
+            #expect(!subscription.isOpen)
+            await connection.close()
+        }
+    }
+
+    @Test("a consumer whose task is cancelled tells the node")
+    func consumerCancelled() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "quiet"), recordType: "struct event"))
+            let sent = try #require(server.received.named("events.subscribe").first)
+            #expect(try JSONDecoder().decode(JSONValue.self, from: Data(sent.params.utf8))
+                == ["map": ["probe": "p", "name": "quiet"], "recordType": "struct event"])
+            let consumer = Task { try await drain(subscription).count }
+            try await Task.sleep(for: .milliseconds(50))
+            consumer.cancel()
+            #expect(try await consumer.value == 0)
+            let cancels = try await server.received.waitFor("subscription.cancel")
+            #expect(cancels == [.init(method: "subscription.cancel", params: #"{"subscription":1}"#, isNotification: true)])
+            await connection.close()
+        }
+    }
+
+    @Test("a subscription let go of is cancelled on the node")
+    func droppedSubscription() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            do {
+                let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "counts"), intervalMs: 1000))
+                for try await _ in subscription { break }
+            }
+            let cancels = try await server.received.waitFor("subscription.cancel")
+            #expect(cancels.map(\.params) == [#"{"subscription":1}"#])
+            await connection.close()
+        }
+    }
+
+    @Test("a lost connection ends the subscription with the connection's error, after what had arrived")
+    func connectionLost() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "counts"), intervalMs: 1000))
+            await #expect(throws: ClientError.connectionClosed(server.address, reason: nil)) {
+                _ = try await connection.callRaw(method: "drop", params: nil)
+            }
+            var seqs: [Int?] = []
+            await #expect(throws: ClientError.connectionClosed(server.address, reason: nil)) {
+                for try await notification in subscription { seqs.append(notification.seq) }
+            }
+            #expect(seqs == [1, 2, 4])
+            // And a subscription asked for afterwards fails at once.
+            await #expect(throws: ClientError.self) {
+                _ = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "counts"), intervalMs: 1000))
+            }
+        }
+    }
+
+    @Test("a node's refusal is thrown as its error")
+    func refused() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            do {
+                _ = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "missing"), intervalMs: 1000))
+                Issue.record("expected an error")
+            } catch let error as ResponseError {
+                #expect(error.code == .notFound)
+            }
+            await connection.close()
+        }
+    }
+
+    @Test("a slow consumer of full snapshots gets the newest, told how many were dropped")
+    func dropOldest() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "flood"), intervalMs: 1000), bufferLimit: 4)
+            try await sync(connection)
+            var seen: [SubscriptionNotification] = []
+            for try await notification in subscription {
+                seen.append(notification)
+                if notification.seq == 40 { break }
+            }
+            #expect(seen.map(\.seq) == [37, 38, 39, 40])
+            #expect(seen.map(\.droppedBefore) == [36, 0, 0, 0])
+            await connection.close()
+        }
+    }
+
+    @Test("a slow consumer of deltas gets them merged, so the map still comes out right")
+    func deltasMerged() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let subscription = try await connection.subscribe(
+                MapWatch(map: .named(probe: "p", name: "delta-flood"), intervalMs: 1000, mode: .delta), bufferLimit: 3)
+            try await sync(connection)
+            var map = WatchedMap()
+            var seqs: [Int?] = []
+            for try await notification in subscription {
+                seqs.append(notification.seq)
+                try map.apply(notification.params, receivedAt: 0)
+                if notification.seq == 50 { break }
+            }
+            #expect(seqs == [48, 49, 50])
+            #expect(map.entries == ["49": "49", "50": "50"])
+            await connection.close()
+        }
+    }
+
+    @Test("a slow consumer of events is told every record it did not see")
+    func eventsDropped() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "events-flood")), bufferLimit: 4)
+            try await sync(connection)
+            var records: [String] = []
+            var lost = 0
+            for try await notification in subscription {
+                let batch = try EventRecords(notification)
+                records += batch.records.map(text)
+                lost += batch.lost
+                if notification.seq == 40 { break }
+            }
+            #expect(records == (73...80).map { #"{"n":\#($0)}"# })
+            // 36 notifications of 2 records dropped here, and 1 lost on the node before each of the 40.
+            #expect(lost == 36 * 2 + 40)
+            await connection.close()
+        }
+    }
+
+    @Test("a subscribe the caller gave up on is cancelled when the node's answer comes")
+    func abandonedSubscribe() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            // "slow" is answered after 300 ms; the caller waits 50.
+            await #expect(throws: ClientError.timedOut(server.address, after: .milliseconds(50))) {
+                _ = try await withTimeout(.milliseconds(50), waitingFor: server.address) {
+                    try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "slow"), intervalMs: 1000))
+                }
+            }
+            let cancels = try await server.received.waitFor("subscription.cancel")
+            #expect(cancels == [.init(method: "subscription.cancel", params: #"{"subscription":1}"#, isNotification: true)])
+            await connection.close()
+        }
+    }
+}
