@@ -168,9 +168,11 @@ struct Listener: Sendable {
     /// (a dribbling client) do not count as activity.
     private func closeWhenIdle(_ channel: any Channel, activity: ConnectionActivity, handle: ConnectionHandle) async {
         let limit = configuration.idleTimeout
-        let step = Duration.milliseconds(Int64(max(50, min(1000, limit * 250))))
         while !Task.isCancelled {
-            try? await Task.sleep(for: step)
+            // Asleep until the moment the connection would be idle, not on a
+            // tick: a thousand quiet connections cost no CPU.
+            let remaining = limit - activity.idleSeconds()
+            try? await Task.sleep(for: .milliseconds(Int64(max(remaining, 0.05) * 1000)))
             if Task.isCancelled { return }
             // A connection that receives notifications is in use.
             if dispatcher.context.hub.isSubscribed(handle) { activity.touch() }
