@@ -67,31 +67,33 @@ struct AccessTests {
             // Root made a viewer, on the same connection: it can read, not load.
             try "root: viewer\n".write(toFile: roles, atomically: true, encoding: .utf8)
             kill(server.pid, SIGHUP)
-            var refused: JSONValue?
-            for _ in 0..<100 where refused == nil {  // the reload is asynchronous
-                refused = try client.request("probe.load", ["name": "p", "objectId": .string(objectId)])["error"]
-                if refused == nil {
-                    try client.call("probe.unload", ["probe": "p"])
+            // The reload is asynchronous. Deleting an object that is not
+            // there shows the role without changing anything: -32002 for a
+            // viewer, -32003 for an operator.
+            let absent: JSONValue = ["objectId": .string("sha256:" + String(repeating: "0", count: 64))]
+            func waitForRole(_ code: Int64) throws -> Bool {
+                for _ in 0..<100 {
+                    if try client.request("object.delete", absent)["error"]?["code"] == .int(code) { return true }
                     usleep(50_000)
                 }
+                return false
             }
+            #expect(try waitForRole(-32002))
+            let refused = try client.request("probe.load", ["name": "p", "objectId": .string(objectId)])["error"]
             #expect(refused?["code"] == -32002)
             #expect(try client.call("probe.list")["probes"] == [])
             // And back.
             try "root: operator\n".write(toFile: roles, atomically: true, encoding: .utf8)
             kill(server.pid, SIGHUP)
-            var loaded: JSONValue?
-            for _ in 0..<100 where loaded == nil {
-                loaded = try client.request("probe.load", ["name": "p", "objectId": .string(objectId)])["result"]
-                if loaded == nil { usleep(50_000) }
-            }
+            #expect(try waitForRole(-32003))
+            let loaded = try client.request("probe.load", ["name": "p", "objectId": .string(objectId)])["result"]
             #expect(loaded?["name"] == "p")
             // A broken file on reload keeps the roles that were.
             try "root: [not a role\n".write(toFile: roles, atomically: true, encoding: .utf8)
             kill(server.pid, SIGHUP)
-            usleep(300_000)
-            #expect(try client.call("probe.unload", ["probe": "p"]) == [:])
+            for _ in 0..<200 where !server.log.contains("roles file not reloaded") { usleep(50_000) }
             #expect(server.log.contains("roles file not reloaded"))
+            #expect(try client.call("probe.unload", ["probe": "p"]) == [:])
         }
     }
 

@@ -33,14 +33,19 @@ struct Dispatcher: Sendable {
 
     /// Handles one line from `peer` and writes its reply (if it has one) on
     /// `connection`.
-    func handle(_ line: ByteBuffer, from peer: PeerIdentity, on connection: ConnectionHandle) async {
+    /// `done` runs once the work is done and before the reply is written:
+    /// a client that has its reply may send the next request at once.
+    func handle(_ line: ByteBuffer, from peer: PeerIdentity, on connection: ConnectionHandle,
+                done: @Sendable () -> Void = {}) async {
         let data = Data(line.readableBytesView)
         let firstByte = line.readableBytesView.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
         if firstByte == UInt8(ascii: "[") {
-            await handleBatch(data, from: peer, on: connection)
+            await handleBatch(data, from: peer, on: connection, done: done)
             return
         }
-        switch await handleOne(data, from: peer, on: connection) {
+        let result = await handleOne(data, from: peer, on: connection)
+        done()
+        switch result {
         case .none:
             break
         case .some(let outcome):
@@ -167,8 +172,11 @@ struct Dispatcher: Sendable {
         }
     }
 
-    private func handleBatch(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle) async {
+    private func handleBatch(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle,
+                             done: @Sendable () -> Void) async {
         let sink = connection.sink
+        var finished = false
+        defer { if !finished { done() } }
         let elements: [JSONValue]
         do {
             elements = try JSONDecoder().decode([JSONValue].self, from: data)
@@ -200,6 +208,8 @@ struct Dispatcher: Sendable {
             for await member in group { results[member.index] = member }
             return results.compactMap { $0 }
         }
+        finished = true
+        done()
         // Subscriptions begin once the array naming them is on the wire.
         defer { for member in members { member.start?() } }
         let replies = members.compactMap(\.reply)

@@ -94,7 +94,9 @@ final class SubscriptionHub: Sendable {
         for (id, entry) in ended {
             entry.task.cancel()
             await entry.task.value
-            await entry.connection.notifyEnd(id, reason: reason)
+            // Told without waiting: a subscriber that stopped reading must
+            // not hold up the unload.
+            Task { await entry.connection.notifyEnd(id, reason: reason) }
         }
     }
 

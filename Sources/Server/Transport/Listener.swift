@@ -146,8 +146,7 @@ struct Listener: Sendable {
                                 continue
                             }
                             group.addTask {
-                                await dispatcher.handle(line, from: peer, on: handle)
-                                activity.end()
+                                await dispatcher.handle(line, from: peer, on: handle) { activity.end() }
                             }
                         case .oversized(let length):
                             activity.touch()
