@@ -16,21 +16,36 @@
 #      against connect + first reply on the Unix socket
 #   7. bpfleetd's memory with 1,000 TLS connections open and idle, against
 #      none (and 1,000 Unix-socket connections on a fresh server, to compare)
+#  events (issue 4, live data):
+#   8. event throughput, ring buffer -> subscriber: a generator's getppid()
+#      calls become records (programs/event_rate.bpf.c); `bpfleet events
+#      tail -o ndjson > file` and a bare C reader, as fast as the generator
+#      goes and paced at 100,000 and 200,000 records/s: records/s end to end,
+#      and what was lost (kernel, server, client) against what was made
+#   9. map.watch of a 10,000-entry map at 10 Hz: bpfleetd's CPU with 50 full
+#      (and 50 delta) subscribers; one full against one delta subscriber's
+#      bytes per second while 1% of the entries change every 100 ms
 # Speed targets are read off the tables; the run fails only when something
 # is wrong (a check, a crash), never because a number is slow.
-# Knobs: BENCH_ONLY (issue2,tls: the parts to run; default both),
+# Knobs: BENCH_ONLY (issue2,tls,events: the parts to run; default all),
 # BENCH_ENTRIES (1000000), BENCH_REPS (7), BENCH_RPC_CALLS (20000),
 # BENCH_RPC_CLIENTS (16), BENCH_RPC_LOAD_CALLS (200000), BENCH_RPC_LOAD_REPS (3),
-# BENCH_TLS_CONNECTIONS (500), BENCH_TLS_HOLD (1000),
-# BENCH_CONFIG (release; debug to skip the release build), BENCH_PERF=DIR
-# (also profile, untimed, with perf: the server and the client over one more
-# snapshot, the server under one more node.info load, and the TLS server
-# under TLS load, handshakes and 1,000 held connections; top symbols into DIR).
+# BENCH_TLS_CONNECTIONS (500), BENCH_TLS_HOLD (1000), BENCH_EVENTS_COUNT
+# (1000000), BENCH_EVENTS_SECONDS (5), BENCH_EVENTS_RATES (100000,200000),
+# BENCH_EVENTS_REPS (3), BENCH_WATCH_CLIENTS (50), BENCH_WATCH_ENTRIES
+# (10000), BENCH_WATCH_SECONDS (10), BENCH_CONFIG (release; debug to skip the
+# release build), BENCH_RESULTS=DIR (keep the raw result lines the tables are
+# made from), BENCH_PERF=DIR (also profile, untimed, with perf: the server
+# and the client over one more snapshot, the server under one more node.info
+# load, the TLS server under TLS load, handshakes and 1,000 held
+# connections, the events server and client under the fastest stream and at
+# 100,000 records/s, and the server under 50 map watches; top symbols into
+# DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
-parts=${BENCH_ONLY:-issue2,tls}
+parts=${BENCH_ONLY:-issue2,tls,events}
 entries=${BENCH_ENTRIES:-1000000}
 reps=${BENCH_REPS:-7}
 rpc_calls=${BENCH_RPC_CALLS:-20000}
@@ -40,11 +55,18 @@ rpc_load_reps=${BENCH_RPC_LOAD_REPS:-3}
 tls_connections=${BENCH_TLS_CONNECTIONS:-500}
 tls_hold=${BENCH_TLS_HOLD:-1000}
 config=${BENCH_CONFIG:-release}
+events_count=${BENCH_EVENTS_COUNT:-1000000}
+events_seconds=${BENCH_EVENTS_SECONDS:-5}
+events_rates=${BENCH_EVENTS_RATES:-100000,200000}
+events_reps=${BENCH_EVENTS_REPS:-3}
+watch_clients=${BENCH_WATCH_CLIENTS:-50}
+watch_entries=${BENCH_WATCH_ENTRIES:-10000}
+watch_seconds=${BENCH_WATCH_SECONDS:-10}
 
 for part in ${parts//,/ }; do
     case $part in
-        issue2|tls) ;;
-        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls)" >&2; exit 2 ;;
+        issue2|tls|events) ;;
+        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls, events)" >&2; exit 2 ;;
     esac
 done
 want() { [[ ",$parts," == *",$1,"* ]]; }
@@ -52,12 +74,17 @@ want() { [[ ",$parts," == *",$1,"* ]]; }
 work=$(mktemp -d /tmp/bpfleet-bench.XXXXXX)
 pins=/sys/fs/bpf/bpfleet-bench-$$
 tls_pins=/sys/fs/bpf/bpfleet-bench-tls-$$
+ev_pins=/sys/fs/bpf/bpfleet-bench-events-$$
 sock="$work/bpfleetd.sock"
+ev_sock="$work/bpfleetd-events.sock"
 server=""
 tls_server=""
+ev_server=""
+ev_helpers=()  # the events part's generator, clients and churn, while they run
 recorder=""
 results="$work/results.txt"
 results_tls="$work/results-tls.txt"
+results_events="$work/results-events.txt"
 cleanup() {
     [ -n "$recorder" ] && kill -INT "$recorder" 2>/dev/null || true
     if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
@@ -71,19 +98,30 @@ cleanup() {
         wait "$tls_server" 2>/dev/null || true
     fi
     tls_server=""
-    rm -rf "$pins" "$tls_pins" "$work"
+    local helper
+    for helper in "${ev_helpers[@]}"; do
+        kill "$helper" 2>/dev/null || true
+    done
+    ev_helpers=()
+    if [ -n "$ev_server" ]; then
+        kill "$ev_server" 2>/dev/null || true
+        wait "$ev_server" 2>/dev/null || true
+    fi
+    ev_server=""
+    rm -rf "$pins" "$tls_pins" "$ev_pins" "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 note() { echo "bench: $*" >&2; }
 record() { echo "$*" >>"$results"; }
 record_tls() { echo "$*" >>"$results_tls"; }
+record_events() { echo "$*" >>"$results_events"; }
 top_symbols() {  # perf.data -> text
     perf report -i "$1" --no-children --stdio --sort dso,sym 2>/dev/null | awk '/^ +[0-9]/ && n++ < 40' || true
 }
 
 scripts/setup.sh
-if want issue2; then make -s -C programs; fi
+if want issue2 || want events; then make -s -C programs; fi
 
 # --- builds ------------------------------------------------------------------
 # The server and the client, release when it builds (fairer), else debug;
@@ -96,6 +134,7 @@ build_product() {  # product -> prints the binary's path, or nothing
             echo "$(swift build -c "$c" --show-bin-path)/$product"
             record "config_$product $c"
             record_tls "config_$product $c"
+            record_events "config_$product $c"
             return
         fi
         note "swift build -c $c --product $product failed (errors below)"
@@ -119,6 +158,13 @@ if want tls; then
     gcc "${cflags[@]}" -pthread -o "$bin/tls_load" bench/tls_load.c -lssl -lcrypto
     gcc "${cflags[@]}" -o "$bin/tls_connect" bench/tls_connect.c -lssl -lcrypto
     gcc "${cflags[@]}" -o "$bin/tls_hold" bench/tls_hold.c -lssl -lcrypto
+fi
+if want events; then
+    gcc "${cflags[@]}" -o "$bin/syscall_gen" bench/syscall_gen.c
+    gcc "${cflags[@]}" -o "$bin/events_read" bench/events_read.c
+    gcc "${cflags[@]}" -o "$bin/watch_clients" bench/watch_clients.c
+    gcc "${cflags[@]}" -o "$bin/churn_map" bench/churn_map.c -lbpf
+    gcc "${cflags[@]}" -o "$bin/fill_map" bench/fill_map.c -lbpf
 fi
 
 # === issue 2: the node server on its Unix socket =================================
@@ -401,9 +447,222 @@ tls_bench() {
     } >>"$results_tls"
 }
 
+# === issue 4: live data (event streams, map watches) ================================
+events_bench() {
+    local ev_bpfleet ev_cli_form="" nr rate_object watch_object tick round rate
+    ev_bpfleet=$(build_product bpfleet)
+    tick=$(getconf CLK_TCK)
+
+    "$bpfleetd" --listen "unix:$ev_sock" --state-dir "$work/state-events" --pin-root "$ev_pins" \
+        >"$work/ready-events" 2>"$work/bpfleetd-events.log" &
+    ev_server=$!
+    for _ in $(seq 100); do grep -q "bpfleetd ready" "$work/ready-events" 2>/dev/null && break; sleep 0.1; done
+    grep -q "bpfleetd ready" "$work/ready-events" || { cat "$work/bpfleetd-events.log" >&2; exit 1; }
+    ev_cpu_ms() { awk -v tick="$tick" '{ print int(($14 + $15) * 1000 / tick) }' "/proc/$ev_server/stat"; }
+    ev_status_kb() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$ev_server/status"; }
+    ev_rpc() { python3 bench/rpc.py "$ev_sock" "$@"; }
+    sleep 1
+    record_events "ev_rss_idle_kb $(ev_status_kb VmRSS)"
+
+    if [ -n "$ev_bpfleet" ]; then
+        if "$ev_bpfleet" -n "unix:$ev_sock" node info >/dev/null 2>&1; then
+            ev_cli_form=before
+        elif "$ev_bpfleet" node info -n "unix:$ev_sock" >/dev/null 2>&1; then
+            ev_cli_form=after
+        else
+            note "the bpfleet client cannot talk to the server: the events tail rows are left out"
+            ev_bpfleet=""
+        fi
+    fi
+    # --- 8. event throughput --------------------------------------------------------
+    ev_rpc object.upload '{"data":"@programs/build/event_rate.bpf.o","name":"event_rate"}' >"$work/rate-object.json"
+    rate_object=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["objectId"])' "$work/rate-object.json")
+    nr=$("$bin/syscall_gen" --nr)
+
+    # One run: a generator (waiting), the probe loaded for its pid and
+    # attached, a subscriber, then COUNT records at RATE (0: as fast as the
+    # generator goes). The subscriber is the CLI writing NDJSON to a file
+    # or the bare C reader; PREFIX (perf record ...) runs before the CLI.
+    event_run() {  # client(cli|c) rate count [perf-file-stem]
+        local client=$1 rate=$2 count=$3 stem=${4:-} gen client_pid sub ready limit made_line got_line cpu0 cpu1
+        local kernel_lost attempts client_cpu_ms size last_size still
+        rm -f "$work"/gen.out "$work"/events.ndjson "$work"/ready-ev "$work"/reader.out "$work"/cli.pid "$work"/cli.time
+        ready="$work/ready-ev"
+        [ "$client" = cli ] && ready="$work/events.ndjson"
+        "$bin/syscall_gen" "$count" "$rate" "$ready" >"$work/gen.out" 2>"$work/gen.err" &
+        gen=$!
+        ev_helpers+=("$gen")
+        for _ in $(seq 100); do grep -q waiting "$work/gen.out" 2>/dev/null && break; sleep 0.1; done
+        grep -q waiting "$work/gen.out" || { cat "$work/gen.err" >&2; exit 1; }
+        ev_rpc probe.load "{\"name\":\"rate\",\"objectId\":\"$rate_object\",\"programs\":[\"rate_ringbuf\"],\"globals\":{\"target_tgid\":$gen,\"target_nr\":$nr}}" >/dev/null
+        ev_rpc probe.attach '{"probe":"rate","program":"rate_ringbuf","target":{"type":"auto"}}' >/dev/null
+        # A bound on the subscriber: the burst's time at the pace asked, or
+        # 1 µs a record, plus 20 s.
+        limit=$(python3 -c "import sys; c, r = int(sys.argv[1]), float(sys.argv[2]); print(int((c / r if r else c / 1e6) + 20))" "$count" "$rate")
+        if [ -n "$stem" ]; then
+            perf record -q -g -o "$work/$stem-server.data" -p "$ev_server" 2>/dev/null &
+            recorder=$!
+            sleep 0.5
+        fi
+        cpu0=$(ev_cpu_ms)
+        if [ "$client" = cli ]; then
+            local prefix=()
+            [ -n "$stem" ] && prefix=(perf record -q -g -o "$work/$stem-client.data" --)
+            local command=("$ev_bpfleet" events tail rate rate_events --record-type "struct flood_record"
+                           -o ndjson --count "$count" --duration "${limit}s")
+            if [ "$ev_cli_form" = before ]; then command=("$ev_bpfleet" -n "unix:$ev_sock" "${command[@]:1}"); else command+=(-n "unix:$ev_sock"); fi
+            # `time wait` in the subshell: the CLI's own user and system time.
+            (
+                TIMEFORMAT='cli_time %R %U %S'
+                "${prefix[@]}" "${command[@]}" >"$work/events.ndjson" 2>"$work/cli.err" &
+                echo $! >"$work/cli.pid"
+                time wait $!
+            ) 2>"$work/cli.time" &
+            sub=$!
+            for _ in $(seq 100); do [ -s "$work/cli.pid" ] && break; sleep 0.05; done
+            client_pid=$(cat "$work/cli.pid")
+        else
+            "$bin/events_read" "$ev_sock" rate rate_events "$count" "$ready" >"$work/reader.out" 2>"$work/reader.err" &
+            sub=$!
+            client_pid=$sub
+        fi
+        ev_helpers+=("$client_pid")
+        kill -USR1 "$gen"
+        wait "$gen" || { note "syscall_gen failed: $(cat "$work/gen.err")"; exit 1; }
+        made_line=$(grep '^made=' "$work/gen.out")
+        # The subscriber ends by itself (count reached; the C reader also
+        # after 3 s idle). A CLI that lost records waits for its count: it
+        # is stopped (SIGINT) once its file has not grown for 3 s. Bounded.
+        last_size=-1
+        still=0
+        for _ in $(seq $((limit * 10))); do
+            kill -0 "$client_pid" 2>/dev/null || break
+            if [ "$client" = cli ]; then
+                size=$(stat -c %s "$work/events.ndjson")
+                if [ "$size" = "$last_size" ]; then still=$((still + 1)); else still=0; fi
+                last_size=$size
+                if [ "$still" -ge 30 ]; then kill -INT "$client_pid" 2>/dev/null || true; still=-1000; fi
+            fi
+            sleep 0.1
+        done
+        kill -INT "$client_pid" 2>/dev/null || true
+        wait "$sub" 2>/dev/null || true
+        ev_helpers=()
+        cpu1=$(ev_cpu_ms)
+        if [ -n "$stem" ]; then
+            kill -INT "$recorder"; wait "$recorder" || true
+            recorder=""
+        fi
+        kernel_lost=$(ev_rpc map.lookup '{"map":{"probe":"rate","name":"lost"},"key":0}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["value"])')
+        attempts=$(ev_rpc map.lookup '{"map":{"probe":"rate","name":"attempts"},"key":0}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["value"])')
+        ev_rpc probe.unload '{"probe":"rate"}' >/dev/null
+        if [ "$client" = cli ]; then
+            got_line=$(python3 bench/check_events.py "$work/events.ndjson") || { note "bad CLI output"; head -3 "$work/events.ndjson" >&2; exit 1; }
+            client_cpu_ms=$(awk '/^cli_time/ { printf "%d", ($3 + $4) * 1000 }' "$work/cli.time")
+            got_line="$got_line cpu_ms=${client_cpu_ms:-0} bytes=$(stat -c %s "$work/events.ndjson")"
+            [ -s "$work/cli.err" ] && note "bpfleet events tail said: $(head -3 "$work/cli.err")"
+        else
+            got_line=$(cat "$work/reader.out")
+            [ -n "$got_line" ] || { note "events_read failed: $(cat "$work/reader.err")"; exit 1; }
+        fi
+        # Profiled runs (a perf file stem) are not part of the table.
+        [ -n "$stem" ] || record_events "ev client=$client pace=$rate $made_line $got_line kernel_lost=$kernel_lost attempts=$attempts server_cpu_ms=$((cpu1 - cpu0))"
+        rm -f "$work/events.ndjson"
+    }
+
+    local clients=(c)
+    [ -n "$ev_bpfleet" ] && clients=(cli c)
+    for round in $(seq "$events_reps"); do
+        for client in "${clients[@]}"; do
+            event_run "$client" 0 "$events_count"
+        done
+        for rate in ${events_rates//,/ }; do
+            for client in "${clients[@]}"; do
+                event_run "$client" "$rate" $((rate * events_seconds))
+            done
+        done
+        note "event stream round $round of $events_reps done"
+    done
+    record_events "ev_hwm_kb $(ev_status_kb VmHWM)"
+
+    # --- 9. map watches -------------------------------------------------------------
+    ev_rpc object.upload '{"data":"@programs/build/big_hash.bpf.o","name":"big_hash"}' >"$work/watch-object.json"
+    watch_object=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["objectId"])' "$work/watch-object.json")
+    ev_rpc probe.load "{\"name\":\"watch\",\"objectId\":\"$watch_object\"}" >/dev/null
+    local watch_pin="$ev_pins/watch/maps/big" settle=2 churn
+    [ -e "$watch_pin" ] || { note "no pin at $watch_pin"; ls -R "$ev_pins" >&2; exit 1; }
+    note "watch map: $("$bin/fill_map" "$watch_pin" "$watch_entries")"
+    local changes=$((watch_entries / 100))
+    watch_run() {  # label churn(0|1) MODE:N...
+        local label=$1 with_churn=$2
+        shift 2
+        if [ "$with_churn" = 1 ]; then
+            "$bin/churn_map" "$watch_pin" "$watch_entries" "$changes" 100 $((watch_seconds + settle + 5)) >"$work/churn.out" &
+            churn=$!
+            ev_helpers+=("$churn")
+        fi
+        "$bin/watch_clients" "$ev_sock" "$ev_server" watch big 100 "$settle" "$watch_seconds" "$@" | sed "s/^/$label /" >>"$results_events"
+        if [ "$with_churn" = 1 ]; then
+            kill "$churn" 2>/dev/null || true
+            wait "$churn" 2>/dev/null || true
+            ev_helpers=()
+        fi
+        note "map watch run $label ($*) done"
+    }
+    record_events "watch_entries $watch_entries"
+    record_events "watch_changes $changes"
+    watch_run watch_full 0 "full:$watch_clients"
+    watch_run watch_delta 1 "delta:$watch_clients"
+    watch_run watch_bytes 1 full:1 delta:1
+    record_events "ev_hwm_end_kb $(ev_status_kb VmHWM)"
+
+    # --- profiles (BENCH_PERF=DIR; not part of the timings) -------------------------
+    if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
+        mkdir -p "$BENCH_PERF"
+        perf record -q -g -o "$work/server-watch.data" -p "$ev_server" 2>/dev/null &
+        recorder=$!
+        sleep 0.5
+        "$bin/watch_clients" "$ev_sock" "$ev_server" watch big 100 1 5 "full:$watch_clients" >/dev/null
+        kill -INT "$recorder"; wait "$recorder" || true
+        recorder=""
+        top_symbols "$work/server-watch.data" >"$BENCH_PERF/server-watch.txt"
+        ev_rpc probe.unload '{"probe":"watch"}' >/dev/null
+        event_run c 0 "$events_count" events-c
+        top_symbols "$work/events-c-server.data" >"$BENCH_PERF/server-events-c.txt"
+        event_run c 100000 $((100000 * events_seconds)) events-paced
+        top_symbols "$work/events-paced-server.data" >"$BENCH_PERF/server-events-paced.txt"
+        if [ -n "$ev_bpfleet" ]; then
+            event_run cli 0 "$events_count" events-cli
+            top_symbols "$work/events-cli-server.data" >"$BENCH_PERF/server-events-cli.txt"
+            top_symbols "$work/events-cli-client.data" >"$BENCH_PERF/client-events-cli.txt"
+        fi
+        note "perf profiles (top symbols) of the events server and client in $BENCH_PERF"
+    else
+        ev_rpc probe.unload '{"probe":"watch"}' >/dev/null
+    fi
+
+    kill "$ev_server"
+    wait "$ev_server" 2>/dev/null || true
+    ev_server=""
+    rm -rf "$ev_pins"
+    {
+        echo "machine nproc=$(nproc) kernel=$(uname -r) cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo | tr ' ' '_')"
+        echo "max_queued_events 65536"
+    } >>"$results_events"
+}
+
 if want issue2; then issue2_bench; fi
 if want tls; then tls_bench; fi
+if want events; then events_bench; fi
 
 # --- the tables -------------------------------------------------------------------
+# BENCH_RESULTS=DIR keeps the raw result lines the tables are made from.
+if [ -n "${BENCH_RESULTS:-}" ]; then
+    mkdir -p "$BENCH_RESULTS"
+    for file in "$results" "$results_tls" "$results_events"; do
+        if [ -e "$file" ]; then cp "$file" "$BENCH_RESULTS/"; fi
+    done
+fi
 if want issue2; then python3 bench/report.py "$results"; fi
 if want tls; then python3 bench/report_tls.py "$results_tls"; fi
+if want events; then python3 bench/report_events.py "$results_events"; fi
