@@ -48,14 +48,13 @@ struct FanOutTests {
     @Test("a node that does not answer in time fails with a timeout, the rest succeed")
     func timeouts() async {
         let fanOut = FanOut(concurrency: 4, timeout: .milliseconds(100))
-        let started = ContinuousClock.now
         let outcomes = await fanOut.collect(nodes(12)) { node in
-            if index(of: node) % 3 == 0 { try await Task.sleep(for: .seconds(30)) }
+            // A slow node would answer "ok" after an hour: a timedOut
+            // outcome is the proof that the timeout cut it off, however
+            // loaded the machine is.
+            if index(of: node) % 3 == 0 { try await Task.sleep(for: .seconds(3600)) }
             return "ok"
         }
-        // Well short of the 30 s the slow nodes would take: the timeout cut
-        // them off. (Not a speed bound: a loaded machine may take seconds.)
-        #expect(ContinuousClock.now - started < .seconds(25))
         for outcome in outcomes {
             if outcome.index % 3 == 0 {
                 #expect(outcome.error as? ClientError == .timedOut(outcome.node, after: .milliseconds(100)))

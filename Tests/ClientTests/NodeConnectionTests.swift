@@ -172,14 +172,13 @@ struct NodeConnectionTests {
     func cancelledCall() async throws {
         try await LineServer.with(holdCount: 100) { server in
             let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
-            let started = ContinuousClock.now
+            // The held call never returns on its own, so the timeout error
+            // is the proof of the cut; no wall-clock bound needed.
             await #expect(throws: ClientError.timedOut(server.address, after: .milliseconds(200))) {
                 try await withTimeout(.milliseconds(200), waitingFor: server.address) {
                     try await connection.callRaw(method: "hold", params: nil)
                 }
             }
-            // The held call never returns on its own: any bound proves the cut.
-            #expect(ContinuousClock.now - started < .seconds(20))
             let result = try await connection.callRaw(method: "echo", params: ["still": "here"])
             #expect(String(decoding: result.readableBytesView, as: UTF8.self) == #"{"still":"here"}"#)
             await connection.close()
