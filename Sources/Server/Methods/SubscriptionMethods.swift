@@ -15,7 +15,8 @@ extension MapWatch: ServedMethod {
         }
         let id = try context.hub.reserve(for: connection)
         let watcher = MapWatcher(id: id, probe: probe, map: map, interval: .milliseconds(intervalMs), mode: mode ?? .full,
-                                 format: format ?? .typed, pool: context.threadPool, sink: connection.sink)
+                                 format: format ?? .typed, pool: context.threadPool, tickers: context.hub.tickers,
+                                 sink: connection.sink)
         let hub = context.hub
         let logger = context.logger
         return .subscribed(Result(subscription: id)) {

@@ -23,6 +23,8 @@ final class SubscriptionHub: Sendable {
 
     private let state = NIOLockedValueBox(State())
     let maxPerConnection: Int
+    /// The shared reads behind map watches.
+    let tickers = MapTickerBook()
 
     init(maxPerConnection: Int) {
         self.maxPerConnection = maxPerConnection
