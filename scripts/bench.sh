@@ -40,7 +40,7 @@
 # load, the TLS server under TLS load, handshakes and 1,000 held
 # connections, the events server and client under the fastest stream and at
 # 100,000 records/s, and the server under 50 map watches; top symbols into
-# DIR).
+# DIR), BENCH_SCRATCH=DIR (swift build --scratch-path DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -127,11 +127,15 @@ if want issue2 || want events; then make -s -C programs; fi
 # The server and the client, release when it builds (fairer), else debug;
 # the table says which. The client is being worked on: if neither build of
 # it works, the end-to-end row is left out and says so.
+# BENCH_SCRATCH=DIR builds in DIR (swift build --scratch-path): a clean
+# export of a commit can reuse an earlier build's dependencies.
+scratch=()
+if [ -n "${BENCH_SCRATCH:-}" ]; then scratch=(--scratch-path "$BENCH_SCRATCH"); fi
 build_product() {  # product -> prints the binary's path, or nothing
     local product=$1 c
     for c in $config debug; do
-        if swift build -c "$c" --product "$product" >"$work/build-$product-$c.log" 2>&1; then
-            echo "$(swift build -c "$c" --show-bin-path)/$product"
+        if swift build -c "$c" "${scratch[@]}" --product "$product" >"$work/build-$product-$c.log" 2>&1; then
+            echo "$(swift build -c "$c" "${scratch[@]}" --show-bin-path)/$product"
             record "config_$product $c"
             record_tls "config_$product $c"
             record_events "config_$product $c"
