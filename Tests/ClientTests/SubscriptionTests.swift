@@ -15,9 +15,12 @@ private func drain(_ subscription: Subscription) async throws -> [SubscriptionNo
     return seen
 }
 
-/// Returns once every line the server sent before its answer has been read.
+/// Returns once every line the server sent before its answer has been read
+/// (within 10 s, so that a connection that stopped reading fails the test).
 private func sync(_ connection: NodeConnection) async throws {
-    _ = try await connection.callRaw(method: "push", params: ["notifications": []])
+    _ = try await withTimeout(.seconds(10), waitingFor: connection.address) {
+        try await connection.callRaw(method: "push", params: ["notifications": []])
+    }
 }
 
 @Suite("subscriptions against a line server")
@@ -208,21 +211,53 @@ struct SubscriptionTests {
         }
     }
 
-    @Test("a slow consumer of events is told every record it did not see")
-    func eventsDropped() async throws {
+    @Test("events that arrive while a call waits for its answer are kept for a slow consumer, not dropped")
+    func eventsKeptBehindCall() async throws {
+        // The call's answer lies behind the 40 notifications: the connection
+        // reads on past bufferLimit to reach it, and what it reads waits for
+        // the consumer (up to byteLimit) instead of being dropped.
         try await LineServer.with { server in
             let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
             let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "events-flood")), bufferLimit: 4)
             try await sync(connection)
             var records: [String] = []
             var lost = 0
+            var dropped = 0
             for try await notification in subscription {
                 let batch = try EventRecords(notification)
                 records += batch.records.map(text)
                 lost += batch.lost
+                dropped += notification.droppedBefore
+                if notification.seq == 40 { break }
+            }
+            #expect(records == (1...80).map { #"{"n":\#($0)}"# })
+            // Only what the node reported: 1 lost before each of the 40.
+            #expect(lost == 40)
+            #expect(dropped == 0)
+            await connection.close()
+        }
+    }
+
+    @Test("past its byte limit a slow consumer of events is told every record it did not see")
+    func eventsDropped() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            // Each notification's params are 66 bytes here: room for 4.
+            let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "events-flood")),
+                                                              bufferLimit: 4, byteLimit: 4 * 66)
+            try await sync(connection)
+            var records: [String] = []
+            var lost = 0
+            var seen: [SubscriptionNotification] = []
+            for try await notification in subscription {
+                let batch = try EventRecords(notification)
+                records += batch.records.map(text)
+                lost += batch.lost
+                seen.append(notification)
                 if notification.seq == 40 { break }
             }
             #expect(records == (73...80).map { #"{"n":\#($0)}"# })
+            #expect(seen.map(\.droppedBefore) == [36, 0, 0, 0])
             // 36 notifications of 2 records dropped here, and 1 lost on the node before each of the 40.
             #expect(lost == 36 * 2 + 40)
             await connection.close()
@@ -241,6 +276,144 @@ struct SubscriptionTests {
             }
             let cancels = try await server.received.waitFor("subscription.cancel")
             #expect(cancels == [.init(method: "subscription.cancel", params: #"{"subscription":1}"#, isNotification: true)])
+            await connection.close()
+        }
+    }
+}
+
+/// An events subscription whose consumer falls behind: the connection stops
+/// reading instead of dropping, and lets go whenever something could
+/// otherwise wait for good.
+@Suite("events backpressure against a line server")
+struct EventsBackpressureTests {
+    /// Every record of a `stream-NxR` subscription, checked against 1, 2, 3, ...
+    private struct Tally {
+        var notifications = 0
+        var records = 0
+        var outOfOrder = 0
+        var lost = 0
+        var dropped = 0
+        var end: String?
+
+        mutating func add(_ notification: SubscriptionNotification) throws {
+            if notification.isEnd {
+                end = notification.endReason
+                return
+            }
+            notifications += 1
+            let batch = try EventRecords(notification)
+            for record in batch.records {
+                records += 1
+                if text(record) != #"{"n":\#(records)}"# { outOfOrder += 1 }
+            }
+            lost += batch.lost
+            dropped += notification.droppedBefore
+        }
+    }
+
+    @Test("a consumer slower than the node gets every record, in order, and none is dropped")
+    func slowConsumerLosesNothing() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-2000x50")))
+            var tally = Tally()
+            for try await notification in subscription {
+                try tally.add(notification)
+                if tally.notifications % 4 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            }
+            #expect(tally.end == "streamed")
+            #expect(tally.notifications == 2000)
+            #expect(tally.records == 2000 * 50)
+            #expect(tally.outOfOrder == 0)
+            #expect(tally.lost == 0)
+            #expect(tally.dropped == 0)
+            #expect(server.streamed.value == 2000)
+            await connection.close()
+        }
+    }
+
+    @Test("a consumer that takes nothing holds the node back; cancel() lets the connection read and is answered")
+    func heldThenCancelled() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            // About 6.5 MB in all, far more than the sockets and one read hold.
+            let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-10000x50")), bufferLimit: 4)
+            let written = try await server.streamed.settled()
+            #expect(written < 10000)
+            try await withTimeout(.seconds(10), waitingFor: server.address) { try await subscription.cancel() }
+            let cancels = server.received.named("subscription.cancel")
+            #expect(cancels == [.init(method: "subscription.cancel", params: #"{"subscription":1}"#, isNotification: false)])
+            var after = 0
+            for try await _ in subscription { after += 1 }
+            #expect(after == 0)
+            let echoed = try await withTimeout(.seconds(10), waitingFor: server.address) {
+                try await connection.callRaw(method: "echo", params: ["still": "answered"])
+            }
+            #expect(text(echoed) == #"{"still":"answered"}"#)
+            await connection.close()
+        }
+    }
+
+    @Test("a consumer that lets go with its buffer full frees the connection's reader without any call")
+    func letGoReleases() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            do {
+                let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-10000x50")), bufferLimit: 4)
+                _ = try await server.streamed.settled()
+                // As `--count` does: take a few, then stop.
+                var taken = 0
+                for try await _ in subscription {
+                    taken += 1
+                    if taken == 3 { break }
+                }
+            }
+            let cancels = try await server.received.waitFor("subscription.cancel")
+            #expect(cancels == [.init(method: "subscription.cancel", params: #"{"subscription":1}"#, isNotification: true)])
+            // The line server streams on regardless; only a reading client
+            // lets it finish.
+            #expect(try await server.streamed.reaches(10000) == 10000)
+            await connection.close()
+        }
+    }
+
+    @Test("a call made while the consumer is behind is answered, and the consumer still gets every record")
+    func callWhileBehind() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-2000x50")), bufferLimit: 4)
+            _ = try await server.streamed.settled()
+            let echoed = try await withTimeout(.seconds(10), waitingFor: server.address) {
+                try await connection.callRaw(method: "echo", params: ["behind": true])
+            }
+            #expect(text(echoed) == #"{"behind":true}"#)
+            var tally = Tally()
+            for try await notification in subscription { try tally.add(notification) }
+            #expect(tally.end == "streamed")
+            #expect(tally.records == 2000 * 50)
+            #expect(tally.outOfOrder == 0)
+            #expect(tally.dropped == 0)
+            await connection.close()
+        }
+    }
+
+    @Test("a consumer behind does not starve another subscription's waiting consumer on the same connection")
+    func otherConsumerNotStarved() async throws {
+        try await LineServer.with { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let behind = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-10000x50")), bufferLimit: 4)
+            // Held back before the second subscription comes.
+            #expect(try await server.streamed.settled() < 10000)
+            // Its one notification comes a second after the answer, unasked.
+            let late = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "late")))
+            let lateSeen = try await withTimeout(.seconds(10), waitingFor: server.address) { try await drain(late) }
+            #expect(lateSeen.map(\.method) == ["subscription.events", "subscription.end"])
+            var tally = Tally()
+            for try await notification in behind { try tally.add(notification) }
+            #expect(tally.end == "streamed")
+            #expect(tally.records == 10000 * 50)
+            #expect(tally.outOfOrder == 0)
+            #expect(tally.dropped == 0)
             await connection.close()
         }
     }

@@ -6,6 +6,12 @@ import NIOSSL
 /// subscription (or else to the connection's hook), and fails every waiting
 /// call and every subscription when the connection ends. All of its state
 /// lives on the channel's event loop.
+///
+/// It also decides when the connection reads: a `read()` is left
+/// unforwarded while an events subscription's consumer is behind (see
+/// `SubscriptionTable.holdReader`), so the node's bounded queue, not this
+/// client, absorbs the burst, except while a call waits for its answer,
+/// which may lie behind the notifications.
 final class ResponseRouter: ChannelDuplexHandler {
     typealias InboundIn = LineFrame
     typealias OutboundIn = OutgoingCall
@@ -44,6 +50,19 @@ final class ResponseRouter: ChannelDuplexHandler {
         self.subscriptions = subscriptions
     }
 
+    // MARK: Reading
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // Any thread may wake a held reader: the read comes back through
+        // `read(context:)`, which decides again.
+        subscriptions.setWakeReader { [weak channel = context.channel] in channel?.read() }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if pending.isEmpty && subscriptions.holdReader() { return }
+        context.read()
+    }
+
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -62,6 +81,8 @@ final class ResponseRouter: ChannelDuplexHandler {
             return
         }
         pending[call.id] = PendingCall(reply: reply, onResult: call.onResult)
+        // Its answer must not wait behind notifications nobody is reading.
+        if subscriptions.releaseReader() { context.read() }
         let id = call.id
         context.write(wrapOutboundOut(call.frame)).assumeIsolated().whenFailure { [self] error in
             fail(id: id, with: ClientError.connectionClosed(address, reason: "\(error)"))
@@ -136,6 +157,7 @@ final class ResponseRouter: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        subscriptions.setWakeReader(nil)
         failAll(failure ?? ClientError.connectionClosed(address, reason: nil))
     }
 

@@ -14,15 +14,38 @@ import NIOCore
 ///   with a `subscription.cancel` notification. `cancel()` does the same and
 ///   waits for the node's answer.
 ///
-/// One task consumes it. The buffer between the connection and that task
-/// holds `bufferLimit` notifications; see `SubscriptionNotification` for
-/// what a consumer that falls behind is told.
+/// One task consumes it. What a consumer that falls behind gets depends on
+/// the subscription:
+///
+/// - `events.subscribe`: once `bufferLimit` notifications wait, the
+///   connection stops reading until the consumer takes one, so the node's
+///   bounded queue absorbs the burst and counts what it cannot hold in
+///   `lost`; this client drops nothing. The exceptions, so that nothing
+///   waits for good: while a call on the connection waits for its answer,
+///   or another subscription's consumer on it waits for its next
+///   notification, the connection reads on and holds up to `byteLimit`
+///   bytes of notifications, past which the oldest go, counted in
+///   `recordsDroppedBefore`. Give a subscription that must lose nothing a
+///   connection of its own, or consume every subscription of a connection
+///   from its own task promptly.
+/// - `map.watch`: `bufferLimit` notifications are held and the oldest go
+///   past that (a delta merged into the next), as the node itself
+///   coalesces: a watcher wants the newest state, and a held connection
+///   would only hand it older ones.
+///
+/// See `SubscriptionNotification` for what the consumer is told of drops.
 public struct Subscription: AsyncSequence, Sendable {
     public typealias Element = SubscriptionNotification
 
-    /// Notifications held for a consumer that has not caught up. The node
-    /// coalesces for a slow reader already: this only smooths the bumps.
+    /// Notifications held for a consumer that has not caught up: for
+    /// events, before the connection stops reading; for a map watch, before
+    /// the oldest goes.
     public static let defaultBufferLimit = 16
+
+    /// The most params bytes an events subscription holds when its
+    /// connection cannot stop reading for it: about a node's whole queue
+    /// (65,536 records) of typed records.
+    public static let defaultByteLimit = 16 << 20
 
     /// The node's id for it (the `subscription` of its notifications).
     public let id: Int
@@ -110,10 +133,15 @@ extension NodeConnection {
     /// cancelled when the answer comes.
     public nonisolated func subscribe<Method: RPCMethod>(
         _ request: Method,
-        bufferLimit: Int = Subscription.defaultBufferLimit
+        bufferLimit: Int = Subscription.defaultBufferLimit,
+        byteLimit: Int = Subscription.defaultByteLimit
     ) async throws -> Subscription where Method.Result == MapWatch.Result {
         let table = subscriptions
-        let buffer = SubscriptionBuffer(limit: bufferLimit) { [weak self] id in
+        // Every record of an event stream counts; a watch wants the newest.
+        let flow: SubscriptionBuffer.Flow = Method.method == EventsSubscribe.method ? .holdReader(byteLimit: byteLimit) : .coalesce
+        let buffer = SubscriptionBuffer(limit: bufferLimit, flow: flow, onFlowChange: { [weak table] in
+            table?.flowChanged()
+        }) { [weak self] id in
             self?.subscriptions.retire(id)
             self?.notifyCancel(id)
         }

@@ -1,14 +1,25 @@
 import BpfleetShared
 import Foundation
+import NIOCore
 
 /// The notifications of one subscription between the connection's event
 /// loop, which delivers them, and the one task that consumes them.
 ///
-/// Bounded: the node already coalesces for a reader that does not keep up,
-/// so this holds only a few notifications. When the consumer falls further
-/// behind, the oldest goes, and the one after it says so (`droppedBefore`,
-/// and for events the records it held). A delta watch's notification is
-/// merged into the next instead, so the map can still be rebuilt.
+/// How it keeps its bound depends on what the notifications are:
+///
+/// - Map watch (`coalesce`): the node already coalesces for a reader that
+///   does not keep up, and only the newest state matters, so this holds
+///   `limit` notifications; past that the oldest goes, and the one after it
+///   says so (`droppedBefore`). A delta is merged into the next instead, so
+///   the map can still be rebuilt.
+/// - Events (`holdReader`): every record matters, so once `limit`
+///   notifications wait, the connection stops reading (see
+///   `SubscriptionTable.holdReader`) and the kernel's socket buffer, then
+///   the node's bounded queue, take up the slack; what the node then drops
+///   it counts in `lost`. When the connection must read on anyway (a call's
+///   answer is awaited, another subscription's consumer waits), the queue
+///   grows up to `byteLimit` bytes of params, and past that the oldest goes,
+///   counted in `droppedBefore` and `recordsDroppedBefore` of the next.
 final class SubscriptionBuffer: @unchecked Sendable {
     enum State {
         case open
@@ -20,9 +31,21 @@ final class SubscriptionBuffer: @unchecked Sendable {
         case stopped
     }
 
+    /// What the buffer does when its consumer falls behind.
+    enum Flow: Sendable {
+        /// Drop (or merge) the oldest past `limit`: map watches.
+        case coalesce
+        /// Hold the connection's reader while `limit` wait, and drop the
+        /// oldest only past `byteLimit` bytes of params: events.
+        case holdReader(byteLimit: Int)
+    }
+
     private let lock = NSLock()
     private let limit: Int
-    private var queue: [SubscriptionNotification] = []
+    private let flow: Flow
+    private var queue = CircularBuffer<SubscriptionNotification>()
+    /// The params bytes in `queue`.
+    private var queuedBytes = 0
     private var state = State.open
     private var waiter: CheckedContinuation<SubscriptionNotification?, any Error>?
     /// The id, once the node has answered with it.
@@ -30,10 +53,19 @@ final class SubscriptionBuffer: @unchecked Sendable {
     /// Called once, outside the lock, when the consumer stops while the
     /// node still holds the subscription: tells the node to cancel it.
     private let onConsumerStop: @Sendable (Int) -> Void
+    /// Called, outside the lock, whenever what `holdsReader` or
+    /// `consumerWaits` would say may have changed so that the connection
+    /// may read again: the consumer took the queue below `limit`, started
+    /// waiting, or stopped.
+    private let onFlowChange: @Sendable () -> Void
 
-    init(limit: Int, onConsumerStop: @escaping @Sendable (Int) -> Void) {
+    init(limit: Int, flow: Flow = .coalesce,
+         onFlowChange: @escaping @Sendable () -> Void = {},
+         onConsumerStop: @escaping @Sendable (Int) -> Void) {
         precondition(limit >= 1, "a subscription buffer holds at least one notification")
         self.limit = limit
+        self.flow = flow
+        self.onFlowChange = onFlowChange
         self.onConsumerStop = onConsumerStop
     }
 
@@ -75,9 +107,12 @@ final class SubscriptionBuffer: @unchecked Sendable {
             return
         }
         queue.append(notification)
-        if queue.count > limit {
-            let oldest = queue.removeFirst()
-            queue[0] = Self.absorb(oldest, into: queue[0])
+        queuedBytes += notification.params.readableBytes
+        switch flow {
+        case .coalesce:
+            if queue.count > limit { dropOldestLocked() }
+        case .holdReader(let byteLimit):
+            while queuedBytes > byteLimit && queue.count > 1 { dropOldestLocked() }
         }
         lock.unlock()
     }
@@ -106,21 +141,30 @@ final class SubscriptionBuffer: @unchecked Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<SubscriptionNotification?, any Error>) in
                 lock.lock()
+                let countBefore = queue.count
                 if let ready = takeLocked() {
+                    // The reader waits only while `limit` are queued: it
+                    // may go on once the queue drops below.
+                    let madeRoom = countBefore == limit && queue.count < limit
                     lock.unlock()
                     continuation.resume(with: ready)
+                    if madeRoom { onFlowChange() }
                     return
                 }
                 if Task.isCancelled {
                     let stopped = stopLocked()
                     lock.unlock()
                     continuation.resume(returning: nil)
+                    onFlowChange()
                     if let stopped { onConsumerStop(stopped) }
                     return
                 }
                 precondition(waiter == nil, "a subscription has one consumer")
                 waiter = continuation
                 lock.unlock()
+                // A reader held for another subscription must not keep
+                // this consumer waiting.
+                onFlowChange()
             }
         } onCancel: {
             consumerStopped()
@@ -142,6 +186,7 @@ final class SubscriptionBuffer: @unchecked Sendable {
         self.waiter = nil
         lock.unlock()
         waiter?.resume(returning: nil)
+        onFlowChange()
         return id
     }
 
@@ -152,11 +197,33 @@ final class SubscriptionBuffer: @unchecked Sendable {
         return false
     }
 
+    // MARK: The connection's reader
+
+    /// Whether the connection should stop reading for this consumer: an
+    /// events subscription with `limit` notifications waiting.
+    var holdsReader: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard case .holdReader = flow, case .open = state else { return false }
+        return queue.count >= limit
+    }
+
+    /// Whether the consumer waits for a notification (its queue is empty).
+    var consumerWaits: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return waiter != nil
+    }
+
     // MARK: Under the lock
 
     /// The next thing to hand the consumer, or nil to wait.
     private func takeLocked() -> Result<SubscriptionNotification?, any Error>? {
-        if !queue.isEmpty { return .success(queue.removeFirst()) }
+        if !queue.isEmpty {
+            let first = queue.removeFirst()
+            queuedBytes -= first.params.readableBytes
+            return .success(first)
+        }
         switch state {
         case .open:
             return nil
@@ -177,7 +244,16 @@ final class SubscriptionBuffer: @unchecked Sendable {
         if case .open = state { wasOpen = true } else { wasOpen = false }
         state = .stopped
         queue.removeAll()
+        queuedBytes = 0
         return wasOpen ? id : nil
+    }
+
+    private func dropOldestLocked() {
+        let oldest = queue.removeFirst()
+        let next = queue.removeFirst()
+        let merged = Self.absorb(oldest, into: next)
+        queue.prepend(merged)
+        queuedBytes += merged.params.readableBytes - oldest.params.readableBytes - next.params.readableBytes
     }
 
     // MARK: Dropping

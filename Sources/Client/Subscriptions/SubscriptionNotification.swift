@@ -18,7 +18,8 @@ public struct SubscriptionNotification: Sendable {
     /// Notifications this client dropped just before this one because its
     /// consumer fell behind. For a delta watch they were merged into this
     /// one instead, so applying every notification in order still
-    /// reproduces the map.
+    /// reproduces the map. For events, only when the connection could not
+    /// stop reading for the consumer (see `Subscription`).
     public var droppedBefore: Int = 0
     /// For `subscription.events`: the records of the notifications dropped
     /// before this one, and what they reported `lost`. This notification's

@@ -20,6 +20,13 @@ import NIOPosix
 /// - `map.watch`, `events.subscribe`: a subscription id (1, 2, ... per
 ///   connection), then at once the notifications `SubscriptionScripts`
 ///   holds for the map's name; an unknown name is -32003
+/// - `events.subscribe` of map `stream-NxR`: a subscription id, then N
+///   `subscription.events` of R records each (`{"n":1}`, `{"n":2}`, ...,
+///   `lost` 0), written only while the connection is writable, as a node
+///   writes, and counted in `streamed`; then `subscription.end` with reason
+///   `streamed`. A cancel does not stop it.
+/// - `events.subscribe` of map `late`: a subscription id, and a second later
+///   one notification (record 1) and the end
 /// - `subscription.cancel`: `{}` (or nothing, sent as a notification)
 /// - `push`: sends `params.notifications` ([{method, params}]) as
 ///   notifications, then answers `true`; an answer that also tells the test
@@ -30,30 +37,34 @@ final class LineServer: Sendable {
     let path: String
     private let channel: any Channel
     let received: ReceivedMessages
+    /// Notifications of `stream-NxR` subscriptions written, across connections.
+    let streamed: StreamProgress
 
     static let fixedResult = #"{ "entries" : [ {"key":18446744073709551615,"value":{"comm":"b\"a}sh","pid":-1}} ], "é":"ü\u00e9" }"#
 
     var address: NodeAddress { .unix(path: path) }
 
-    private init(path: String, channel: any Channel, received: ReceivedMessages) {
+    private init(path: String, channel: any Channel, received: ReceivedMessages, streamed: StreamProgress) {
         self.path = path
         self.channel = channel
         self.received = received
+        self.streamed = streamed
     }
 
     static func start(holdCount: Int = 3) async throws -> LineServer {
         let path = "/tmp/bpfleet-client-test-\(UUID().uuidString.prefix(8)).sock"
         let received = ReceivedMessages()
+        let streamed = StreamProgress()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: 1 << 20)))
-                    try child.pipeline.syncOperations.addHandler(ScriptedPeer(holdCount: holdCount, received: received))
+                    try child.pipeline.syncOperations.addHandler(ScriptedPeer(holdCount: holdCount, received: received, streamed: streamed))
                 }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
             .get()
-        return LineServer(path: path, channel: channel, received: received)
+        return LineServer(path: path, channel: channel, received: received, streamed: streamed)
     }
 
     /// Runs `body` against a fresh server and removes it afterwards, also
@@ -83,12 +94,47 @@ private final class ScriptedPeer: ChannelInboundHandler {
 
     private let holdCount: Int
     private let received: ReceivedMessages
+    private let streamed: StreamProgress
     private var held: [(id: String, params: String)] = []
     private var lastSubscription = 0
+    /// The `stream-NxR` subscription being written, if any.
+    private var stream: (subscription: Int, notifications: Int, records: Int, sent: Int)?
 
-    init(holdCount: Int, received: ReceivedMessages) {
+    init(holdCount: Int, received: ReceivedMessages, streamed: StreamProgress) {
         self.holdCount = holdCount
         self.received = received
+        self.streamed = streamed
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        pump(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Writes the stream's next notifications while the connection takes
+    /// them, as a node does: what the client does not read stays unwritten.
+    private func pump(_ context: ChannelHandlerContext) {
+        guard var current = stream else { return }
+        var wrote = false
+        while current.sent < current.notifications && context.channel.isWritable {
+            current.sent += 1
+            let first = (current.sent - 1) * current.records + 1
+            let records = (first..<(first + current.records)).map { #"{"n":\#($0)}"# }.joined(separator: ",")
+            var buffer = context.channel.allocator.buffer(capacity: 96 + 12 * current.records)
+            buffer.writeString(#"{"jsonrpc":"2.0","method":"subscription.events","params":{"subscription":\#(current.subscription),"seq":\#(current.sent),"records":[\#(records)],"lost":0}}"# + "\n")
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            streamed.add()
+            wrote = true
+        }
+        if current.sent == current.notifications {
+            stream = nil
+            var buffer = context.channel.allocator.buffer(capacity: 96)
+            buffer.writeString(#"{"jsonrpc":"2.0","method":"subscription.end","params":{"subscription":\#(current.subscription),"reason":"streamed"}}"# + "\n")
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            return
+        }
+        stream = current
+        if wrote { context.flush() }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -136,6 +182,28 @@ private final class ScriptedPeer: ChannelInboundHandler {
         case "map.watch", "events.subscribe":
             let decoded = try! JSONDecoder().decode(JSONValue.self, from: Data(params.utf8))
             let name = decoded["map"]?["name"]?.stringValue ?? ""
+            if method == "events.subscribe", name.hasPrefix("stream-"), stream == nil {
+                let counts = name.dropFirst("stream-".count).split(separator: "x").map { Int($0)! }
+                lastSubscription += 1
+                send(context, #"{"jsonrpc":"2.0","id":\#(id),"result":{"subscription":\#(lastSubscription)}}"#)
+                stream = (lastSubscription, counts[0], counts[1], 0)
+                pump(context)
+                return
+            }
+            if method == "events.subscribe", name == "late" {
+                lastSubscription += 1
+                let subscription = lastSubscription
+                send(context, #"{"jsonrpc":"2.0","id":\#(id),"result":{"subscription":\#(subscription)}}"#)
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .seconds(1)) {
+                    let (peer, context) = loopBound.value
+                    peer.send(context, [
+                        #"{"jsonrpc":"2.0","method":"subscription.events","params":{"subscription":\#(subscription),"seq":1,"records":[{"n":1}],"lost":0}}"#,
+                        #"{"jsonrpc":"2.0","method":"subscription.end","params":{"subscription":\#(subscription),"reason":"late"}}"#,
+                    ])
+                }
+                return
+            }
             guard let script = SubscriptionScripts.notifications(method: method, map: name) else {
                 send(context, #"{"jsonrpc":"2.0","id":\#(id),"error":{"code":-32003,"message":"no map \#(name)","data":{"map":"\#(name)"}}}"#)
                 return

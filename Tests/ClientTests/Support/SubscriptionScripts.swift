@@ -114,3 +114,45 @@ final class ReceivedMessages: @unchecked Sendable {
         return []
     }
 }
+
+/// How many notifications a `LineServer` stream has written.
+final class StreamProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func add() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+
+    /// Waits (up to 20 s) until the count has not moved for half a second:
+    /// the writer is stalled (or done). Returns the count.
+    func settled() async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(20)
+        var last = value
+        var still = 0
+        while ContinuousClock.now < deadline && still < 5 {
+            try await Task.sleep(for: .milliseconds(100))
+            let now = value
+            still = now == last ? still + 1 : 0
+            last = now
+        }
+        return last
+    }
+
+    /// Waits (up to 20 s) until the count reaches `target`; returns it.
+    func reaches(_ target: Int) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline && value < target {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return value
+    }
+}
