@@ -16,6 +16,9 @@ final class SubscriptionHub: Sendable {
     private struct State {
         var nextID = 1
         var active: [Int: Entry] = [:]
+        /// Granted, but not started yet (the reply is on its way): they
+        /// count against the connection's limit too.
+        var granted: [Int: ObjectIdentifier] = [:]
         /// Event maps with a reader, by kernel map id: reserved from the
         /// moment a subscription is granted.
         var eventMaps: [UInt32: Int] = [:]
@@ -37,6 +40,7 @@ final class SubscriptionHub: Sendable {
     func reserve(for connection: ConnectionHandle, eventMap: UInt32? = nil) throws(ResponseError) -> Int {
         let result: Result<Int, ResponseError> = state.withLockedValue { state in
             let open = state.active.values.filter { $0.connection === connection }.count
+                + state.granted.values.filter { $0 == ObjectIdentifier(connection) }.count
             guard open < maxPerConnection else {
                 return .failure(.limitExceeded("maxSubscriptions", maxPerConnection,
                                                "this connection has \(maxPerConnection) subscriptions, the limit; cancel one first"))
@@ -47,6 +51,7 @@ final class SubscriptionHub: Sendable {
             }
             defer { state.nextID += 1 }
             if let eventMap { state.eventMaps[eventMap] = state.nextID }
+            state.granted[state.nextID] = ObjectIdentifier(connection)
             return .success(state.nextID)
         }
         return try result.get()
@@ -58,12 +63,18 @@ final class SubscriptionHub: Sendable {
     }
 
     func start(_ id: Int, probe: String, connection: ConnectionHandle, task: Task<Void, Never>) {
-        state.withLockedValue { $0.active[id] = Entry(probe: probe, connection: connection, task: task) }
+        state.withLockedValue { state in
+            state.granted[id] = nil
+            state.active[id] = Entry(probe: probe, connection: connection, task: task)
+        }
     }
 
     /// A granted subscription that never started (its reply could not be sent).
     func abandon(_ id: Int) {
-        state.withLockedValue { Self.releaseEventMap(id, in: &$0) }
+        state.withLockedValue { state in
+            state.granted[id] = nil
+            Self.releaseEventMap(id, in: &state)
+        }
     }
 
     /// Removes a subscription that ended by itself.
@@ -107,6 +118,7 @@ final class SubscriptionHub: Sendable {
         let ended = state.withLockedValue { state -> [Entry] in
             let matching = state.active.filter { $0.value.connection === connection }
             for id in matching.keys { state.active[id] = nil }
+            state.granted = state.granted.filter { $0.value != ObjectIdentifier(connection) }
             return Array(matching.values)
         }
         for entry in ended { entry.task.cancel() }
