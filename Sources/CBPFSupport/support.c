@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/vfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
 #include <bpf/libbpf.h>
 
 #define MESSAGES_CAPACITY 4096
@@ -64,4 +67,17 @@ long bpfleet_filesystem_type(const char *path)
 int bpfleet_mount(const char *source, const char *target, const char *type)
 {
 	return mount(source, target, type, 0, NULL);
+}
+
+int bpfleet_perf_event_open(unsigned int type, unsigned long long config, unsigned long long frequency, int cpu)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = type;
+	attr.config = config;
+	attr.freq = 1;
+	attr.sample_freq = frequency;
+	return (int)syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }

@@ -37,11 +37,6 @@ public final class NodeServer: Service, Sendable {
             logger.warning("the kernel refused BPF_ENABLE_STATS: probes will not report run counts")
         }
         let features = KernelFeatures.probe()
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: configuration.pinRoot)) ?? []
-        if !leftovers.isEmpty {
-            logger.warning("pins from an earlier bpfleetd are under the pin root and are left as they are",
-                           metadata: ["pinRoot": "\(configuration.pinRoot)", "probes": "\(leftovers.sorted())"])
-        }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let kernelThread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -50,6 +45,9 @@ public final class NodeServer: Service, Sendable {
         let registry = try ProbeRegistry(
             kernelLoop: kernelThread.next(), stateDirectory: configuration.stateDirectory,
             pinRoot: configuration.pinRoot, features: features, logger: logger)
+        // Probes an earlier bpfleetd left: adopted, restored or failed,
+        // before the first request can see them.
+        await registry.recover()
         let startedAt = Date()
         let context = CallContext(registry: registry, features: features, startedAt: startedAt,
                                   nodeFacts: try NodeFacts(features: features, startedAt: startedAt), threadPool: pool,

@@ -41,7 +41,8 @@ struct ProbeLifecycleTests {
             let runCount = try #require(described["programs"]?.arrayValue.first?["runCount"]?.uint64Value)
             #expect(runCount >= 25)
             #expect(described["links"]?.arrayValue.count == 1)
-            #expect(server.pins() == ["execs", "execs/links", "execs/links/1", "execs/maps", "execs/maps/_bss", "execs/maps/exec_counts"])
+            #expect(server.pins() == ["execs", "execs/links", "execs/links/1", "execs/maps", "execs/maps/_bss", "execs/maps/exec_counts",
+                                      "execs/programs", "execs/programs/count_exec"])
 
             try client.call("probe.unload", ["probe": "execs"])
             #expect(try Bpftool.isGone("prog", id: programID))

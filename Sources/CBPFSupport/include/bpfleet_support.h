@@ -26,4 +26,9 @@ long bpfleet_filesystem_type(const char *path);
 /* mount(2) with no flags and no data; 0 or -1 with errno set. */
 int bpfleet_mount(const char *source, const char *target, const char *type);
 
+/* perf_event_open(2) for one CPU of every process, counting `config` of
+ * `type` (PERF_TYPE_SOFTWARE, PERF_TYPE_HARDWARE) and sampling at
+ * `frequency` Hz; the descriptor (close-on-exec), or -1 with errno set. */
+int bpfleet_perf_event_open(unsigned int type, unsigned long long config, unsigned long long frequency, int cpu);
+
 #endif

@@ -25,15 +25,30 @@ struct Attacher {
             try validateName(tracepoint, field: "target.name")
             handle = bpf_program__attach_raw_tracepoint(program, tracepoint)
         case .auto:
-            if type == BPF_PROG_TYPE_KPROBE, let missing = features.unsupportedTargets["kprobe"] {
-                throw .unsupported(missing.feature, "program '\(name)' is a kprobe program: \(missing.reason)")
-            }
-            if type == BPF_PROG_TYPE_TRACEPOINT, let missing = features.unsupportedTargets["tracepoint"] {
-                throw .unsupported(missing.feature, "program '\(name)' is a tracepoint program: \(missing.reason)")
+            // The kind of hook the section names decides which feature it needs.
+            let section = String(cString: bpf_program__section_name(program))
+            if let kind = Self.sectionFeature(type: type, section: section), let missing = features.unsupportedTargets[kind] {
+                throw .unsupported(missing.feature, "program '\(name)' is a \(kind) program (section '\(section)'): \(missing.reason)")
             }
             handle = bpf_program__attach(program)
-        default:
-            throw .unsupported("bpfleetd:\(target.type)", "\(target.type) targets are not served by this bpfleetd version yet")
+        case .tpBtf(let tracepoint):
+            return try attachBTFTracepoint(program, named: name, tracepoint: tracepoint, target: target)
+        case .fentry(let function), .fexit(let function):
+            return try attachTrampoline(program, named: name, function: function, target: target)
+        case .kprobe(let function, let retprobe):
+            return try attachKprobe(program, named: name, function: function, retprobe: retprobe, target: target)
+        case .uprobe(let binary, let symbol, let offset, let pid, let retprobe):
+            return try attachUprobe(program, named: name, binary: binary, symbol: symbol, offset: offset, pid: pid, retprobe: retprobe, target: target)
+        case .usdt(let binary, let provider, let probeName, let pid):
+            return try attachUSDT(program, named: name, binary: binary, provider: provider, probe: probeName, pid: pid, target: target)
+        case .xdp(let interface, let mode):
+            return try attachXDP(program, named: name, interface: interface, mode: mode, target: target)
+        case .tc(let interface, let direction, let priority):
+            return try attachTC(program, named: name, interface: interface, direction: direction, priority: priority, target: target)
+        case .cgroup(let path, let attachType):
+            return try attachCgroup(program, named: name, path: path, attachType: attachType, target: target)
+        case .perfEvent(let event, let frequency):
+            return try attachPerfEvent(program, named: name, event: event, frequency: frequency, target: target)
         }
         guard let handle else {
             let code = currentErrno()
@@ -42,10 +57,29 @@ struct Attacher {
         return BPFLink(handle: handle)
     }
 
-    private func require(_ type: bpf_prog_type, _ allowed: [bpf_prog_type], program: String, target: AttachTarget) throws(ResponseError) {
+    func require(_ type: bpf_prog_type, _ allowed: [bpf_prog_type], program: String, target: AttachTarget) throws(ResponseError) {
         guard allowed.contains(type) else {
             throw ResponseError(.invalidParams, "program '\(program)' is a \(programTypeName(type)) program and cannot attach to a \(target.type) target",
                                 data: ["field": "target.type", "programType": .string(programTypeName(type))])
+        }
+    }
+
+    /// The feature (a key of `KernelFeatures.unsupportedTargets`) a program
+    /// attached through `auto` needs, from its type and section.
+    static func sectionFeature(type: bpf_prog_type, section: String) -> String? {
+        let prefix = section.split(separator: "/", maxSplits: 1).first.map(String.init) ?? section
+        switch type {
+        case BPF_PROG_TYPE_KPROBE:
+            if prefix.hasPrefix("uprobe") || prefix.hasPrefix("uretprobe") { return "uprobe" }
+            if prefix.hasPrefix("usdt") { return "usdt" }
+            return "kprobe"
+        case BPF_PROG_TYPE_TRACEPOINT: return "tracepoint"
+        case BPF_PROG_TYPE_LSM: return "lsm"
+        case BPF_PROG_TYPE_TRACING:
+            if prefix.hasPrefix("fentry") || prefix.hasPrefix("fmod_ret") { return "fentry" }
+            if prefix.hasPrefix("fexit") { return "fexit" }
+            return nil
+        default: return nil
         }
     }
 
@@ -57,7 +91,7 @@ struct Attacher {
         }
     }
 
-    private func failure(_ code: Int32, program: String, section: String, target: AttachTarget) -> ResponseError {
+    func failure(_ code: Int32, program: String, section: String, target: AttachTarget, message custom: String? = nil) -> ResponseError {
         let messages = takeLibbpfMessages()
         var data: [String: JSONValue] = [
             "errno": .int(Int64(code)), "errnoName": .string(errnoName(code)),
@@ -66,6 +100,8 @@ struct Attacher {
         if !messages.isEmpty { data["libbpf"] = .string(messages) }
         let message: String
         switch (target, code) {
+        case _ where custom != nil:
+            message = custom ?? ""
         case (.tracepoint(let category, let name), ENOENT):
             message = "tracepoint \(category)/\(name) does not exist on this kernel"
         case (.rawTracepoint(let name), ENOENT):

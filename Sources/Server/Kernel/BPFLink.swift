@@ -1,34 +1,130 @@
 import CLibBPF
 import Glibc
 
-/// An attachment (`struct bpf_link *`). Owns it: deinit destroys the link,
-/// which detaches it unless a pin still holds it in bpffs.
-final class BPFLink: @unchecked Sendable {
-    let handle: OpaquePointer
+/// What one attach made in the kernel, and everything needed to undo it.
+/// Most targets make one link; a `perf_event` target makes one per online
+/// CPU, and a classic tc filter is no link at all (see ClassicTCFilter).
+enum Attachment {
+    /// A `struct bpf_link *` from libbpf; owns the link (and, for perf
+    /// event links, the perf event descriptor).
+    case libbpf(OpaquePointer)
+    /// A link descriptor from `bpf_link_create` (XDP with a mode, tcx,
+    /// cgroup), for targets whose flags libbpf 1.1's helpers cannot pass.
+    case descriptor(Int32)
+    /// A filter on the clsact qdisc, for kernels without tcx.
+    case classicTC(ClassicTCFilter)
 
-    init(handle: OpaquePointer) {
-        self.handle = handle
+    var fd: Int32 {
+        switch self {
+        case .libbpf(let handle): bpf_link__fd(handle)
+        case .descriptor(let fd): fd
+        case .classicTC(let filter): filter.programFD
+        }
     }
 
-    deinit {
-        bpf_link__destroy(handle)
-    }
-
-    var fd: Int32 { bpf_link__fd(handle) }
-
-    /// The kernel's link id, as `bpftool link show` prints it.
+    /// The kernel's link id, or 0 for a classic tc filter (not a link).
     var kernelID: UInt32 {
+        if case .classicTC = self { return 0 }
         var info = bpf_link_info()
         var length = UInt32(MemoryLayout<bpf_link_info>.size)
         guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { return 0 }
         return info.id
     }
+}
 
-    func pin(at path: String) -> Int32 {
-        bpf_link__pin(handle, path)
+/// An attachment of one program to one target: one or more kernel links,
+/// or a classic tc filter. Owns them: deinit destroys every link, which
+/// detaches it unless a pin still holds it in bpffs, and removes a classic
+/// tc filter unless it is pinned.
+///
+/// Pins: a single attachment pins at the path itself
+/// (`PINROOT/PROBE/links/ID`); several pin as a directory of that name
+/// holding one pin per part (`links/ID/cpu0`, `links/ID/cpu1`, ...).
+final class BPFLink: @unchecked Sendable {
+    let parts: [(name: String, attachment: Attachment)]
+    /// Where each part not made through libbpf is pinned (libbpf keeps the
+    /// pin path of its own links, also of links opened from a pin).
+    private var pinPaths: [Int: String] = [:]
+    private var pinDirectory: String?
+
+    private let pinsAsDirectory: Bool
+
+    init(handle: OpaquePointer) {
+        parts = [("link", .libbpf(handle))]
+        pinsAsDirectory = false
     }
 
+    /// `pinAsDirectory` keeps the pin layout of a target that makes one part
+    /// per CPU the same on a machine with one CPU.
+    init(parts: [(name: String, attachment: Attachment)], pinAsDirectory: Bool = false) {
+        precondition(!parts.isEmpty, "an attachment has at least one part")
+        self.parts = parts
+        self.pinsAsDirectory = pinAsDirectory || parts.count > 1
+    }
+
+    deinit {
+        for (index, part) in parts.enumerated() {
+            switch part.attachment {
+            case .libbpf(let handle): bpf_link__destroy(handle)
+            case .descriptor(let fd): close(fd)
+            case .classicTC(let filter): if pinPaths[index] == nil { filter.detach() }
+            }
+        }
+    }
+
+    /// The first part's descriptor (the only one for most targets).
+    var fd: Int32 { parts[0].attachment.fd }
+
+    /// The kernel's link id, as `bpftool link show` prints it (the first
+    /// part's; 0 for a classic tc filter, which is not a link).
+    var kernelID: UInt32 { parts[0].attachment.kernelID }
+
+    /// Every part's kernel link id, in part order.
+    var kernelIDs: [UInt32] { parts.map(\.attachment.kernelID) }
+
+    /// Pins every part under `path`; 0, or -1 with errno set and nothing pinned.
+    func pin(at path: String) -> Int32 {
+        if !pinsAsDirectory { return pinPart(0, at: path) }
+        guard mkdir(path, 0o700) == 0 else { return -1 }
+        pinDirectory = path
+        for index in parts.indices {
+            guard pinPart(index, at: "\(path)/\(parts[index].name)") == 0 else {
+                let code = errno
+                unpin()
+                errno = code
+                return -1
+            }
+        }
+        return 0
+    }
+
+    /// Removes every pin; what is left detaches when this object dies.
     func unpin() {
-        _ = bpf_link__unpin(handle)
+        for (index, part) in parts.enumerated() {
+            if case .libbpf(let handle) = part.attachment {
+                _ = bpf_link__unpin(handle)
+            } else if let path = pinPaths.removeValue(forKey: index) {
+                unlink(path)
+            }
+        }
+        if let pinDirectory { rmdir(pinDirectory) }
+        pinDirectory = nil
+    }
+
+    private func pinPart(_ index: Int, at path: String) -> Int32 {
+        let rc: Int32
+        switch parts[index].attachment {
+        case .libbpf(let handle):
+            return bpf_link__pin(handle, path) == 0 ? 0 : -1
+        case .descriptor(let fd):
+            rc = bpf_obj_pin(fd, path)
+        case .classicTC(let filter):
+            // Not a link: the pin holds the program, and marks the filter as
+            // meant to outlive this process (docs/state-and-pins.md).
+            rc = bpf_obj_pin(filter.programFD, path)
+        }
+        guard rc == 0 else { return -1 }
+        pinPaths[index] = path
+        return 0
     }
 }

@@ -19,8 +19,16 @@ struct KernelFeatures: Sendable {
     /// Target type → why it cannot be used here.
     var unsupportedTargets: [String: Missing]
 
-    /// Target types this bpfleetd serves at all (the rest come later).
-    static let servedTargets: Set<String> = ["tracepoint", "raw_tracepoint", "auto"]
+    /// tcx links for tc programs (Linux 6.6); without them `tc` targets use
+    /// a filter on the clsact qdisc (ClassicTCFilter).
+    var tcx = false
+    /// A hardware PMU that perf_event targets like `cycles` can sample.
+    var hardwarePerfEvents = false
+
+    /// Feature names tests may pretend are missing, through the environment
+    /// variable BPFLEETD_PRETEND_MISSING (comma-separated), to exercise the
+    /// refusals and fallbacks on kernels that have everything.
+    static let pretendable: Set<String> = ["kprobe", "uprobe", "fentry", "lsm", "tcx", "hardware-perf"]
 
     static func probe() -> KernelFeatures {
         var name = utsname()
@@ -40,20 +48,37 @@ struct KernelFeatures: Sendable {
             guard let text = libbpf_bpf_map_type_str(type) else { break }
             if libbpf_probe_bpf_map_type(type, nil) == 1 { mapTypes.append(String(cString: text)) }
         }
+        let pretend = Set((ProcessInfo.processInfo.environment["BPFLEETD_PRETEND_MISSING"] ?? "")
+            .split(separator: ",").map { String($0) }).intersection(pretendable)
         let tracefs = Filesystems.tracefsPath()
         var unsupported: [String: Missing] = [:]
         if tracefs == nil {
             unsupported["tracepoint"] = Missing(feature: "tracefs", reason: "tracefs is not mounted at /sys/kernel/tracing (mount -t tracefs tracefs /sys/kernel/tracing)")
         }
-        if !FileManager.default.fileExists(atPath: "/sys/bus/event_source/devices/kprobe") {
+        if pretend.contains("kprobe") || !FileManager.default.fileExists(atPath: "/sys/bus/event_source/devices/kprobe") {
             unsupported["kprobe"] = Missing(feature: "CONFIG_KPROBES", reason: "the kernel has no kprobe support (CONFIG_KPROBES: no kprobe event source in /sys/bus/event_source/devices)")
         }
-        for target in AttachTarget.allTypes where !servedTargets.contains(target) && unsupported[target] == nil {
-            unsupported[target] = Missing(feature: "bpfleetd:\(target)", reason: "\(target) targets are not served by this bpfleetd version yet")
+        if pretend.contains("uprobe") || !FileManager.default.fileExists(atPath: "/sys/bus/event_source/devices/uprobe") {
+            let missing = Missing(feature: "CONFIG_UPROBE_EVENTS", reason: "the kernel has no uprobe support (CONFIG_UPROBE_EVENTS: no uprobe event source in /sys/bus/event_source/devices)")
+            unsupported["uprobe"] = missing
+            unsupported["usdt"] = missing
         }
-        return KernelFeatures(
+        if let why = pretend.contains("fentry") ? "pretended missing (BPFLEETD_PRETEND_MISSING)" : FeatureProbe.fentry() {
+            let missing = Missing(feature: "fentry (BPF trampoline)", reason: "the kernel refuses fentry/fexit programs (BPF trampolines): \(why)")
+            unsupported["fentry"] = missing
+            unsupported["fexit"] = missing
+        }
+        // LSM programs attach through `auto`; listed so node.info says why not.
+        if let why = pretend.contains("lsm") ? "pretended missing (BPFLEETD_PRETEND_MISSING)" : FeatureProbe.lsm() {
+            unsupported["lsm"] = Missing(feature: "lsm (CONFIG_BPF_LSM / lsm=bpf)",
+                                         reason: "the kernel refuses BPF LSM programs (needs CONFIG_BPF_LSM and \"bpf\" in the lsm= boot list): \(why)")
+        }
+        var features = KernelFeatures(
             kernelRelease: field(name.release), arch: field(name.machine),
             btf: FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux"),
             programTypes: programTypes, mapTypes: mapTypes, tracefs: tracefs, unsupportedTargets: unsupported)
+        features.tcx = !pretend.contains("tcx") && FeatureProbe.tcx()
+        features.hardwarePerfEvents = !pretend.contains("hardware-perf") && FeatureProbe.hardwarePerfEvents()
+        return features
     }
 }

@@ -33,6 +33,7 @@ struct NodeFacts: Sendable {
             btf: features.btf, programTypes: features.programTypes, mapTypes: features.mapTypes,
             attachTargets: AttachTarget.allTypes.filter { features.unsupportedTargets[$0] == nil },
             unsupportedTargets: features.unsupportedTargets.mapValues(\.reason),
+            missingFeatures: features.unsupportedTargets.mapValues(\.feature), tcx: features.tcx,
             runStats: RunStatistics.enabled, startedAt: startedAt, uptimeSeconds: 0)
         // Through NodeInfo.Result's own Codable form, so the field names are
         // the protocol's. With sorted keys the uptime comes last, and is

@@ -2,7 +2,13 @@ import BpfleetShared
 
 extension ProbeLoad: ValueMethod {
     func handle(_ context: CallContext) async throws -> Result {
-        try await context.registry.load(self)
+        // A program kind this kernel cannot load is refused by name first.
+        if let object = try? await context.registry.object(objectId) {
+            for program in object.programs where programs?.contains(program.name) ?? true {
+                if let refusal = context.features.unloadable(program) { throw refusal }
+            }
+        }
+        return try await context.registry.load(self)
     }
 }
 

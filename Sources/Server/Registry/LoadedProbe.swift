@@ -21,6 +21,31 @@ struct ProbeMap: @unchecked Sendable {
     }
 }
 
+/// A program of a probe. A loaded probe's programs are libbpf's, and the
+/// object owns their descriptors; an adopted probe's libbpf object was only
+/// opened (for names, sections and BTF), and the descriptor is the one
+/// taken from the program's pin, owned here.
+struct ProbeProgram: @unchecked Sendable {
+    var name: String
+    var handle: OpaquePointer
+    var pinned: OwnedDescriptor?
+    var pinPath: String
+
+    var fd: Int32 { pinned?.fd ?? bpf_program__fd(handle) }
+    var section: String { String(cString: bpf_program__section_name(handle)) }
+    var type: bpf_prog_type { bpf_program__type(handle) }
+}
+
+/// How a bpfleetd came to hold a probe (docs/state-and-pins.md).
+enum ProbeOrigin: String, Sendable {
+    /// A `probe.load` this process served.
+    case loaded
+    /// Found pinned at start-up: the same kernel objects, still running.
+    case adopted
+    /// Loaded again at start-up from its desired state: the pins were gone.
+    case restored
+}
+
 /// A link of a probe: the owning wrapper and what it was attached to.
 struct ProbeLink: @unchecked Sendable {
     var link: BPFLink
@@ -30,39 +55,59 @@ struct ProbeLink: @unchecked Sendable {
 /// A probe in the kernel: owns its object (programs and maps) and its
 /// links. Dropping the last reference closes every descriptor; `unpin`
 /// removes its bpffs pins, after which nothing keeps it in the kernel.
+///
+/// The object is loaded (a probe this process loaded or restored) or only
+/// opened (an adopted probe: its maps' descriptors come from their pins
+/// through `bpf_map__reuse_fd`, its programs' from theirs).
 final class LoadedProbe: @unchecked Sendable {
     let name: String
     let objectId: String
     let labels: [String: String]
     let globals: [String: JSONValue]
+    /// When the probe was first loaded (kept across adoption and restore).
     let loadedAt: Date
+    let origin: ProbeOrigin
+    /// When this process adopted or restored it.
+    let originAt: Date
     let pinDirectory: String
     let object: BPFObject
     /// Loaded programs, in object order.
-    let programs: [(name: String, handle: OpaquePointer)]
+    let programs: [ProbeProgram]
     let maps: [ProbeMap]
     var links: [Int: ProbeLink] = [:]
     var nextLinkId = 1
+    /// Links of the desired state that could not be attached again at
+    /// start-up: the probe runs without them ("degraded"), they stay in
+    /// the desired state (the next start tries again) until detached.
+    var unattachedLinks: [Int: DesiredLink] = [:]
+    var restoreError: String?
 
     init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], pinDirectory: String,
-         object: BPFObject, programs: [(name: String, handle: OpaquePointer)], maps: [ProbeMap]) {
+         object: BPFObject, programs: [ProbeProgram], maps: [ProbeMap],
+         loadedAt: Date = Date(), origin: ProbeOrigin = .loaded) {
         self.name = name
         self.objectId = objectId
         self.labels = labels
         self.globals = globals
-        self.loadedAt = Date()
+        self.loadedAt = loadedAt
+        self.origin = origin
+        self.originAt = Date()
         self.pinDirectory = pinDirectory
         self.object = object
         self.programs = programs
         self.maps = maps
     }
 
-    func program(named program: String) throws(ResponseError) -> OpaquePointer {
+    /// Whether new links must go through `DescriptorAttach` (the programs
+    /// are held by their pins' descriptors, not by a loaded libbpf object).
+    var isAdopted: Bool { origin == .adopted }
+
+    func program(named program: String) throws(ResponseError) -> ProbeProgram {
         guard let match = programs.first(where: { $0.name == program }) else {
             throw ResponseError(.notFound, "program '\(program)' is not loaded in probe '\(name)' (programs: \(programs.map(\.name).joined(separator: ", ")))",
                                 data: ["kind": "program", "name": .string(program)])
         }
-        return match.handle
+        return match
     }
 
     func map(named map: String) throws(ResponseError) -> ProbeMap {
@@ -75,11 +120,11 @@ final class LoadedProbe: @unchecked Sendable {
 
     func describe() -> ProbeDescription {
         let loaded = programs.map { program -> LoadedProgram in
-            let info = ProgramInfo(fd: bpf_program__fd(program.handle))
+            let info = ProgramInfo(fd: program.fd)
             let stats = info.map { $0.runCount > 0 || $0.runTimeNs > 0 } ?? false
             return LoadedProgram(
-                name: program.name, section: String(cString: bpf_program__section_name(program.handle)),
-                type: programTypeName(bpf_program__type(program.handle)), id: info?.id ?? 0, tag: info?.tag ?? "",
+                name: program.name, section: program.section,
+                type: programTypeName(program.type), id: info?.id ?? 0, tag: info?.tag ?? "",
                 verifiedInstructions: info.flatMap { $0.verifiedInstructions == 0 ? nil : $0.verifiedInstructions },
                 instructions: info?.instructions ?? 0,
                 runCount: stats || RunStatistics.enabled ? info?.runCount : nil,
@@ -88,15 +133,38 @@ final class LoadedProbe: @unchecked Sendable {
         return ProbeDescription(
             name: name, objectId: objectId, labels: labels, globals: globals, loadedAt: loadedAt, programs: loaded,
             maps: maps.map { $0.describe(probe: name) },
-            links: links.keys.sorted().map { links[$0]!.description })
+            links: links.keys.sorted().map { links[$0]!.description },
+            origin: origin.rawValue, state: restoreError == nil ? "running" : "degraded",
+            adoptedAt: origin == .adopted ? originAt : nil, restoredAt: origin == .restored ? originAt : nil,
+            restoreError: restoreError)
+    }
+
+    /// What `STATE/probes/NAME.json` keeps of this probe.
+    func desiredState() -> DesiredProbe {
+        DesiredProbe(
+            name: name, objectId: objectId, programs: programs.map(\.name), globals: globals, labels: labels,
+            loadedAt: loadedAt,
+            links: (links.values.map { link in
+                DesiredLink(linkId: link.description.linkId, program: link.description.program,
+                            target: link.description.target, attachedAt: link.description.attachedAt)
+            } + unattachedLinks.values).sorted { $0.linkId < $1.linkId },
+            nextLinkId: nextLinkId)
     }
 
     /// Removes every pin of this probe from bpffs, links first.
     func unpinAll() {
-        for link in links.values { link.link.unpin() }
+        for link in links.values {
+            link.link.unpin()
+            // An adopted link of several parts leaves its directory.
+            if let path = link.description.pinPath { rmdir(path) }
+        }
+        // Links of the desired state that could not be taken over.
+        for link in unattachedLinks.keys { try? FileManager.default.removeItem(atPath: "\(pinDirectory)/links/\(link)") }
         for map in maps { _ = bpf_map__unpin(map.handle, map.pinPath) }
+        for program in programs { unlink(program.pinPath) }
         rmdir(pinDirectory + "/links")
         rmdir(pinDirectory + "/maps")
+        rmdir(pinDirectory + "/programs")
         rmdir(pinDirectory)
     }
 }

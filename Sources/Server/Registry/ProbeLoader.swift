@@ -12,7 +12,7 @@ struct ProbeLoader {
     /// and libbpf then still returns what fit.
     var logBufferSize = 16 << 20
 
-    func load(_ request: ProbeLoad, elf: [UInt8]) throws(ResponseError) -> LoadedProbe {
+    func load(_ request: ProbeLoad, elf: [UInt8], loadedAt: Date = Date(), origin: ProbeOrigin = .loaded) throws(ResponseError) -> LoadedProbe {
         let object = try BPFObject(elf: elf, name: String(request.name.prefix(15)))
         let available = object.programs.map { String(cString: bpf_program__name($0)) }
 
@@ -65,10 +65,43 @@ struct ProbeLoader {
 
         let pinDirectory = "\(pinRoot)/\(request.name)"
         let maps = try pinMaps(of: object, under: pinDirectory)
-        let programs = object.programs.filter { bpf_program__fd($0) >= 0 }.map { (name: String(cString: bpf_program__name($0)), handle: $0) }
+        let programs = try pinPrograms(of: object, under: pinDirectory, maps: maps)
         return LoadedProbe(name: request.name, objectId: request.objectId, labels: request.labels ?? [:],
                            globals: request.globals ?? [:], pinDirectory: pinDirectory, object: object,
-                           programs: programs, maps: maps)
+                           programs: programs, maps: maps, loadedAt: loadedAt, origin: origin)
+    }
+
+    /// Pins every loaded program at `DIR/programs/NAME`, so that a
+    /// restarted bpfleetd finds them again (adoption); on failure removes
+    /// every pin of the probe.
+    private func pinPrograms(of object: BPFObject, under directory: String, maps: [ProbeMap]) throws(ResponseError) -> [ProbeProgram] {
+        var pinned: [ProbeProgram] = []
+        func undo() {
+            for program in pinned { unlink(program.pinPath) }
+            for map in maps { _ = bpf_map__unpin(map.handle, map.pinPath) }
+            rmdir(directory + "/programs")
+            rmdir(directory + "/maps")
+            rmdir(directory + "/links")
+            rmdir(directory)
+        }
+        guard mkdir(directory + "/programs", 0o700) == 0 else {
+            let code = currentErrno()
+            undo()
+            throw .kernel("mkdir \(directory)/programs", errno: code)
+        }
+        for program in object.programs where bpf_program__fd(program) >= 0 {
+            let name = String(cString: bpf_program__name(program))
+            let path = "\(directory)/programs/\(name)"
+            // bpf_obj_pin, not bpf_program__pin: the latter keeps the path
+            // in libbpf's program and would unpin it when the object closes.
+            guard bpf_obj_pin(bpf_program__fd(program), path) == 0 else {
+                let code = currentErrno()
+                undo()
+                throw .kernel("pin program \(name) at \(path)", errno: code)
+            }
+            pinned.append(ProbeProgram(name: name, handle: program, pinned: nil, pinPath: path))
+        }
+        return pinned
     }
 
     /// Writes each given global into its section's initial image, which
@@ -131,25 +164,40 @@ struct ProbeLoader {
             guard fd >= 0, let info = MapInfo(fd: fd) else { continue }
             let name = BPFObject.displayName(map)
             // bpffs refuses names that start with a dot: `.bss` pins as `_bss`.
-            let path = "\(directory)/maps/\(name.hasPrefix(".") ? "_" + name.dropFirst() : Substring(name))"
+            let path = Self.mapPinPath(name, under: directory)
             if bpf_map__pin(map, path) != 0 {
                 let code = currentErrno()
                 undo()
                 throw .kernel("pin map \(name) at \(path)", errno: code)
             }
-            let io = MapIO(fd: fd, info: info)
-            var keyType = btf?.type(bpf_map__btf_key_type_id(map))
-            if keyType == nil, [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].contains(info.type), info.keySize == 4 {
-                keyType = .integer(size: 4, signed: false, char: false, bool: false)  // array indices
-            }
-            let valueType = btf?.type(bpf_map__btf_value_type_id(map))
-            let (keyName, valueName) = object.btfTypeNames(map)
-            pinned.append(ProbeMap(
-                name: name, handle: map, info: info, io: io,
-                codec: MapCodec(keySize: Int(info.keySize), valueSize: Int(info.valueSize), cpus: io.isPerCPU ? io.cpus : nil,
-                                keyType: keyType, valueType: valueType),
-                keyTypeName: keyName ?? (keyType != nil ? "__u32" : nil), valueTypeName: valueName, pinPath: path))
+            pinned.append(Self.probeMap(map, of: object, btf: btf, name: name, info: info, pinPath: path))
         }
         return pinned
+    }
+
+    /// The pin of a map: `DIR/maps/NAME`, where bpffs's refusal of names
+    /// that start with a dot makes `.bss` `_bss`.
+    static func mapPinPath(_ name: String, under directory: String) -> String {
+        "\(directory)/maps/\(name.hasPrefix(".") ? "_" + name.dropFirst() : Substring(name))"
+    }
+
+    /// A map of a probe: its descriptor (`bpf_map__fd`) and kernel facts,
+    /// typed through the object's BTF.
+    static func probeMap(_ map: OpaquePointer, of object: BPFObject, btf: BTFReader?, name: String, info: MapInfo,
+                         pinPath: String, typeIDs: (key: UInt32, value: UInt32)? = nil,
+                         typeNames: (String?, String?)? = nil) -> ProbeMap {
+        let io = MapIO(fd: bpf_map__fd(map), info: info)
+        let ids = typeIDs ?? (bpf_map__btf_key_type_id(map), bpf_map__btf_value_type_id(map))
+        var keyType = btf?.type(ids.key)
+        if keyType == nil, [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].contains(info.type), info.keySize == 4 {
+            keyType = .integer(size: 4, signed: false, char: false, bool: false)  // array indices
+        }
+        let valueType = btf?.type(ids.value)
+        let (keyName, valueName) = typeNames ?? object.btfTypeNames(map)
+        return ProbeMap(
+            name: name, handle: map, info: info, io: io,
+            codec: MapCodec(keySize: Int(info.keySize), valueSize: Int(info.valueSize), cpus: io.isPerCPU ? io.cpus : nil,
+                            keyType: keyType, valueType: valueType),
+            keyTypeName: keyName ?? (keyType != nil ? "__u32" : nil), valueTypeName: valueName, pinPath: pinPath)
     }
 }

@@ -12,8 +12,14 @@ public actor ProbeRegistry {
     private let kernelLoop: any EventLoop
     private var store: ObjectStore
     private var probes: [String: LoadedProbe] = [:]
+    /// Probes of the desired state that could not be adopted or restored at
+    /// start-up: nothing of them runs; `probe.unload` forgets them.
+    private var failed: [String: FailedProbe] = [:]
+    private let desired: DesiredStateStore
     private let loader: ProbeLoader
     private let attacher: Attacher
+    private let descriptorAttach: DescriptorAttach
+    private let pinRoot: String
     private let logger: Logger
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -23,8 +29,11 @@ public actor ProbeRegistry {
     init(kernelLoop: any EventLoop, stateDirectory: String, pinRoot: String, features: KernelFeatures, logger: Logger) throws {
         self.kernelLoop = kernelLoop
         self.store = try ObjectStore(stateDirectory: stateDirectory)
+        self.desired = try DesiredStateStore(stateDirectory: stateDirectory)
         self.loader = ProbeLoader(pinRoot: pinRoot)
         self.attacher = Attacher(features: features)
+        self.descriptorAttach = DescriptorAttach(features: features)
+        self.pinRoot = pinRoot
         self.logger = logger
     }
 
@@ -69,7 +78,8 @@ public actor ProbeRegistry {
 
     private func described(_ description: ObjectDescription) -> ObjectDescription {
         var copy = description
-        copy.usedBy = probes.values.filter { $0.objectId == description.objectId }.map(\.name).sorted()
+        copy.usedBy = (probes.values.filter { $0.objectId == description.objectId }.map(\.name)
+            + failed.values.filter { $0.desired.objectId == description.objectId }.map(\.desired.name)).sorted()
         return copy
     }
 
@@ -77,11 +87,17 @@ public actor ProbeRegistry {
 
     func load(_ request: ProbeLoad) throws(ResponseError) -> ProbeDescription {
         try Self.validateProbeName(request.name)
-        guard probes[request.name] == nil else {
+        guard probes[request.name] == nil, failed[request.name] == nil else {
             throw .conflict("a probe named '\(request.name)' is already loaded", ["probe": .string(request.name)])
         }
         let elf = try store.elf(of: request.objectId)
         let probe = try loader.load(request, elf: elf)
+        do {
+            try desired.write(probe.desiredState())
+        } catch {
+            probe.unpinAll()
+            throw error
+        }
         probes[request.name] = probe
         logger.info("probe loaded", metadata: ["probe": "\(request.name)", "objectId": "\(request.objectId)"])
         return probe.describe()
@@ -90,31 +106,81 @@ public actor ProbeRegistry {
     func attach(_ request: ProbeAttach) throws(ResponseError) -> LinkDescription {
         let probe = try probe(named: request.probe)
         let program = try probe.program(named: request.program)
-        let link = try attacher.attach(program, named: request.program, to: request.target)
         let linkId = probe.nextLinkId
         let path = "\(probe.pinDirectory)/links/\(linkId)"
-        guard link.pin(at: path) == 0 else {
-            throw .kernel("pin link at \(path)", errno: currentErrno())
-        }
+        let link = try attachAndPin(program, of: probe, to: request.target, at: path)
         probe.nextLinkId += 1
         let description = LinkDescription(linkId: linkId, id: link.kernelID, program: request.program,
                                           target: request.target, pinPath: path, attachedAt: Date())
         probe.links[linkId] = ProbeLink(link: link, description: description)
+        do {
+            try desired.write(probe.desiredState())
+        } catch {
+            probe.links[linkId] = nil
+            link.unpin()
+            throw error
+        }
         logger.info("link attached", metadata: ["probe": "\(request.probe)", "program": "\(request.program)", "target": "\(request.target)"])
         return description
     }
 
+    /// A fresh link of `program`, pinned at `path`: through libbpf for a
+    /// probe whose object is loaded, by descriptor for an adopted one.
+    func attachAndPin(_ program: ProbeProgram, of probe: LoadedProbe, to target: AttachTarget, at path: String) throws(ResponseError) -> BPFLink {
+        if probe.isAdopted {
+            return try descriptorAttach.attach(
+                .init(name: program.name, fd: program.fd, type: program.type, section: program.section),
+                probe: probe.name, to: target, pinPath: path)
+        }
+        let link = try attacher.attach(program.handle, named: program.name, to: target)
+        guard link.pin(at: path) == 0 else {
+            throw .kernel("pin link at \(path)", errno: currentErrno())
+        }
+        return link
+    }
+
     func detach(_ request: ProbeDetach) throws(ResponseError) {
         let probe = try probe(named: request.probe)
+        if let unattached = probe.unattachedLinks.removeValue(forKey: request.linkId) {
+            do {
+                try desired.write(probe.desiredState())
+            } catch {
+                probe.unattachedLinks[request.linkId] = unattached
+                throw error
+            }
+            if probe.unattachedLinks.isEmpty { probe.restoreError = nil }
+            // What may be pinned there (a pin bpfleetd could not take over).
+            try? FileManager.default.removeItem(atPath: "\(probe.pinDirectory)/links/\(request.linkId)")
+            return
+        }
         guard let link = probe.links.removeValue(forKey: request.linkId) else {
             throw ResponseError(.notFound, "probe '\(request.probe)' has no link \(request.linkId) (links: \(probe.links.keys.sorted().map(String.init).joined(separator: ", ")))",
                                 data: ["kind": "link", "linkId": .int(Int64(request.linkId))])
         }
+        // The desired state first: a crash between the two leaves a pin
+        // that the next start removes, never a link that comes back.
+        do {
+            try desired.write(probe.desiredState())
+        } catch {
+            probe.links[request.linkId] = link
+            throw error
+        }
         link.link.unpin()
+        if let path = link.description.pinPath { rmdir(path) }
     }
 
     func unload(_ name: String) throws(ResponseError) {
+        if failed[name] != nil {
+            try desired.remove(name)
+            failed[name] = nil
+            removePins(of: name)
+            logger.info("probe unloaded", metadata: ["probe": "\(name)", "state": "failed"])
+            return
+        }
         let probe = try probe(named: name)
+        // The desired state first: a crash between the two leaves pins the
+        // next start reports as orphans, never a probe that comes back.
+        try desired.remove(name)
         probes[name] = nil
         probe.unpinAll()
         probe.links.removeAll()
@@ -122,11 +188,14 @@ public actor ProbeRegistry {
     }
 
     func describeProbes() -> [ProbeDescription] {
-        probes.keys.sorted().map { probes[$0]!.describe() }
+        Set(probes.keys).union(failed.keys).sorted().map { name in
+            probes[name]?.describe() ?? failed[name]!.describe()
+        }
     }
 
     func describeProbe(_ name: String) throws(ResponseError) -> ProbeDescription {
-        try probe(named: name).describe()
+        if let failure = failed[name] { return failure.describe() }
+        return try probe(named: name).describe()
     }
 
     func maps(of probeName: String?) throws(ResponseError) -> [LoadedMap] {
@@ -149,8 +218,22 @@ public actor ProbeRegistry {
     }
 
     private func probe(named name: String) throws(ResponseError) -> LoadedProbe {
-        guard let probe = probes[name] else { throw .notFound("probe", name) }
+        guard let probe = probes[name] else {
+            if let failure = failed[name] {
+                throw .conflict("probe '\(name)' failed to come back at start-up (\(failure.error)); unload it (probe.unload) and load it again",
+                                ["probe": .string(name), "state": "failed", "restoreError": .string(failure.error)])
+            }
+            throw .notFound("probe", name)
+        }
         return probe
+    }
+
+    /// Removes whatever is pinned under `PINROOT/NAME`.
+    func removePins(of name: String) {
+        let directory = "\(pinRoot)/\(name)"
+        if FileManager.default.fileExists(atPath: directory) {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 
     /// Probe names become bpffs directory names.
@@ -165,4 +248,107 @@ public actor ProbeRegistry {
 
     /// Everything loaded right now, for shutdown logging.
     var probeCount: Int { probes.count }
+
+    // MARK: Start-up
+
+    /// Brings back every probe of the desired state (docs/state-and-pins.md):
+    /// adopts its pins when they are there, restores it from the stored
+    /// object when they are not, and otherwise records it as failed. Logs a
+    /// line per probe and the totals; never throws.
+    func recover() {
+        let reading = desired.readAll()
+        for aside in reading.setAside {
+            logger.error("unreadable desired state set aside", metadata: [
+                "file": "\(aside.file)", "movedTo": "\(aside.movedTo)", "reason": "\(aside.reason)"])
+        }
+        var counts: [String: Int] = ["adopted": 0, "restored": 0, "degraded": 0, "failed": 0]
+        for wanted in reading.probes {
+            let outcome = recover(wanted)
+            counts[outcome, default: 0] += 1
+        }
+        let known = Set(reading.probes.map(\.name))
+        let orphans = ((try? FileManager.default.contentsOfDirectory(atPath: pinRoot)) ?? []).filter { !known.contains($0) }.sorted()
+        if !orphans.isEmpty {
+            logger.warning("pins without a desired state are under the pin root and are left as they are (rm -rf PINROOT/PROBE removes them)",
+                           metadata: ["pinRoot": "\(pinRoot)", "probes": "\(orphans)"])
+        }
+        logger.notice("probes recovered", metadata: [
+            "adopted": "\(counts["adopted"]!)", "restored": "\(counts["restored"]!)",
+            "degraded": "\(counts["degraded"]!)", "failed": "\(counts["failed"]!)",
+            "setAside": "\(reading.setAside.count)", "orphans": "\(orphans.count)",
+        ])
+    }
+
+    /// One probe; answers what became of it.
+    private func recover(_ wanted: DesiredProbe) -> String {
+        let name = wanted.name
+        var attempt = ProbeOrigin.adopted
+        do throws(ResponseError) {
+            try Self.validateProbeName(name)
+            let elf: [UInt8]
+            do throws(ResponseError) {
+                elf = try store.elf(of: wanted.objectId)
+            } catch {
+                throw ResponseError(.notFound, "object \(wanted.objectId) is not in the state directory: \(error.message)")
+            }
+            let adoption = ProbeAdoption(pinRoot: pinRoot, attach: descriptorAttach)
+            switch try adoption.adopt(wanted, elf: elf) {
+            case .adopted(let probe, let notes):
+                probes[name] = probe
+                if !probe.unattachedLinks.isEmpty {
+                    logger.error("probe adopted without some of its links", metadata: [
+                        "probe": "\(name)", "error": "\(probe.restoreError ?? "")", "notes": "\(notes)"])
+                    return "degraded"
+                }
+                logger.notice("probe adopted", metadata: [
+                    "probe": "\(name)", "programIds": "\(probe.describe().programs.map(\.id))",
+                    "links": "\(probe.links.count)", "notes": "\(notes)"])
+                return "adopted"
+            case .notAdoptable(let reason):
+                attempt = .restored
+                let probe = try restore(wanted, elf: elf)
+                probes[name] = probe
+                logger.notice("probe restored", metadata: [
+                    "probe": "\(name)", "why": "\(reason)", "programIds": "\(probe.describe().programs.map(\.id))",
+                    "links": "\(probe.links.count)"])
+                return "restored"
+            }
+        } catch {
+            failed[name] = FailedProbe(desired: wanted, error: error.message, attempted: attempt, at: Date())
+            logger.error("probe failed to come back", metadata: [
+                "probe": "\(name)", "attempted": "\(attempt.rawValue)", "error": "\(error.message)"])
+            return "failed"
+        }
+    }
+
+    /// Loads the probe again with the same programs and globals and
+    /// attaches the same links under the same link ids: all of it, or
+    /// nothing (what pins were left are removed first).
+    private func restore(_ wanted: DesiredProbe, elf: [UInt8]) throws(ResponseError) -> LoadedProbe {
+        removePins(of: wanted.name)
+        let request = ProbeLoad(name: wanted.name, objectId: wanted.objectId, programs: wanted.programs,
+                                globals: wanted.globals, labels: wanted.labels)
+        let probe = try loader.load(request, elf: elf, loadedAt: wanted.loadedAt, origin: .restored)
+        do throws(ResponseError) {
+            for link in wanted.links.sorted(by: { $0.linkId < $1.linkId }) {
+                let path = "\(probe.pinDirectory)/links/\(link.linkId)"
+                let attached: BPFLink
+                do throws(ResponseError) {
+                    attached = try attachAndPin(try probe.program(named: link.program), of: probe, to: link.target, at: path)
+                } catch {
+                    throw ResponseError(error.code, "link \(link.linkId) (\(link.program) to \(link.target.type)): \(error.message)", data: error.data)
+                }
+                probe.links[link.linkId] = ProbeLink(
+                    link: attached,
+                    description: LinkDescription(linkId: link.linkId, id: attached.kernelID, program: link.program,
+                                                 target: link.target, pinPath: path, attachedAt: link.attachedAt))
+            }
+        } catch {
+            probe.unpinAll()
+            probe.links.removeAll()
+            throw error
+        }
+        probe.nextLinkId = max(wanted.nextLinkId, (wanted.links.map(\.linkId).max() ?? 0) + 1)
+        return probe
+    }
 }

@@ -171,9 +171,24 @@ public struct ProbeDescription: Codable, Sendable, Hashable {
     public var programs: [LoadedProgram]
     public var maps: [LoadedMap]
     public var links: [LinkDescription]
+    /// How this bpfleetd came to hold the probe: `loaded` (a `probe.load`
+    /// it served), `adopted` (found pinned at start-up, same kernel
+    /// objects), or `restored` (loaded again at start-up from the desired
+    /// state because the pins were gone). Absent from older servers.
+    public var origin: String?
+    /// `running`; `degraded` (running, but some links of the desired state
+    /// could not be attached again: `restoreError` says which); `failed`
+    /// (nothing of it is in the kernel: `restoreError` says why; unload
+    /// forgets it). Absent from older servers.
+    public var state: String?
+    /// When this bpfleetd adopted or restored the probe.
+    public var adoptedAt: Date?
+    public var restoredAt: Date?
+    public var restoreError: String?
 
     public init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], loadedAt: Date,
-                programs: [LoadedProgram], maps: [LoadedMap], links: [LinkDescription]) {
+                programs: [LoadedProgram], maps: [LoadedMap], links: [LinkDescription], origin: String? = nil,
+                state: String? = nil, adoptedAt: Date? = nil, restoredAt: Date? = nil, restoreError: String? = nil) {
         self.name = name
         self.objectId = objectId
         self.labels = labels
@@ -182,6 +197,11 @@ public struct ProbeDescription: Codable, Sendable, Hashable {
         self.programs = programs
         self.maps = maps
         self.links = links
+        self.origin = origin
+        self.state = state
+        self.adoptedAt = adoptedAt
+        self.restoredAt = restoredAt
+        self.restoreError = restoreError
     }
 }
 

@@ -8,16 +8,19 @@ final class ServerProcess: @unchecked Sendable {
     let socketPath: String
     let stateDirectory: String
     let pinRoot: String
-    let process: Process
+    /// The running bpfleetd; `restart` replaces it.
+    private(set) var process: Process
+    private let arguments: [String]
     var address: String { "unix:\(socketPath)" }
     var pid: Int32 { process.processIdentifier }
 
-    private init(directory: String, pinRoot: String, process: Process) {
+    private init(directory: String, pinRoot: String, arguments: [String]) {
         self.directory = directory
         self.socketPath = directory + "/bpfleetd.sock"
         self.stateDirectory = directory + "/state"
         self.pinRoot = pinRoot
-        self.process = process
+        self.arguments = arguments
+        self.process = Process()
     }
 
     static func start(_ extraArguments: [String] = [], directory existing: String? = nil, pinRoot existingPinRoot: String? = nil) throws -> ServerProcess {
@@ -28,23 +31,46 @@ final class ServerProcess: @unchecked Sendable {
             return path
         }()
         let pinRoot = existingPinRoot ?? "/sys/fs/bpf/bpfleet-test-\(tag)"
+        let server = ServerProcess(directory: directory, pinRoot: pinRoot, arguments: extraArguments)
+        FileManager.default.createFile(atPath: directory + "/bpfleetd.log", contents: nil)
+        do {
+            try server.launch()
+        } catch {
+            server.stop()
+            throw error
+        }
+        return server
+    }
+
+    /// Starts a bpfleetd on this socket, state directory and pin root; the
+    /// log of every run goes to one file.
+    private func launch() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.bpfleetd)
-        process.arguments = ["--listen", "unix:\(directory)/bpfleetd.sock", "--state-dir", "\(directory)/state",
-                             "--pin-root", pinRoot, "--log-level", "debug"] + extraArguments
+        process.arguments = ["--listen", "unix:\(socketPath)", "--state-dir", stateDirectory,
+                             "--pin-root", pinRoot, "--log-level", "debug"] + arguments
         let ready = Pipe()
         process.standardOutput = ready
-        FileManager.default.createFile(atPath: directory + "/bpfleetd.log", contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: directory + "/bpfleetd.log")
-        let server = ServerProcess(directory: directory, pinRoot: pinRoot, process: process)
+        let log = FileHandle(forWritingAtPath: directory + "/bpfleetd.log")
+        log?.seekToEndOfFile()
+        process.standardError = log
+        self.process = process
         try process.run()
         // bpfleetd prints one line on stdout once it serves.
         let line = ready.fileHandleForReading.readLine(timeout: 20)
         guard line?.hasPrefix("bpfleetd ready") == true else {
-            server.stop()
-            throw TestFailure("bpfleetd did not start: \(server.log)")
+            throw TestFailure("bpfleetd did not start: \(self.log)")
         }
-        return server
+    }
+
+    /// Ends this bpfleetd with `signal` (SIGKILL: it cleans up nothing) if
+    /// it still runs, and starts another on the same socket, state
+    /// directory and pin root, as an operator's restart would. `stop()`
+    /// then ends the new one and removes whatever either left.
+    func restart(after signal: Int32 = SIGTERM) throws {
+        terminate(signal: signal)
+        // A killed server leaves its socket file; the next one replaces it.
+        try launch()
     }
 
     var log: String {

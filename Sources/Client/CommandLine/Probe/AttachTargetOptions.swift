@@ -10,10 +10,10 @@ struct AttachTargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A raw tracepoint.", valueName: "name"))
     var rawTracepoint: String?
 
-    @Option(help: ArgumentHelp("A BTF-enabled tracepoint.", valueName: "name"))
+    @Option(help: ArgumentHelp("A BTF-enabled tracepoint; must be the one the program's section names.", valueName: "name"))
     var tpBtf: String?
 
-    @Option(help: ArgumentHelp("A function in a user-space binary, by symbol or 0xOFFSET.", valueName: "binary:symbol"))
+    @Option(help: ArgumentHelp("A function in a user-space binary, by symbol or 0xOFFSET (a file offset).", valueName: "binary:symbol"))
     var uprobe: String?
 
     @Option(help: ArgumentHelp("A USDT probe in a user-space binary.", valueName: "binary:provider:name"))
@@ -37,7 +37,7 @@ struct AttachTargetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A cgroup directory (needs --attach-type).", valueName: "path"))
     var cgroup: String?
 
-    @Option(help: ArgumentHelp("A perf event, e.g. cpu-clock (needs --frequency).", valueName: "event"))
+    @Option(help: ArgumentHelp("A perf event, e.g. cpu-clock, page-faults, cycles (needs --frequency); one link per online CPU.", valueName: "event"))
     var perfEvent: String?
 
     @Flag(help: "Attach where the program's ELF section says.")
@@ -49,16 +49,16 @@ struct AttachTargetOptions: ParsableArguments {
     @Flag(help: "Fire on return instead of entry (--uprobe, --kprobe).")
     var retprobe = false
 
-    @Option(help: "XDP mode, e.g. native, skb, offload (--xdp).")
+    @Option(help: "XDP mode: native (the driver's hook), generic (skb) or auto, the default (--xdp).")
     var mode: String?
 
     @Option(help: "Traffic direction (--tc).")
     var direction: TrafficDirection?
 
-    @Option(help: "Filter priority (--tc).")
+    @Option(help: "Classic tc filter priority, 1-65535; without it a tcx link where the kernel has them (--tc).")
     var priority: UInt32?
 
-    @Option(help: ArgumentHelp("The cgroup attach type, e.g. cgroup_inet_ingress (--cgroup).", valueName: "type"))
+    @Option(help: ArgumentHelp("The cgroup hook: ingress, egress, sock_create, connect4, sendmsg6, ... (--cgroup).", valueName: "type"))
     var attachType: String?
 
     @Option(help: ArgumentHelp("Samples per second (--perf-event).", valueName: "hz"))

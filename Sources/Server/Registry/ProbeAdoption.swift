@@ -1,0 +1,147 @@
+import BpfleetShared
+import CLibBPF
+import Foundation
+
+/// Takes over a probe an earlier bpfleetd left pinned: the same kernel
+/// programs, maps and links, still running. The stored object is opened
+/// (never loaded) for names, sections and BTF; the kernel objects come from
+/// their pins (`bpf_obj_get`): maps through `bpf_map__reuse_fd`, so map
+/// I/O, codecs and event readers work as on a loaded probe; programs as
+/// descriptors the probe owns; links as `bpf_link__open` of their pins.
+struct ProbeAdoption {
+    let pinRoot: String
+    let attach: DescriptorAttach
+
+    enum Outcome {
+        case adopted(LoadedProbe, notes: [String])
+        /// The pins cannot be adopted (why); the caller restores the probe.
+        case notAdoptable(String)
+    }
+
+    func adopt(_ desired: DesiredProbe, elf: [UInt8]) throws(ResponseError) -> Outcome {
+        let directory = "\(pinRoot)/\(desired.name)"
+        guard FileManager.default.fileExists(atPath: directory) else { return .notAdoptable("no pins") }
+        let object = try BPFObject(elf: elf, name: String(desired.name.prefix(15)))
+
+        var programs: [ProbeProgram] = []
+        for name in desired.programs {
+            guard let handle = object.programs.first(where: { String(cString: bpf_program__name($0)) == name }) else {
+                throw ResponseError(.invalidObject, "program '\(name)' of the desired state is not in object \(desired.objectId)")
+            }
+            let path = "\(directory)/programs/\(name)"
+            let fd = bpf_obj_get(path)
+            guard fd >= 0 else { return .notAdoptable("program pin \(path) is missing (\(errnoName(currentErrno())))") }
+            let owned = OwnedDescriptor(fd)
+            guard ProgramInfo(fd: fd) != nil else { return .notAdoptable("\(path) is not a program") }
+            programs.append(ProbeProgram(name: name, handle: handle, pinned: owned, pinPath: path))
+        }
+
+        let btf = object.btf
+        var maps: [ProbeMap] = []
+        for map in object.maps {
+            // Names and BTF type ids before reuse: bpf_map__reuse_fd renames
+            // the map to the kernel's (truncated) name.
+            let name = BPFObject.displayName(map)
+            let typeIDs = (bpf_map__btf_key_type_id(map), bpf_map__btf_value_type_id(map))
+            let typeNames = object.btfTypeNames(map)
+            let path = ProbeLoader.mapPinPath(name, under: directory)
+            let fd = bpf_obj_get(path)
+            guard fd >= 0 else { return .notAdoptable("map pin \(path) is missing (\(errnoName(currentErrno())))") }
+            defer { close(fd) }
+            guard let info = MapInfo(fd: fd), info.type == bpf_map__type(map), info.keySize == bpf_map__key_size(map) else {
+                return .notAdoptable("\(path) is not the object's map \(name)")
+            }
+            guard bpf_map__reuse_fd(map, fd) == 0 else {
+                throw .kernel("reuse the descriptor of \(path)", errno: currentErrno())
+            }
+            maps.append(ProbeLoader.probeMap(map, of: object, btf: btf, name: name, info: info, pinPath: path,
+                                             typeIDs: typeIDs, typeNames: typeNames))
+        }
+
+        let probe = LoadedProbe(name: desired.name, objectId: desired.objectId, labels: desired.labels,
+                                globals: desired.globals, pinDirectory: directory, object: object,
+                                programs: programs, maps: maps, loadedAt: desired.loadedAt, origin: .adopted)
+        probe.nextLinkId = max(desired.nextLinkId, (desired.links.map(\.linkId).max() ?? 0) + 1)
+        mkdir(directory + "/links", 0o700)
+
+        var notes: [String] = []
+        var failures: [String] = []
+        for wanted in desired.links {
+            let path = "\(directory)/links/\(wanted.linkId)"
+            let program = try probe.program(named: wanted.program)
+            let link: BPFLink
+            switch PinnedLink.open(at: path) {
+            case .success(let opened):
+                link = opened
+            case .failure(.notALink(let reason)):
+                failures.append("link \(wanted.linkId) (\(wanted.program) to \(wanted.target.type)): \(reason)")
+                probe.unattachedLinks[wanted.linkId] = wanted
+                continue
+            case .failure(.missing):
+                // Pinned links that went missing are attached again.
+                do {
+                    link = try attach.attach(
+                        .init(name: program.name, fd: program.fd, type: program.type, section: program.section),
+                        probe: desired.name, to: wanted.target, pinPath: path)
+                    notes.append("link \(wanted.linkId) was not pinned and is attached again")
+                } catch {
+                    failures.append("link \(wanted.linkId) (\(wanted.program) to \(wanted.target.type)): \(error.message)")
+                    probe.unattachedLinks[wanted.linkId] = wanted
+                    continue
+                }
+            }
+            probe.links[wanted.linkId] = ProbeLink(
+                link: link,
+                description: LinkDescription(linkId: wanted.linkId, id: link.kernelID, program: wanted.program,
+                                             target: wanted.target, pinPath: path, attachedAt: wanted.attachedAt))
+        }
+        // A link pinned but not in the desired state was attached (or
+        // detached) by a request whose reply never went out: the desired
+        // state is what the operator was told, so the pin goes.
+        let known = Set(desired.links.map { String($0.linkId) })
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: directory + "/links")) ?? [] where !known.contains(file) {
+            try? FileManager.default.removeItem(atPath: "\(directory)/links/\(file)")
+            notes.append("link pin \(file) is not in the desired state and was removed")
+        }
+        if !failures.isEmpty {
+            probe.restoreError = "not attached again: " + failures.joined(separator: "; ")
+        }
+        return .adopted(probe, notes: notes)
+    }
+}
+
+/// A link an earlier bpfleetd pinned, opened again. A pin is one link
+/// (`links/ID`) or, for a target that makes a link per CPU, a directory of
+/// them (`links/ID/cpu0`, ...): see BPFLink.
+enum PinnedLink {
+    enum Failure: Error {
+        /// Nothing is pinned there.
+        case missing
+        /// Something is, but not links (a classic tc filter pins its program).
+        case notALink(String)
+    }
+
+    static func open(at path: String) -> Result<BPFLink, Failure> {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return .failure(.missing) }
+        if (status.st_mode & S_IFMT) != S_IFDIR {
+            guard let handle = bpf_link__open(path) else {
+                return .failure(.notALink("\(path) is pinned, but not as a link (\(errnoName(currentErrno()))); bpfleetd cannot take it over: detach it, or unload the probe"))
+            }
+            return .success(BPFLink(handle: handle))
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+            .sorted { $0.count != $1.count ? $0.count < $1.count : $0 < $1 }  // cpu2 before cpu10
+        var parts: [(name: String, attachment: Attachment)] = []
+        for name in names {
+            guard let handle = bpf_link__open("\(path)/\(name)") else {
+                let code = currentErrno()
+                for part in parts { if case .libbpf(let opened) = part.attachment { bpf_link__destroy(opened) } }
+                return .failure(.notALink("\(path)/\(name) is not a pinned link (\(errnoName(code)))"))
+            }
+            parts.append((name, .libbpf(handle)))
+        }
+        guard !parts.isEmpty else { return .failure(.missing) }
+        return .success(BPFLink(parts: parts, pinAsDirectory: true))
+    }
+}
