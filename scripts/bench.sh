@@ -25,27 +25,37 @@
 #   9. map.watch of a 10,000-entry map at 10 Hz: bpfleetd's CPU with 50 full
 #      (and 50 delta) subscribers; one full against one delta subscriber's
 #      bytes per second while 1% of the entries change every 100 ms
+#  attach (issue 5, hook points and survival):
+#  10. load + attach latency per target type (tracepoint, raw_tracepoint,
+#      tp_btf, uprobe, xdp, tc, cgroup, perf_event): bpfleetd's probe.load +
+#      probe.attach (attach_rpc) against the same in plain libbpf
+#      (attach_libbpf, pinning what bpfleetd pins), interleaved rounds; the
+#      veth pair (peer in a netns) and the cgroup are made here and removed
+#  11. start-up of a bpfleetd with 100 probes to adopt (after kill -9), to
+#      restore (pins removed too), and with none: exec to probe.list
 # Speed targets are read off the tables; the run fails only when something
 # is wrong (a check, a crash), never because a number is slow.
-# Knobs: BENCH_ONLY (issue2,tls,events: the parts to run; default all),
+# Knobs: BENCH_ONLY (issue2,tls,events,attach: the parts to run; default all),
 # BENCH_ENTRIES (1000000), BENCH_REPS (7), BENCH_RPC_CALLS (20000),
 # BENCH_RPC_CLIENTS (16), BENCH_RPC_LOAD_CALLS (200000), BENCH_RPC_LOAD_REPS (3),
 # BENCH_TLS_CONNECTIONS (500), BENCH_TLS_HOLD (1000), BENCH_EVENTS_COUNT
 # (1000000), BENCH_EVENTS_SECONDS (5), BENCH_EVENTS_RATES (100000,200000),
 # BENCH_EVENTS_REPS (3), BENCH_WATCH_CLIENTS (50), BENCH_WATCH_ENTRIES
-# (10000), BENCH_WATCH_SECONDS (10), BENCH_CONFIG (release; debug to skip the
+# (10000), BENCH_WATCH_SECONDS (10), BENCH_ATTACH_REPS (20),
+# BENCH_ATTACH_PERF_FREQUENCY (99), BENCH_SURVIVAL_PROBES (100),
+# BENCH_SURVIVAL_REPS (5), BENCH_CONFIG (release; debug to skip the
 # release build), BENCH_RESULTS=DIR (keep the raw result lines the tables are
 # made from), BENCH_PERF=DIR (also profile, untimed, with perf: the server
 # and the client over one more snapshot, the server under one more node.info
 # load, the TLS server under TLS load, handshakes and 1,000 held
 # connections, the events server and client under the fastest stream and at
-# 100,000 records/s, and the server under 50 map watches; top symbols into
-# DIR), BENCH_SCRATCH=DIR (swift build --scratch-path DIR).
+# 100,000 records/s, the server under 50 map watches, and the attach server
+# over 5 more runs of each target; top symbols into DIR), BENCH_SCRATCH=DIR (swift build --scratch-path DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
-parts=${BENCH_ONLY:-issue2,tls,events}
+parts=${BENCH_ONLY:-issue2,tls,events,attach}
 entries=${BENCH_ENTRIES:-1000000}
 reps=${BENCH_REPS:-7}
 rpc_calls=${BENCH_RPC_CALLS:-20000}
@@ -62,11 +72,15 @@ events_reps=${BENCH_EVENTS_REPS:-3}
 watch_clients=${BENCH_WATCH_CLIENTS:-50}
 watch_entries=${BENCH_WATCH_ENTRIES:-10000}
 watch_seconds=${BENCH_WATCH_SECONDS:-10}
+attach_reps=${BENCH_ATTACH_REPS:-20}
+at_perf_frequency=${BENCH_ATTACH_PERF_FREQUENCY:-99}
+survival_probes=${BENCH_SURVIVAL_PROBES:-100}
+survival_reps=${BENCH_SURVIVAL_REPS:-5}
 
 for part in ${parts//,/ }; do
     case $part in
-        issue2|tls|events) ;;
-        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls, events)" >&2; exit 2 ;;
+        issue2|tls|events|attach) ;;
+        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls, events, attach)" >&2; exit 2 ;;
     esac
 done
 want() { [[ ",$parts," == *",$1,"* ]]; }
@@ -85,6 +99,17 @@ recorder=""
 results="$work/results.txt"
 results_tls="$work/results-tls.txt"
 results_events="$work/results-events.txt"
+results_attach="$work/results-attach.txt"
+at_sock="$work/bpfleetd-attach.sock"
+at_pins=/sys/fs/bpf/bpfleet-bench-attach-$$
+at_c_pins=/sys/fs/bpf/bpfleet-bench-attach-c-$$
+sv_pins=/sys/fs/bpf/bpfleet-bench-survival-$$
+sv_empty_pins=/sys/fs/bpf/bpfleet-bench-survival-empty-$$
+at_netns=bpfleet-bench-$$
+at_if=bfb$$
+at_cgroup=""
+at_server=""
+sv_server=""
 cleanup() {
     [ -n "$recorder" ] && kill -INT "$recorder" 2>/dev/null || true
     if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
@@ -108,6 +133,18 @@ cleanup() {
         wait "$ev_server" 2>/dev/null || true
     fi
     ev_server=""
+    # The attach part: its servers, then whatever the C side or a killed
+    # server left pinned, the netns (the veth pair goes with it), the cgroup.
+    local pid
+    for pid in "$at_server" "$sv_server"; do
+        if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    done
+    at_server=""
+    sv_server=""
+    if [ -e "$work/survival.pid" ]; then kill -9 "$(cat "$work/survival.pid")" 2>/dev/null || true; fi
+    rm -rf "$at_pins" "$at_c_pins" "$sv_pins" "$sv_empty_pins"
+    ip netns del "$at_netns" 2>/dev/null || true
+    if [ -n "$at_cgroup" ]; then rmdir "$at_cgroup" 2>/dev/null || true; fi
     rm -rf "$pins" "$tls_pins" "$ev_pins" "$work"
 }
 trap cleanup EXIT
@@ -116,12 +153,13 @@ note() { echo "bench: $*" >&2; }
 record() { echo "$*" >>"$results"; }
 record_tls() { echo "$*" >>"$results_tls"; }
 record_events() { echo "$*" >>"$results_events"; }
+record_attach() { echo "$*" >>"$results_attach"; }
 top_symbols() {  # perf.data -> text
     perf report -i "$1" --no-children --stdio --sort dso,sym 2>/dev/null | awk '/^ +[0-9]/ && n++ < 40' || true
 }
 
 scripts/setup.sh
-if want issue2 || want events; then make -s -C programs; fi
+if want issue2 || want events || want attach; then make -s -C programs; fi
 
 # --- builds ------------------------------------------------------------------
 # The server and the client, release when it builds (fairer), else debug;
@@ -139,6 +177,7 @@ build_product() {  # product -> prints the binary's path, or nothing
             record "config_$product $c"
             record_tls "config_$product $c"
             record_events "config_$product $c"
+            record_attach "config_$product $c"
             return
         fi
         note "swift build -c $c --product $product failed (errors below)"
@@ -169,6 +208,10 @@ if want events; then
     gcc "${cflags[@]}" -o "$bin/watch_clients" bench/watch_clients.c
     gcc "${cflags[@]}" -o "$bin/churn_map" bench/churn_map.c -lbpf
     gcc "${cflags[@]}" -o "$bin/fill_map" bench/fill_map.c -lbpf
+fi
+if want attach; then
+    gcc "${cflags[@]}" -o "$bin/attach_libbpf" bench/attach_libbpf.c -lbpf
+    gcc "${cflags[@]}" -o "$bin/attach_rpc" bench/attach_rpc.c
 fi
 
 # === issue 2: the node server on its Unix socket =================================
@@ -655,18 +698,171 @@ events_bench() {
     } >>"$results_events"
 }
 
+# === issue 5: hook points and survival =============================================
+# 10. load + attach through bpfleetd against plain libbpf, per target type,
+#     interleaved; 11. start-up with 100 probes to adopt, to restore, and none.
+attach_bench() {
+    local target rep side name
+    record_attach "loadavg_start $(cut -d' ' -f1-3 /proc/loadavg)"
+    # The network targets need an interface: a veth pair whose host end is
+    # in bpfleetd's namespace and whose peer is in a namespace of its own,
+    # both removed (with the netns) by the trap. The cgroup target a cgroup
+    # directory of its own; the uprobe a small binary with one function.
+    ip netns add "$at_netns"
+    ip link add "$at_if" type veth peer name "${at_if}p" netns "$at_netns"
+    ip link set "$at_if" up
+    ip -n "$at_netns" link set "${at_if}p" up
+    local cgroup_root
+    cgroup_root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+    [ -n "$cgroup_root" ] || { note "no cgroup2 filesystem is mounted"; exit 1; }
+    at_cgroup="$cgroup_root/bpfleet-bench-$$"
+    mkdir "$at_cgroup"
+    printf '%s\n' '#include <stdio.h>' '__attribute__((noinline)) int bpfleet_bench_target(int x) { return x * 3 + 1; }' \
+        'int main(int argc, char **argv) { printf("%d\n", bpfleet_bench_target(argc)); return 0; }' >"$work/uprobe_target.c"
+    gcc -O1 -o "$bin/uprobe_target" "$work/uprobe_target.c"
+
+    "$bpfleetd" --listen "unix:$at_sock" --state-dir "$work/state-attach" --pin-root "$at_pins" \
+        >"$work/ready-attach" 2>"$work/bpfleetd-attach.log" &
+    at_server=$!
+    for _ in $(seq 100); do grep -q "bpfleetd ready" "$work/ready-attach" 2>/dev/null && break; sleep 0.1; done
+    grep -q "bpfleetd ready" "$work/ready-attach" || { cat "$work/bpfleetd-attach.log" >&2; exit 1; }
+    mkdir -p "$at_c_pins"
+
+    # target name | object | program | bpfleetd target JSON | attach_libbpf target arguments
+    local targets=(
+        "tracepoint|exec_count|count_exec|{\"type\":\"tracepoint\",\"category\":\"sched\",\"name\":\"sched_process_exec\"}|tracepoint sched sched_process_exec"
+        "raw_tracepoint|syscall_count|count_syscall|{\"type\":\"raw_tracepoint\",\"name\":\"sys_enter\"}|raw_tracepoint sys_enter"
+        "tp_btf|tp_btf_count|count_exec_btf|{\"type\":\"tp_btf\"}|tp_btf"
+        "uprobe|uprobe_count|count_call|{\"type\":\"uprobe\",\"binary\":\"$bin/uprobe_target\",\"symbol\":\"bpfleet_bench_target\"}|uprobe $bin/uprobe_target bpfleet_bench_target"
+        "xdp|xdp_count|count_xdp|{\"type\":\"xdp\",\"interface\":\"$at_if\"}|xdp $at_if"
+        "tc|tc_count|count_tc_ingress|{\"type\":\"tc\",\"interface\":\"$at_if\",\"direction\":\"ingress\"}|tc $at_if ingress"
+        "cgroup|cgroup_count|count_egress|{\"type\":\"cgroup\",\"path\":\"$at_cgroup\",\"attachType\":\"egress\"}|cgroup $at_cgroup egress"
+        "perf_event|perf_count|count_sample|{\"type\":\"perf_event\",\"event\":\"cpu-clock\",\"frequency\":$at_perf_frequency}|perf_event $at_perf_frequency"
+    )
+    local entry object program json args object_id profiled=()
+    for entry in "${targets[@]}"; do
+        IFS='|' read -r target object program json args <<<"$entry"
+        object_id=$(python3 bench/rpc.py "$at_sock" object.upload "{\"data\":\"@programs/build/$object.bpf.o\",\"name\":\"$object\"}" |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["objectId"])')
+        name="attach-$target"
+        local load="{\"name\":\"$name\",\"objectId\":\"$object_id\",\"programs\":[\"$program\"]}"
+        local attach="{\"probe\":\"$name\",\"program\":\"$program\",\"target\":$json}"
+        # One of each per round, the order rotated every round: bpfleetd,
+        # libbpf warmed up in its process (as a daemon is), libbpf cold.
+        local orders=("bpfleetd libbpf libbpf-cold" "libbpf libbpf-cold bpfleetd" "libbpf-cold bpfleetd libbpf")
+        for rep in $(seq "$attach_reps"); do
+            for side in ${orders[$((rep % 3))]}; do
+                case $side in
+                    bpfleetd) record_attach "attach $target bpfleetd $("$bin/attach_rpc" "$at_sock" "$load" "$attach" "{\"probe\":\"$name\"}")" ;;
+                    # shellcheck disable=SC2086
+                    libbpf) record_attach "attach $target libbpf $("$bin/attach_libbpf" --warm "programs/build/$object.bpf.o" "$program" "$at_c_pins/$name" $args)" ;;
+                    # shellcheck disable=SC2086
+                    libbpf-cold) record_attach "attach $target libbpf-cold $("$bin/attach_libbpf" "programs/build/$object.bpf.o" "$program" "$at_c_pins/$name" $args)" ;;
+                esac
+            done
+        done
+        note "attach $target: $attach_reps rounds done"
+        profiled+=("$name"$'\t'"$load"$'\t'"$attach")
+    done
+    # BENCH_PERF=DIR: the server over 5 more bpfleetd runs of each target, untimed.
+    if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
+        mkdir -p "$BENCH_PERF"
+        perf record -q -g -o "$work/server-attach.data" -p "$at_server" 2>/dev/null &
+        recorder=$!
+        sleep 0.5
+        for entry in "${profiled[@]}"; do
+            IFS=$'\t' read -r name load attach <<<"$entry"
+            for rep in 1 2 3 4 5; do "$bin/attach_rpc" "$at_sock" "$load" "$attach" "{\"probe\":\"$name\"}" >/dev/null; done
+        done
+        kill -INT "$recorder"; wait "$recorder" || true
+        recorder=""
+        top_symbols "$work/server-attach.data" >"$BENCH_PERF/server-attach.txt"
+        note "perf profile (top symbols) of the attach server in $BENCH_PERF"
+    fi
+    # Nothing of either side may be left in the kernel.
+    if [ -n "$(ls -A "$at_pins" 2>/dev/null)" ] || [ -n "$(ls -A "$at_c_pins")" ]; then
+        note "pins left after the attach runs:"; ls -R "$at_pins" "$at_c_pins" >&2; exit 1
+    fi
+    kill "$at_server"
+    wait "$at_server" 2>/dev/null || true
+    at_server=""
+
+    # --- 11. start-up: none, adoption of N probes, restore of N probes ------------
+    # Each start is timed by survival.py from just before the exec to the
+    # first probe.list reply listing every probe as adopted (or restored)
+    # and running; the server is then killed with SIGKILL (as a crash).
+    local sv_sock="$work/bpfleetd-survival.sock" sv_state="$work/state-survival" empty_state="$work/state-empty"
+    local sv_args=(--listen "unix:$sv_sock" --state-dir "$sv_state" --pin-root "$sv_pins")
+    local empty_args=(--listen "unix:$sv_sock" --state-dir "$empty_state" --pin-root "$sv_empty_pins")
+    sv_start() {  # origin count args... : one timed start, then kill -9
+        local origin=$1 count=$2 line
+        shift 2
+        line=$(python3 bench/survival.py start "$sv_sock" "$origin" "$count" "$work/survival.pid" -- "$bpfleetd" "$@")
+        sv_server=$(cat "$work/survival.pid")
+        kill -9 "$sv_server"
+        while kill -0 "$sv_server" 2>/dev/null; do sleep 0.01; done
+        sv_server=""
+        echo "$line"
+    }
+    sv_start none 0 "${sv_args[@]}" >/dev/null  # the state directory, empty
+    "$bpfleetd" "${sv_args[@]}" >"$work/ready-survival" 2>"$work/bpfleetd-survival.log" &
+    sv_server=$!
+    for _ in $(seq 100); do grep -q "bpfleetd ready" "$work/ready-survival" 2>/dev/null && break; sleep 0.1; done
+    object_id=$(python3 bench/rpc.py "$sv_sock" object.upload '{"data":"@programs/build/syscall_count.bpf.o","name":"syscall_count"}' |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["objectId"])')
+    local began=$EPOCHREALTIME
+    python3 bench/survival.py load "$sv_sock" "$object_id" count_syscall sys_enter "$survival_probes" sv-
+    record_attach "survival_load_ms $(python3 -c "import sys; print(f'{(float(sys.argv[2]) - float(sys.argv[1])) * 1e3:.0f}')" "$began" "$EPOCHREALTIME")"
+    kill -9 "$sv_server"
+    wait "$sv_server" 2>/dev/null || true
+    sv_server=""
+    for rep in $(seq "$survival_reps"); do
+        record_attach "start_none $(sv_start none 0 "${empty_args[@]}")"
+        record_attach "start_adopt $(sv_start adopted "$survival_probes" "${sv_args[@]}")"
+        rm -rf "${sv_pins:?}"/*
+        record_attach "start_restore $(sv_start restored "$survival_probes" "${sv_args[@]}")"
+        note "start-up round $rep of $survival_reps done"
+    done
+    # The last start restored them all: unload every probe.
+    "$bpfleetd" "${sv_args[@]}" >"$work/ready-survival" 2>>"$work/bpfleetd-survival.log" &
+    sv_server=$!
+    for _ in $(seq 300); do grep -q "bpfleetd ready" "$work/ready-survival" 2>/dev/null && break; sleep 0.1; done
+    python3 - "$sv_sock" "$survival_probes" <<'PY'
+import socket, sys, json
+with socket.socket(socket.AF_UNIX) as s:
+    s.connect(sys.argv[1]); r = s.makefile("rb")
+    for i in range(int(sys.argv[2])):
+        s.sendall(json.dumps({"jsonrpc": "2.0", "id": i, "method": "probe.unload", "params": {"probe": f"sv-{i:03d}"}}).encode() + b"\n")
+        reply = json.loads(r.readline())
+        if "error" in reply: raise SystemExit(f"probe.unload sv-{i:03d}: {reply['error']}")
+PY
+    kill "$sv_server"
+    wait "$sv_server" 2>/dev/null || true
+    sv_server=""
+    [ -z "$(ls -A "$sv_pins" 2>/dev/null)" ] || { note "pins left after the survival runs"; ls "$sv_pins" >&2; exit 1; }
+    {
+        echo "machine nproc=$(nproc) kernel=$(uname -r) cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo | tr ' ' '_') libbpf=$(pkg-config --modversion libbpf 2>/dev/null || echo unknown)"
+        echo "loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "attach_reps $attach_reps"
+        echo "survival_probes $survival_probes"
+        echo "survival_reps $survival_reps"
+    } >>"$results_attach"
+}
+
 if want issue2; then issue2_bench; fi
 if want tls; then tls_bench; fi
 if want events; then events_bench; fi
+if want attach; then attach_bench; fi
 
 # --- the tables -------------------------------------------------------------------
 # BENCH_RESULTS=DIR keeps the raw result lines the tables are made from.
 if [ -n "${BENCH_RESULTS:-}" ]; then
     mkdir -p "$BENCH_RESULTS"
-    for file in "$results" "$results_tls" "$results_events"; do
+    for file in "$results" "$results_tls" "$results_events" "$results_attach"; do
         if [ -e "$file" ]; then cp "$file" "$BENCH_RESULTS/"; fi
     done
 fi
 if want issue2; then python3 bench/report.py "$results"; fi
 if want tls; then python3 bench/report_tls.py "$results_tls"; fi
 if want events; then python3 bench/report_events.py "$results_events"; fi
+if want attach; then python3 bench/report_attach.py "$results_attach"; fi
