@@ -5,7 +5,7 @@
 # Idempotent; run as root.
 set -euo pipefail
 
-packages=(libbpf-dev libelf-dev zlib1g-dev bpftool make socat iproute2 util-linux procps gcc binutils libjansson-dev libssl-dev openssl python3)
+packages=(libbpf-dev libelf-dev zlib1g-dev bpftool make socat iproute2 util-linux procps gcc binutils systemtap-sdt-dev libjansson-dev libssl-dev openssl python3)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/vfs.h>
 #include <sys/syscall.h>
@@ -80,4 +81,10 @@ int bpfleet_perf_event_open(unsigned int type, unsigned long long config, unsign
 	attr.freq = 1;
 	attr.sample_freq = frequency;
 	return (int)syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+int bpfleet_rename_exchange(const char *first, const char *second)
+{
+	/* RENAME_EXCHANGE is 2 (linux/fs.h); the raw syscall needs no glibc 2.28. */
+	return (int)syscall(SYS_renameat2, AT_FDCWD, first, AT_FDCWD, second, 2);
 }

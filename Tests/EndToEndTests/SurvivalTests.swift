@@ -301,7 +301,10 @@ struct SurvivalTests {
             #expect(execs["origin"] == "adopted")
             #expect(execs["state"] == "degraded")
             #expect(execs["restoreError"]?.stringValue?.contains("link 5") == true, "\(execs)")
-            #expect(execs["links"]?.arrayValue.map { $0["linkId"] } == [1])
+            // The link that could not come back is listed, failed, with why.
+            #expect(execs["links"]?.arrayValue.map { $0["linkId"] } == [1, 5])
+            #expect(execs["links"]?.arrayValue.map { $0["state"] } == ["attached", "failed"])
+            #expect(execs["links"]?.arrayValue.last?["stateReason"]?.stringValue?.contains("no_such_tracepoint_xyz") == true)
             let ids = KernelIDs(execs)
             // It still counts through the link that came back.
             let binary = try Workload.uniqueBinary()

@@ -110,6 +110,9 @@ struct AttachTargetTests {
         #expect(AttachTarget.xdp(interface: "veth0", mode: "skb").description == "xdp:veth0/skb")
         #expect(AttachTarget.perfEvent(event: "cpu-clock", frequency: 99).description == "perf_event:cpu-clock@99Hz")
         #expect(AttachTarget.auto.description == "auto")
+        #expect(AttachTarget.uprobe(binary: "/b", symbol: "f", offset: nil, pid: 42, retprobe: false).description == "uprobe:/b:f[pid=42]")
+        #expect(AttachTarget.tc(interface: "eth0", direction: "egress", priority: 7).description == "tc:eth0/egress[prio=7]")
+        #expect(AttachTarget.tc(interface: "eth0", direction: "ingress", priority: nil).description == "tc:eth0/ingress")
     }
 }
 

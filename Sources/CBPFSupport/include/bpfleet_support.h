@@ -31,4 +31,8 @@ int bpfleet_mount(const char *source, const char *target, const char *type);
  * `frequency` Hz; the descriptor (close-on-exec), or -1 with errno set. */
 int bpfleet_perf_event_open(unsigned int type, unsigned long long config, unsigned long long frequency, int cpu);
 
+/* Swaps two paths atomically (renameat2 RENAME_EXCHANGE): both must
+ * exist; 0, or -1 with errno set and nothing changed. */
+int bpfleet_rename_exchange(const char *first, const char *second);
+
 #endif

@@ -24,6 +24,8 @@ extension ProbeLoad: Audited {
         if let programs { targets["programs"] = .array(programs.map(JSONValue.string)) }
         if let globals { targets["globals"] = .object(globals) }
         if let labels { targets["labels"] = .object(labels.mapValues(JSONValue.string)) }
+        if replace == true { targets["replace"] = true }
+        if let keepMaps { targets["keepMaps"] = .array(keepMaps.map(JSONValue.string)) }
         return targets
     }
 }
@@ -56,8 +58,14 @@ func auditResult(_ value: any Encodable) -> [String: JSONValue] {
     case let object as ObjectDescription:
         return ["objectId": .string(object.objectId)]
     case let probe as ProbeDescription:
-        return ["programIds": .array(probe.programs.map { .int(Int64($0.id)) }),
-                "mapIds": .array(probe.maps.map { .int(Int64($0.id)) })]
+        var touched: [String: JSONValue] = [
+            "programIds": .array(probe.programs.map { .int(Int64($0.id)) }),
+            "mapIds": .array(probe.maps.map { .int(Int64($0.id)) })]
+        if let replaced = probe.replacedProgramIds {
+            touched["replacedProgramIds"] = .array(replaced.map { .int(Int64($0)) })
+            touched["kernelLinkIds"] = .array(probe.links.map { .int(Int64($0.id)) })
+        }
+        return touched
     case let link as LinkDescription:
         return ["linkId": .int(Int64(link.linkId)), "kernelLinkId": .int(Int64(link.id))]
     default:

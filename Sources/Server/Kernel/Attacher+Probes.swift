@@ -100,10 +100,40 @@ extension Attacher {
         }
         try checkBinary(binary)
         try checkPID(pid)
+        let programID = ProgramInfo(fd: bpf_program__fd(program))?.id ?? 0
+        let before = Self.linkIDs(ofProgram: programID)
         let handle = bpf_program__attach_usdt(program, pid ?? -1, binary, provider, probe, nil)
         let code = currentErrno()
-        return try finish(handle, errno: code, program, named: name, target: target,
+        guard let handle else {
+            throw failure(code, program: name, section: section(program), target: target,
                           message: code == ENOENT ? "\(binary) has no USDT probe \(provider):\(probe)" : nil)
+        }
+        // libbpf's USDT link is a bundle of kernel links (a uprobe per call
+        // site) with no descriptor of its own, so it cannot be pinned; its
+        // kernel links are the program's links that were not there before
+        // (attaches of a probe are serialized), held and pinned one by one.
+        var parts: [(name: String, attachment: Attachment)] = []
+        for id in Self.linkIDs(ofProgram: programID).subtracting(before).sorted() {
+            let fd = bpf_link_get_fd_by_id(id)
+            if fd >= 0 { parts.append(("site\(parts.count)", .descriptor(fd))) }
+        }
+        guard !parts.isEmpty else { return BPFLink(handle: handle) }
+        return BPFLink(parts: parts + [("usdt", .composite(handle))], pinAsDirectory: true)
+    }
+
+    /// The ids of every kernel link of the program `programID`.
+    static func linkIDs(ofProgram programID: UInt32) -> Set<UInt32> {
+        var ids: Set<UInt32> = []
+        var id: UInt32 = 0
+        while bpf_link_get_next_id(id, &id) == 0 {
+            let fd = bpf_link_get_fd_by_id(id)
+            guard fd >= 0 else { continue }
+            var info = bpf_link_info()
+            var length = UInt32(MemoryLayout<bpf_link_info>.size)
+            if bpf_obj_get_info_by_fd(fd, &info, &length) == 0, info.prog_id == programID { ids.insert(id) }
+            close(fd)
+        }
+        return ids
     }
 
     // MARK: Shared

@@ -13,18 +13,32 @@ enum Attachment {
     case descriptor(Int32)
     /// A filter on the clsact qdisc, for kernels without tcx.
     case classicTC(ClassicTCFilter)
+    /// A libbpf link that bundles kernel links it does not expose and has
+    /// no descriptor of its own (USDT: a uprobe per call site). The kernel
+    /// links are the attachment's other parts; this one undoes libbpf's
+    /// bookkeeping when dropped and is never pinned.
+    case composite(OpaquePointer)
 
     var fd: Int32 {
         switch self {
         case .libbpf(let handle): bpf_link__fd(handle)
         case .descriptor(let fd): fd
         case .classicTC(let filter): filter.programFD
+        case .composite: -1
+        }
+    }
+
+    /// Whether the part is a kernel link (not a tc filter or a bundle).
+    var isKernelLink: Bool {
+        switch self {
+        case .libbpf, .descriptor: true
+        case .classicTC, .composite: false
         }
     }
 
     /// The kernel's link id, or 0 for a classic tc filter (not a link).
     var kernelID: UInt32 {
-        if case .classicTC = self { return 0 }
+        guard isKernelLink else { return 0 }
         var info = bpf_link_info()
         var length = UInt32(MemoryLayout<bpf_link_info>.size)
         guard bpf_obj_get_info_by_fd(fd, &info, &length) == 0 else { return 0 }
@@ -62,12 +76,23 @@ final class BPFLink: @unchecked Sendable {
         self.pinsAsDirectory = pinAsDirectory || parts.count > 1
     }
 
+    /// A classic tc filter an earlier bpfleetd left, found again
+    /// (ClassicTCFilter.find) with its program pinned at `path`: owned as
+    /// if this process had attached and pinned it, so it stays when this
+    /// process exits and goes when it is detached.
+    init(adopting filter: ClassicTCFilter, pinnedAt path: String) {
+        parts = [("filter", .classicTC(filter))]
+        pinsAsDirectory = false
+        pinPaths[0] = path
+    }
+
     deinit {
         for (index, part) in parts.enumerated() {
             switch part.attachment {
             case .libbpf(let handle): bpf_link__destroy(handle)
             case .descriptor(let fd): close(fd)
             case .classicTC(let filter): if pinPaths[index] == nil { filter.detach() }
+            case .composite(let handle): bpf_link__destroy(handle)
             }
         }
     }
@@ -80,14 +105,43 @@ final class BPFLink: @unchecked Sendable {
     var kernelID: UInt32 { parts[0].attachment.kernelID }
 
     /// Every part's kernel link id, in part order.
-    var kernelIDs: [UInt32] { parts.map(\.attachment.kernelID) }
+    var kernelIDs: [UInt32] { parts.filter(\.attachment.isKernelLink).map(\.attachment.kernelID) }
+
+    /// Why the kernel no longer runs this attachment, or nil while it does:
+    /// a link whose interface or cgroup is gone stays a link, attached to
+    /// nothing; a classic filter goes with its interface or a `tc filter del`.
+    func missingReason() -> String? {
+        for part in parts {
+            switch part.attachment {
+            case .classicTC(let filter):
+                if !filter.exists() { return "the tc filter is no longer on interface index \(filter.ifindex)" }
+            case .composite:
+                continue
+            case .libbpf, .descriptor:
+                var info = bpf_link_info()
+                var length = UInt32(MemoryLayout<bpf_link_info>.size)
+                guard bpf_obj_get_info_by_fd(part.attachment.fd, &info, &length) == 0 else {
+                    return "the kernel has no link \(part.name) any more"
+                }
+                // xdp and tcx (11, newer than some headers) both begin with
+                // the interface index, 0 once the interface is gone.
+                if info.type == BPF_LINK_TYPE_XDP.rawValue || info.type == 11, info.xdp.ifindex == 0 {
+                    return "its interface is gone"
+                }
+                if info.type == BPF_LINK_TYPE_CGROUP.rawValue, info.cgroup.cgroup_id == 0 {
+                    return "its cgroup is gone"
+                }
+            }
+        }
+        return nil
+    }
 
     /// Pins every part under `path`; 0, or -1 with errno set and nothing pinned.
     func pin(at path: String) -> Int32 {
         if !pinsAsDirectory { return pinPart(0, at: path) }
         guard mkdir(path, 0o700) == 0 else { return -1 }
         pinDirectory = path
-        for index in parts.indices {
+        for index in parts.indices where parts[index].attachment.isKernelLink || parts.count == 1 {
             guard pinPart(index, at: "\(path)/\(parts[index].name)") == 0 else {
                 let code = errno
                 unpin()
@@ -122,6 +176,8 @@ final class BPFLink: @unchecked Sendable {
             // Not a link: the pin holds the program, and marks the filter as
             // meant to outlive this process (docs/state-and-pins.md).
             rc = bpf_obj_pin(filter.programFD, path)
+        case .composite(let handle):
+            return bpf_link__pin(handle, path) == 0 ? 0 : -1
         }
         guard rc == 0 else { return -1 }
         pinPaths[index] = path

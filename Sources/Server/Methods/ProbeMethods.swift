@@ -8,7 +8,12 @@ extension ProbeLoad: ValueMethod {
                 if let refusal = context.features.unloadable(program) { throw refusal }
             }
         }
-        return try await context.registry.load(self)
+        let probe = try await context.registry.load(self)
+        if probe.replacedProgramIds != nil {
+            // Watchers hold the old probe's maps (and with them its object) open.
+            await context.hub.endAll(probe: name, reason: "probe replaced")
+        }
+        return probe
     }
 }
 

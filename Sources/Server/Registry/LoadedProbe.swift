@@ -80,6 +80,8 @@ final class LoadedProbe: @unchecked Sendable {
     /// start-up: the probe runs without them ("degraded"), they stay in
     /// the desired state (the next start tries again) until detached.
     var unattachedLinks: [Int: DesiredLink] = [:]
+    /// Why each of `unattachedLinks` is not attached.
+    var unattachedReasons: [Int: String] = [:]
     var restoreError: String?
 
     init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], pinDirectory: String,
@@ -133,7 +135,7 @@ final class LoadedProbe: @unchecked Sendable {
         return ProbeDescription(
             name: name, objectId: objectId, labels: labels, globals: globals, loadedAt: loadedAt, programs: loaded,
             maps: maps.map { $0.describe(probe: name) },
-            links: links.keys.sorted().map { links[$0]!.description },
+            links: linkDescriptions(),
             origin: origin.rawValue, state: restoreError == nil ? "running" : "degraded",
             adoptedAt: origin == .adopted ? originAt : nil, restoredAt: origin == .restored ? originAt : nil,
             restoreError: restoreError)

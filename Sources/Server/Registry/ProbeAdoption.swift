@@ -70,12 +70,13 @@ struct ProbeAdoption {
             let path = "\(directory)/links/\(wanted.linkId)"
             let program = try probe.program(named: wanted.program)
             let link: BPFLink
-            switch PinnedLink.open(at: path) {
+            switch PinnedLink.open(at: path, target: wanted.target, programFD: program.fd) {
             case .success(let opened):
                 link = opened
             case .failure(.notALink(let reason)):
                 failures.append("link \(wanted.linkId) (\(wanted.program) to \(wanted.target.type)): \(reason)")
                 probe.unattachedLinks[wanted.linkId] = wanted
+                probe.unattachedReasons[wanted.linkId] = reason
                 continue
             case .failure(.missing):
                 // Pinned links that went missing are attached again.
@@ -87,12 +88,13 @@ struct ProbeAdoption {
                 } catch {
                     failures.append("link \(wanted.linkId) (\(wanted.program) to \(wanted.target.type)): \(error.message)")
                     probe.unattachedLinks[wanted.linkId] = wanted
+                    probe.unattachedReasons[wanted.linkId] = error.message
                     continue
                 }
             }
             probe.links[wanted.linkId] = ProbeLink(
                 link: link,
-                description: LinkDescription(linkId: wanted.linkId, id: link.kernelID, program: wanted.program,
+                description: LinkDescription(linkId: wanted.linkId, id: link.kernelID, ids: link.kernelIDs, program: wanted.program,
                                              target: wanted.target, pinPath: path, attachedAt: wanted.attachedAt))
         }
         // A link pinned but not in the desired state was attached (or
@@ -121,9 +123,43 @@ enum PinnedLink {
         case notALink(String)
     }
 
-    static func open(at path: String) -> Result<BPFLink, Failure> {
+    /// The link pinned at `path` for `target`, attached for the program
+    /// `programFD` holds.
+    static func open(at path: String, target: AttachTarget, programFD: Int32) -> Result<BPFLink, Failure> {
         var status = stat()
         guard stat(path, &status) == 0 else { return .failure(.missing) }
+        if case .tc(let interface, let direction, let priority) = target, (status.st_mode & S_IFMT) != S_IFDIR {
+            let pinned = bpf_obj_get(path)
+            if pinned >= 0 {
+                let owned = OwnedDescriptor(pinned)
+                if let info = ProgramInfo(fd: owned.fd) {
+                    return classicTCFilter(at: path, programID: info.id, interface: interface, egress: direction == "egress",
+                                           priority: priority, programFD: programFD)
+                }
+            }
+        }
+        return open(at: path, status: status)
+    }
+
+    /// A classic tc filter pins its program at `path` (BPFLink.pin): the
+    /// filter is found again on its interface's hook, by the desired
+    /// state's interface, direction and priority.
+    private static func classicTCFilter(at path: String, programID: UInt32, interface: String, egress: Bool, priority: UInt32?,
+                                        programFD: Int32) -> Result<BPFLink, Failure> {
+        guard ProgramInfo(fd: programFD)?.id == programID else {
+            return .failure(.notALink("\(path) pins another program than the probe's"))
+        }
+        let ifindex = if_nametoindex(interface)
+        guard ifindex > 0 else {
+            return .failure(.notALink("the classic tc filter's interface \(interface) is gone"))
+        }
+        guard let filter = ClassicTCFilter.find(programFD: programFD, ifindex: Int32(ifindex), egress: egress, priority: priority) else {
+            return .failure(.notALink("\(interface) has no \(egress ? "egress" : "ingress") tc filter\(priority.map { " at priority \($0)" } ?? "") running the probe's program"))
+        }
+        return .success(BPFLink(adopting: filter, pinnedAt: path))
+    }
+
+    private static func open(at path: String, status: stat) -> Result<BPFLink, Failure> {
         if (status.st_mode & S_IFMT) != S_IFDIR {
             guard let handle = bpf_link__open(path) else {
                 return .failure(.notALink("\(path) is pinned, but not as a link (\(errnoName(currentErrno()))); bpfleetd cannot take it over: detach it, or unload the probe"))

@@ -12,7 +12,12 @@ struct ProbeLoader {
     /// and libbpf then still returns what fit.
     var logBufferSize = 16 << 20
 
-    func load(_ request: ProbeLoad, elf: [UInt8], loadedAt: Date = Date(), origin: ProbeOrigin = .loaded) throws(ResponseError) -> LoadedProbe {
+    /// `pinDirectory` overrides `PINROOT/NAME` (a replace loads beside the
+    /// probe it replaces); `reusing` names maps whose kernel map, by
+    /// descriptor, the new object takes instead of creating its own
+    /// (`bpf_map__reuse_fd`; the caller has checked they are compatible).
+    func load(_ request: ProbeLoad, elf: [UInt8], loadedAt: Date = Date(), origin: ProbeOrigin = .loaded,
+              pinDirectory: String? = nil, reusing: [String: Int32] = [:]) throws(ResponseError) -> LoadedProbe {
         let object = try BPFObject(elf: elf, name: String(request.name.prefix(15)))
         let available = object.programs.map { String(cString: bpf_program__name($0)) }
 
@@ -30,6 +35,19 @@ struct ProbeLoader {
         }
 
         try writeGlobals(request.globals ?? [:], into: object)
+
+        // Names and BTF type ids before reuse: bpf_map__reuse_fd renames the
+        // map to the kernel's (truncated) name and takes the kernel's BTF ids.
+        let described = object.maps.map { map in
+            MapNaming(name: BPFObject.displayName(map), typeIDs: (bpf_map__btf_key_type_id(map), bpf_map__btf_value_type_id(map)),
+                      typeNames: object.btfTypeNames(map))
+        }
+        for map in object.maps {
+            guard let fd = reusing[BPFObject.displayName(map)] else { continue }
+            guard bpf_map__reuse_fd(map, fd) == 0 else {
+                throw .kernel("reuse map \(BPFObject.displayName(map))", errno: currentErrno())
+            }
+        }
 
         let log = UnsafeMutablePointer<CChar>.allocate(capacity: logBufferSize)
         defer { log.deallocate() }
@@ -63,8 +81,8 @@ struct ProbeLoader {
                                 data: ["errno": .int(Int64(code)), "errnoName": .string(errnoName(code)), "operation": "load", "libbpf": .string(messages)])
         }
 
-        let pinDirectory = "\(pinRoot)/\(request.name)"
-        let maps = try pinMaps(of: object, under: pinDirectory)
+        let pinDirectory = pinDirectory ?? "\(pinRoot)/\(request.name)"
+        let maps = try pinMaps(of: object, under: pinDirectory, naming: described)
         let programs = try pinPrograms(of: object, under: pinDirectory, maps: maps)
         return LoadedProbe(name: request.name, objectId: request.objectId, labels: request.labels ?? [:],
                            globals: request.globals ?? [:], pinDirectory: pinDirectory, object: object,
@@ -138,7 +156,13 @@ struct ProbeLoader {
         }
     }
 
-    private func pinMaps(of object: BPFObject, under directory: String) throws(ResponseError) -> [ProbeMap] {
+    private struct MapNaming {
+        var name: String
+        var typeIDs: (key: UInt32, value: UInt32)
+        var typeNames: (String?, String?)
+    }
+
+    private func pinMaps(of object: BPFObject, under directory: String, naming: [MapNaming]) throws(ResponseError) -> [ProbeMap] {
         var pinned: [ProbeMap] = []
         func undo() {
             for map in pinned { _ = bpf_map__unpin(map.handle, map.pinPath) }
@@ -159,10 +183,10 @@ struct ProbeLoader {
             throw .kernel("mkdir under \(directory)", errno: code)
         }
         let btf = object.btf
-        for map in object.maps {
+        for (index, map) in object.maps.enumerated() {
             let fd = bpf_map__fd(map)
             guard fd >= 0, let info = MapInfo(fd: fd) else { continue }
-            let name = BPFObject.displayName(map)
+            let name = naming[index].name
             // bpffs refuses names that start with a dot: `.bss` pins as `_bss`.
             let path = Self.mapPinPath(name, under: directory)
             if bpf_map__pin(map, path) != 0 {
@@ -170,7 +194,8 @@ struct ProbeLoader {
                 undo()
                 throw .kernel("pin map \(name) at \(path)", errno: code)
             }
-            pinned.append(Self.probeMap(map, of: object, btf: btf, name: name, info: info, pinPath: path))
+            pinned.append(Self.probeMap(map, of: object, btf: btf, name: name, info: info, pinPath: path,
+                                        typeIDs: naming[index].typeIDs, typeNames: naming[index].typeNames))
         }
         return pinned
     }

@@ -10,17 +10,17 @@ import NIOCore
 /// to the probes is serialized.
 public actor ProbeRegistry {
     private let kernelLoop: any EventLoop
-    private var store: ObjectStore
-    private var probes: [String: LoadedProbe] = [:]
+    var store: ObjectStore
+    var probes: [String: LoadedProbe] = [:]
     /// Probes of the desired state that could not be adopted or restored at
     /// start-up: nothing of them runs; `probe.unload` forgets them.
-    private var failed: [String: FailedProbe] = [:]
-    private let desired: DesiredStateStore
-    private let loader: ProbeLoader
-    private let attacher: Attacher
+    var failed: [String: FailedProbe] = [:]
+    let desired: DesiredStateStore
+    let loader: ProbeLoader
+    let attacher: Attacher
     private let descriptorAttach: DescriptorAttach
-    private let pinRoot: String
-    private let logger: Logger
+    let pinRoot: String
+    let logger: Logger
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         kernelLoop.executor.asUnownedSerialExecutor()
@@ -87,6 +87,12 @@ public actor ProbeRegistry {
 
     func load(_ request: ProbeLoad) throws(ResponseError) -> ProbeDescription {
         try Self.validateProbeName(request.name)
+        if request.keepMaps?.isEmpty == false, request.replace != true {
+            throw .invalidParams("keepMaps: only with replace: true (it names maps of the probe being replaced)", field: "keepMaps")
+        }
+        // A replace of a name nothing holds is a plain load (keepMaps then
+        // has nothing to keep); a failed probe is unloaded first, as ever.
+        if request.replace == true, probes[request.name] != nil { return try replace(request) }
         guard probes[request.name] == nil, failed[request.name] == nil else {
             throw .conflict("a probe named '\(request.name)' is already loaded", ["probe": .string(request.name)])
         }
@@ -110,8 +116,8 @@ public actor ProbeRegistry {
         let path = "\(probe.pinDirectory)/links/\(linkId)"
         let link = try attachAndPin(program, of: probe, to: request.target, at: path)
         probe.nextLinkId += 1
-        let description = LinkDescription(linkId: linkId, id: link.kernelID, program: request.program,
-                                          target: request.target, pinPath: path, attachedAt: Date())
+        let description = LinkDescription(linkId: linkId, id: link.kernelID, ids: link.kernelIDs, program: request.program,
+                                          target: request.target, pinPath: path, attachedAt: Date(), state: "attached")
         probe.links[linkId] = ProbeLink(link: link, description: description)
         do {
             try desired.write(probe.desiredState())
@@ -217,7 +223,7 @@ public actor ProbeRegistry {
         }
     }
 
-    private func probe(named name: String) throws(ResponseError) -> LoadedProbe {
+    func probe(named name: String) throws(ResponseError) -> LoadedProbe {
         guard let probe = probes[name] else {
             if let failure = failed[name] {
                 throw .conflict("probe '\(name)' failed to come back at start-up (\(failure.error)); unload it (probe.unload) and load it again",
@@ -280,7 +286,9 @@ public actor ProbeRegistry {
     }
 
     /// One probe; answers what became of it.
-    private func recover(_ wanted: DesiredProbe) -> String {
+    private func recover(_ recorded: DesiredProbe) -> String {
+        // A replace a crash interrupted is rolled forward or back first.
+        let wanted = settleReplacement(of: recorded)
         let name = wanted.name
         var attempt = ProbeOrigin.adopted
         do throws(ResponseError) {
@@ -340,7 +348,7 @@ public actor ProbeRegistry {
                 }
                 probe.links[link.linkId] = ProbeLink(
                     link: attached,
-                    description: LinkDescription(linkId: link.linkId, id: attached.kernelID, program: link.program,
+                    description: LinkDescription(linkId: link.linkId, id: attached.kernelID, ids: attached.kernelIDs, program: link.program,
                                                  target: link.target, pinPath: path, attachedAt: link.attachedAt))
             }
         } catch {

@@ -9,14 +9,23 @@ public struct ProbeLoad: RPCMethod {
     /// Values for `.rodata` / `.data` / `.bss` variables, typed as their BTF says.
     public var globals: [String: JSONValue]?
     public var labels: [String: String]?
+    /// Replace the loaded probe of this name without a gap (docs/protocol.md):
+    /// its links move to the new programs of the same names, under the same
+    /// link ids. Without it a loaded name is a conflict.
+    public var replace: Bool?
+    /// With `replace`: maps of the old probe whose contents the new probe
+    /// keeps. The new probe uses the old kernel map itself (same map id).
+    public var keepMaps: [String]?
 
     public init(name: String, objectId: String, programs: [String]? = nil, globals: [String: JSONValue]? = nil,
-                labels: [String: String]? = nil) {
+                labels: [String: String]? = nil, replace: Bool? = nil, keepMaps: [String]? = nil) {
         self.name = name
         self.objectId = objectId
         self.programs = programs
         self.globals = globals
         self.labels = labels
+        self.replace = replace
+        self.keepMaps = keepMaps
     }
 
     public typealias Result = ProbeDescription

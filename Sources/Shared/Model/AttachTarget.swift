@@ -142,14 +142,14 @@ extension AttachTarget: CustomStringConvertible {
         case .tracepoint(let category, let name): "tracepoint:\(category)/\(name)"
         case .rawTracepoint(let name): "raw_tracepoint:\(name)"
         case .tpBtf(let name): "tp_btf:\(name ?? "(section)")"
-        case .uprobe(let binary, let symbol, let offset, _, let retprobe):
-            "\(retprobe ? "uretprobe" : "uprobe"):\(binary):\(symbol ?? offset.map { "0x" + String($0, radix: 16) } ?? "?")"
-        case .usdt(let binary, let provider, let name, _): "usdt:\(binary):\(provider):\(name)"
+        case .uprobe(let binary, let symbol, let offset, let pid, let retprobe):
+            "\(retprobe ? "uretprobe" : "uprobe"):\(binary):\(symbol ?? offset.map { "0x" + String($0, radix: 16) } ?? "?")\(pid.map { "[pid=\($0)]" } ?? "")"
+        case .usdt(let binary, let provider, let name, let pid): "usdt:\(binary):\(provider):\(name)\(pid.map { "[pid=\($0)]" } ?? "")"
         case .kprobe(let function, let retprobe): "\(retprobe ? "kretprobe" : "kprobe"):\(function)"
         case .fentry(let function): "fentry:\(function ?? "(section)")"
         case .fexit(let function): "fexit:\(function ?? "(section)")"
         case .xdp(let interface, let mode): "xdp:\(interface)\(mode.map { "/" + $0 } ?? "")"
-        case .tc(let interface, let direction, _): "tc:\(interface)/\(direction)"
+        case .tc(let interface, let direction, let priority): "tc:\(interface)/\(direction)\(priority.map { "[prio=\($0)]" } ?? "")"
         case .cgroup(let path, let attachType): "cgroup:\(path)/\(attachType)"
         case .perfEvent(let event, let frequency): "perf_event:\(event)@\(frequency)Hz"
         case .auto: "auto"

@@ -144,20 +144,37 @@ public struct LoadedMap: Codable, Sendable, Hashable {
 /// An attachment of one program of a probe.
 public struct LinkDescription: Codable, Sendable, Hashable {
     public var linkId: Int
-    /// The kernel's link id (`bpftool link show`).
+    /// The kernel's link id (`bpftool link show`): the first of `ids`, or
+    /// 0 when the attachment is no kernel link (a classic tc filter) or is
+    /// not in the kernel (`state` other than `attached`).
     public var id: UInt32
+    /// Every kernel link id of the attachment, in part order: one for most
+    /// targets, one per CPU for `perf_event`, none for a classic tc filter.
+    /// Absent from older servers.
+    public var ids: [UInt32]?
     public var program: String
     public var target: AttachTarget
     public var pinPath: String?
     public var attachedAt: Date
+    /// `attached` (in the kernel and running), `missing` (attached, but the
+    /// kernel has let go of it: its interface or filter is gone), or
+    /// `failed` (in the desired state but not attached: it could not be
+    /// taken over or attached again at start-up). Absent from older servers.
+    public var state: String?
+    /// Why a link is `missing` or `failed`.
+    public var stateReason: String?
 
-    public init(linkId: Int, id: UInt32, program: String, target: AttachTarget, pinPath: String?, attachedAt: Date) {
+    public init(linkId: Int, id: UInt32, ids: [UInt32]? = nil, program: String, target: AttachTarget, pinPath: String?,
+                attachedAt: Date, state: String? = nil, stateReason: String? = nil) {
         self.linkId = linkId
         self.id = id
+        self.ids = ids
         self.program = program
         self.target = target
         self.pinPath = pinPath
         self.attachedAt = attachedAt
+        self.state = state
+        self.stateReason = stateReason
     }
 }
 
@@ -185,10 +202,15 @@ public struct ProbeDescription: Codable, Sendable, Hashable {
     public var adoptedAt: Date?
     public var restoredAt: Date?
     public var restoreError: String?
+    /// In the answer to a `probe.load` with `replace`: the kernel ids of
+    /// the programs it freed. Absent otherwise.
+    public var replacedProgramIds: [UInt32]?
 
     public init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], loadedAt: Date,
                 programs: [LoadedProgram], maps: [LoadedMap], links: [LinkDescription], origin: String? = nil,
-                state: String? = nil, adoptedAt: Date? = nil, restoredAt: Date? = nil, restoreError: String? = nil) {
+                state: String? = nil, adoptedAt: Date? = nil, restoredAt: Date? = nil, restoreError: String? = nil,
+                replacedProgramIds: [UInt32]? = nil) {
+        self.replacedProgramIds = replacedProgramIds
         self.name = name
         self.objectId = objectId
         self.labels = labels

@@ -1,7 +1,8 @@
 import ArgumentParser
 import BpfleetShared
 
-/// `bpfleet probe load FILE|OBJECT_ID --name NAME [--program P]... [--global NAME=VALUE]... [--label K=V]...`
+/// `bpfleet probe load FILE|OBJECT_ID --name NAME [--program P]... [--global NAME=VALUE]... [--label K=V]...
+///  [--replace [--keep-map MAP]...]`
 struct ProbeLoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
@@ -9,7 +10,10 @@ struct ProbeLoadCommand: AsyncParsableCommand {
         discussion: """
             OBJECT is a local BPF ELF file (uploaded to each node first) or the id of an object \
             already on the nodes (sha256:...). A --global VALUE is parsed as JSON when it is JSON, \
-            otherwise taken as a string.
+            otherwise taken as a string. With --replace, a probe of that name already loaded is \
+            replaced without a gap: its links move to the new programs of the same names (same link \
+            ids), each --keep-map MAP keeps the old map and its contents, and on any failure the old \
+            probe stays as it was.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -31,7 +35,16 @@ struct ProbeLoadCommand: AsyncParsableCommand {
             transform: Assignment.init(parsing:))
     var labels: [Assignment] = []
 
+    @Flag(help: "Replace the loaded probe of this name without a gap (its links move to the new programs).")
+    var replace = false
+
+    @Option(name: .customLong("keep-map"), help: ArgumentHelp("With --replace: keep this map of the old probe, contents and all; repeat for several.", valueName: "map"))
+    var keepMaps: [String] = []
+
     func validate() throws {
+        if !keepMaps.isEmpty, !replace {
+            throw ValidationError("--keep-map needs --replace (it names maps of the probe being replaced)")
+        }
         if ObjectFile.exists(object) {
             try ObjectFile.validate(object)
         } else if !object.hasPrefix("sha256:"), !object.hasPrefix("sha256:"), object.contains("/") || object.hasSuffix(".o") {
@@ -65,6 +78,8 @@ struct ProbeLoadCommand: AsyncParsableCommand {
             objectId: objectId,
             programs: programs.isEmpty ? nil : programs,
             globals: globals.isEmpty ? nil : try Assignment.dictionary(globals, option: "--global", JSONArgument.value),
-            labels: labels.isEmpty ? nil : try Assignment.dictionary(labels, option: "--label") { $0 })
+            labels: labels.isEmpty ? nil : try Assignment.dictionary(labels, option: "--label") { $0 },
+            replace: replace ? true : nil,
+            keepMaps: keepMaps.isEmpty ? nil : keepMaps)
     }
 }

@@ -27,6 +27,9 @@ enum ProbeView {
         for (name, value) in probe.globals.sorted(by: { $0.key < $1.key }) {
             pairs.append(("global", "\(name)=\(CompactJSON.text(value))"))
         }
+        if let origin = probe.origin { pairs.append(("origin", origin)) }
+        if let state = probe.state { pairs.append(("state", state)) }
+        if let error = probe.restoreError { pairs.append(("restore error", error)) }
         printer.block(node: node, pairs)
         let timed = probe.programs.contains { $0.runTimeNs != nil }
         printer.section("programs", ["NAME", "TYPE", "ID", "TAG", "RUNS"] + (timed ? ["RUN TIME"] : []), probe.programs.map {
@@ -34,7 +37,28 @@ enum ProbeView {
                 + (timed ? [$0.runTimeNs.map(DisplayText.nanoseconds) ?? "-"] : [])
         })
         printer.section("maps", ["NAME", "TYPE", "ID"], probe.maps.map { [$0.name, $0.type, String($0.id)] })
-        printer.section("links", ["LINK ID", "ID", "PROGRAM", "TARGET"], probe.links.map(linkCells))
+        printer.section("links", ["LINK ID", "PROGRAM", "TARGET", "KERNEL IDS", "RUNS"] + (timed ? ["RUN TIME"] : []) + ["STATE"],
+                        probe.links.map { link in
+            // The kernel counts runs per program: a link shows its program's.
+            let program = probe.programs.first { $0.name == link.program }
+            return [String(link.linkId), link.program, link.target.description, kernelIDs(link), DisplayText.optional(program?.runCount)]
+                + (timed ? [program?.runTimeNs.map(DisplayText.nanoseconds) ?? "-"] : [])
+                + [linkState(link)]
+        })
+    }
+
+    /// Every kernel link id of a link (one per CPU for perf_event), or "-"
+    /// when it has none (a classic tc filter, a link not in the kernel).
+    static func kernelIDs(_ link: LinkDescription) -> String {
+        let ids = link.ids ?? (link.id == 0 ? [] : [link.id])
+        return ids.isEmpty ? "-" : ids.map(String.init).joined(separator: ",")
+    }
+
+    /// `attached`, or `missing: why` / `failed: why`; "-" from a node
+    /// that does not say.
+    static func linkState(_ link: LinkDescription) -> String {
+        guard let state = link.state else { return "-" }
+        return link.stateReason.map { "\(state): \($0)" } ?? state
     }
 
     static func linkCells(_ link: LinkDescription) -> [String] {

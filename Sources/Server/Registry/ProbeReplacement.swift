@@ -1,0 +1,304 @@
+import BpfleetShared
+import CBPFSupport
+import CLibBPF
+import Foundation
+
+/// `probe.load` with `replace: true` (docs/state-and-pins.md, "Replacing a
+/// probe"): the new probe is loaded beside the old one, takes over its links
+/// under the same link ids and the maps the operator keeps, and the two pin
+/// directories are swapped in one rename. Until that rename nothing of the
+/// old probe has changed but the programs its updatable links run, and a
+/// failure puts those back.
+extension ProbeRegistry {
+    /// Where the new probe is pinned until the swap, and where the old one's
+    /// pins are after it. `~` is not allowed in a probe name: no probe owns it.
+    func stagingDirectory(of name: String) -> String { "\(pinRoot)/\(name)~replace" }
+
+    func replace(_ request: ProbeLoad) throws(ResponseError) -> ProbeDescription {
+        let name = request.name
+        let old = try probe(named: name)
+        guard old.unattachedLinks.isEmpty else {
+            throw .conflict("probe '\(name)' is degraded (\(old.restoreError ?? "links missing")); detach its missing links before replacing it",
+                            ["probe": .string(name), "state": "degraded"])
+        }
+        let elf = try store.elf(of: request.objectId)
+        let reusing = try checkReplacement(request, of: old, elf: elf)
+        let journal = ReplaceJournal(desired: desired)
+        let live = "\(pinRoot)/\(name)"
+        let staging = stagingDirectory(of: name)
+        // What an earlier replace left (it cleans up after itself; this is a crash's).
+        try? FileManager.default.removeItem(atPath: staging)
+        journal.remove(name)
+
+        // 1. The new probe, pinned beside the old one. The marker tells a
+        //    restart which directory holds the new probe (see settleReplacement).
+        let fresh = try loader.load(request, elf: elf, pinDirectory: staging, reusing: reusing)
+        var updated: [(linkId: Int, oldProgram: Int32)] = []
+        var attached: [Int: BPFLink] = [:]
+        func rollBack() {
+            for (linkId, program) in updated {
+                if let link = old.links[linkId], bpf_link_update(link.link.fd, program, nil) != 0 {
+                    logger.error("could not point a link back at its old program", metadata: [
+                        "probe": "\(name)", "linkId": "\(linkId)", "errno": "\(errnoName(currentErrno()))"])
+                }
+            }
+            attached.removeAll()  // unpinned: destroying them detaches them
+            journal.remove(name)
+            fresh.unpinAll()
+            try? FileManager.default.removeItem(atPath: staging)
+        }
+        do throws(ResponseError) {
+            guard mkdir("\(staging)/incoming", 0o700) == 0 else { throw .kernel("mkdir \(staging)/incoming", errno: currentErrno()) }
+            var replacement = fresh.desiredState()
+            replacement.links = old.desiredState().links
+            replacement.nextLinkId = old.nextLinkId
+            try journal.write(replacement)
+
+            // 2. Links the kernel cannot move: a new link of the new program
+            //    first, so the hook is never without a program.
+            let updatable = Set(old.links.filter { Self.isUpdatable($0.value.link) }.map(\.key))
+            for (linkId, link) in old.links.sorted(by: { $0.key < $1.key }) where !updatable.contains(linkId) {
+                do throws(ResponseError) {
+                    attached[linkId] = try attacher.attach(
+                        try fresh.program(named: link.description.program).handle, named: link.description.program,
+                        to: link.description.target)
+                } catch {
+                    throw ResponseError(error.code, "link \(linkId) (\(link.description.program) to \(link.description.target.type)): the new program could not be attached: \(error.message)",
+                                        data: error.data)
+                }
+            }
+            // 3. Links the kernel moves in place: same kernel link, new program.
+            for linkId in updatable.sorted() {
+                let link = old.links[linkId]!
+                let from = try old.program(named: link.description.program).fd
+                let to = try fresh.program(named: link.description.program).fd
+                var options = bpf_link_update_opts()
+                options.sz = MemoryLayout<bpf_link_update_opts>.size
+                options.flags = UInt32(BPF_F_REPLACE)
+                options.old_prog_fd = UInt32(bitPattern: from)
+                guard bpf_link_update(link.link.fd, to, &options) == 0 else {
+                    let code = currentErrno()
+                    throw ResponseError(.attachFailed, "link \(linkId) (\(link.description.target)): moving it to the new program failed: \(errnoText(code))",
+                                        data: ["errno": .int(Int64(code)), "errnoName": .string(errnoName(code)),
+                                               "linkId": .int(Int64(linkId)), "target": .string(link.description.target.description)])
+                }
+                updated.append((linkId, from))
+            }
+            // 4. The swap: PINROOT/NAME is the new probe from here on.
+            guard bpfleet_rename_exchange(live, staging) == 0 else { throw .kernel("swap \(staging) and \(live)", errno: currentErrno()) }
+        } catch {
+            rollBack()
+            logger.warning("probe replace failed; the old probe is unchanged", metadata: ["probe": "\(name)", "error": "\(error.message)"])
+            throw error
+        }
+
+        // 5. Finish: past the swap there is no going back; what fails is
+        //    logged, and a restart settles it from the journal.
+        for linkId in updated.map(\.linkId) {
+            if rename("\(staging)/links/\(linkId)", "\(live)/links/\(linkId)") != 0 {
+                logger.error("could not move a link pin", metadata: ["probe": "\(name)", "linkId": "\(linkId)", "errno": "\(errnoName(currentErrno()))"])
+            }
+        }
+        let probe = LoadedProbe(
+            name: name, objectId: request.objectId, labels: request.labels ?? [:], globals: request.globals ?? [:],
+            pinDirectory: live, object: fresh.object,
+            programs: fresh.programs.map { program in
+                var moved = program
+                moved.pinPath = live + program.pinPath.dropFirst(staging.count)
+                return moved
+            },
+            maps: fresh.maps.map { map in
+                var moved = map
+                moved.pinPath = live + map.pinPath.dropFirst(staging.count)
+                bpf_map__set_pin_path(map.handle, moved.pinPath)
+                return moved
+            },
+            loadedAt: Date(), origin: .loaded)
+        probe.nextLinkId = old.nextLinkId
+        for (linkId, link) in old.links {
+            let path = "\(live)/links/\(linkId)"
+            if let fresh = attached[linkId] {
+                if fresh.pin(at: path) != 0 {
+                    logger.error("could not pin a moved link; a restart attaches it again", metadata: [
+                        "probe": "\(name)", "linkId": "\(linkId)", "errno": "\(errnoName(currentErrno()))"])
+                }
+                var description = link.description
+                description.id = fresh.kernelID
+                description.pinPath = path
+                probe.links[linkId] = ProbeLink(link: fresh, description: description)
+            } else {
+                probe.links[linkId] = link
+            }
+        }
+        do {
+            try desired.write(probe.desiredState())
+            journal.remove(name)
+        } catch {
+            logger.error("the desired state of a replaced probe could not be written; the next start takes it from the journal",
+                         metadata: ["probe": "\(name)", "error": "\(error.message)"])
+        }
+        rmdir("\(live)/incoming")
+        let replacedProgramIds = old.describe().programs.map(\.id)
+        // The old probe: its pins (and with them the links not moved) go;
+        // its programs are freed when its object closes.
+        try? FileManager.default.removeItem(atPath: staging)
+        old.links.removeAll()
+        probes[name] = probe
+        logger.notice("probe replaced", metadata: [
+            "probe": "\(name)", "objectId": "\(request.objectId)", "oldProgramIds": "\(replacedProgramIds)",
+            "programIds": "\(probe.describe().programs.map(\.id))", "movedInPlace": "\(updated.map(\.linkId))",
+            "attachedAnew": "\(attached.keys.sorted())", "keptMaps": "\(reusing.keys.sorted())"])
+        var description = probe.describe()
+        description.replacedProgramIds = replacedProgramIds
+        return description
+    }
+
+    /// Everything that can be checked without the kernel: each linked
+    /// program is in the new object and selected; each kept map exists on
+    /// both sides with the same type and sizes. Answers the descriptors of
+    /// the kept maps by name.
+    private func checkReplacement(_ request: ProbeLoad, of old: LoadedProbe, elf: [UInt8]) throws(ResponseError) -> [String: Int32] {
+        let object = try BPFObject(elf: elf, name: "replace")
+        let available = object.programs.map { String(cString: bpf_program__name($0)) }
+        let selected = Set(request.programs ?? available)
+        for link in old.links.values.sorted(by: { $0.description.linkId < $1.description.linkId }) {
+            let program = link.description.program
+            guard available.contains(program) else {
+                throw ResponseError(.invalidParams, "program '\(program)', which link \(link.description.linkId) of probe '\(old.name)' runs, is not in object \(request.objectId) (programs: \(available.joined(separator: ", ")))",
+                                    data: ["field": "objectId", "program": .string(program), "linkId": .int(Int64(link.description.linkId))])
+            }
+            guard selected.contains(program) else {
+                throw ResponseError(.invalidParams, "programs: program '\(program)', which link \(link.description.linkId) runs, must be loaded too",
+                                    data: ["field": "programs", "program": .string(program), "linkId": .int(Int64(link.description.linkId))])
+            }
+        }
+        var reusing: [String: Int32] = [:]
+        for (index, name) in (request.keepMaps ?? []).enumerated() {
+            let field = "keepMaps[\(index)]"
+            guard let kept = old.maps.first(where: { $0.name == name }) else {
+                throw ResponseError(.invalidParams, "\(field): probe '\(old.name)' has no map '\(name)' (maps: \(old.maps.map(\.name).joined(separator: ", ")))",
+                                    data: ["field": .string(field), "map": .string(name)])
+            }
+            guard let map = object.maps.first(where: { BPFObject.displayName($0) == name }) else {
+                throw ResponseError(.invalidParams, "\(field): the new object has no map '\(name)' (maps: \(object.maps.map(BPFObject.displayName).joined(separator: ", ")))",
+                                    data: ["field": .string(field), "map": .string(name)])
+            }
+            guard !name.hasPrefix(".rodata") else {
+                throw ResponseError(.invalidParams, "\(field): '\(name)' is read-only data, frozen at load; set it through globals instead",
+                                    data: ["field": .string(field), "map": .string(name)])
+            }
+            let info = kept.info
+            let differences = [
+                info.type != bpf_map__type(map) ? "type \(mapTypeName(info.type)) vs \(mapTypeName(bpf_map__type(map)))" : nil,
+                info.keySize != bpf_map__key_size(map) ? "key size \(info.keySize) vs \(bpf_map__key_size(map))" : nil,
+                info.valueSize != bpf_map__value_size(map) ? "value size \(info.valueSize) vs \(bpf_map__value_size(map))" : nil,
+                info.maxEntries != bpf_map__max_entries(map) ? "max entries \(info.maxEntries) vs \(bpf_map__max_entries(map))" : nil,
+            ].compactMap { $0 }
+            guard differences.isEmpty else {
+                throw ResponseError(.invalidParams, "\(field): map '\(name)' of the new object does not match the kept one (old vs new: \(differences.joined(separator: ", ")))",
+                                    data: ["field": .string(field), "map": .string(name), "differences": .array(differences.map(JSONValue.string))])
+            }
+            reusing[name] = kept.io.fd
+        }
+        return reusing
+    }
+
+    /// Whether the kernel can point the link at another program in place
+    /// (`BPF_LINK_UPDATE`): XDP, cgroup, netns, tcx and netkit links. Perf
+    /// event links (tracepoint, kprobe, uprobe), raw tracepoint and tracing
+    /// links, several-part attachments and classic tc filters cannot.
+    static func isUpdatable(_ link: BPFLink) -> Bool {
+        guard link.parts.count == 1 else { return false }
+        let attachment = link.parts[0].attachment
+        if case .classicTC = attachment { return false }
+        var info = bpf_link_info()
+        var length = UInt32(MemoryLayout<bpf_link_info>.size)
+        guard bpf_obj_get_info_by_fd(attachment.fd, &info, &length) == 0 else { return false }
+        // BPF_LINK_TYPE_ CGROUP 3, NETNS 5, XDP 6, TCX 11, NETKIT 13.
+        return [3, 5, 6, 11, 13].contains(info.type)
+    }
+
+    /// At start-up, before a probe is adopted: a replace that a crash cut
+    /// short is finished when the swap had happened (the new probe's
+    /// directory, marked `incoming`, is PINROOT/NAME) and undone when it had
+    /// not (links moved in place point at the old programs again). Answers
+    /// the desired state to bring back.
+    func settleReplacement(of wanted: DesiredProbe) -> DesiredProbe {
+        let journal = ReplaceJournal(desired: desired)
+        let live = "\(pinRoot)/\(wanted.name)"
+        let staging = stagingDirectory(of: wanted.name)
+        guard let replacement = journal.read(wanted.name) else {
+            // No journal: what is there is the old probe's leftovers, or a new
+            // one that never took anything over.
+            if FileManager.default.fileExists(atPath: staging) {
+                try? FileManager.default.removeItem(atPath: staging)
+                logger.notice("removed the leftovers of a replace", metadata: ["probe": "\(wanted.name)"])
+            }
+            return wanted
+        }
+        if FileManager.default.fileExists(atPath: "\(live)/incoming") {
+            for link in replacement.links where !FileManager.default.fileExists(atPath: "\(live)/links/\(link.linkId)") {
+                rename("\(staging)/links/\(link.linkId)", "\(live)/links/\(link.linkId)")
+            }
+            rmdir("\(live)/incoming")
+            do throws(ResponseError) {
+                try desired.write(replacement)
+            } catch {
+                logger.error("could not commit a replace", metadata: ["probe": "\(wanted.name)", "error": "\(error.message)"])
+                return replacement
+            }
+            journal.remove(wanted.name)
+            try? FileManager.default.removeItem(atPath: staging)
+            logger.notice("finished a replace a crash interrupted", metadata: ["probe": "\(wanted.name)", "objectId": "\(replacement.objectId)"])
+            return replacement
+        }
+        for link in wanted.links {
+            let linkFD = bpf_obj_get("\(live)/links/\(link.linkId)")
+            guard linkFD >= 0 else { continue }
+            defer { close(linkFD) }
+            let programFD = bpf_obj_get("\(live)/programs/\(link.program)")
+            guard programFD >= 0 else { continue }
+            defer { close(programFD) }
+            var info = bpf_link_info()
+            var length = UInt32(MemoryLayout<bpf_link_info>.size)
+            if bpf_obj_get_info_by_fd(linkFD, &info, &length) == 0, info.prog_id != ProgramInfo(fd: programFD)?.id {
+                _ = bpf_link_update(linkFD, programFD, nil)
+            }
+        }
+        try? FileManager.default.removeItem(atPath: staging)
+        journal.remove(wanted.name)
+        logger.notice("undid a replace a crash interrupted", metadata: ["probe": "\(wanted.name)"])
+        return wanted
+    }
+}
+
+/// `STATE/replacing/NAME.json`: the desired state a replace in progress is
+/// about to commit, written before any link moves and removed once the
+/// probe's own desired state says the same.
+struct ReplaceJournal {
+    let directory: String
+
+    init(desired: DesiredStateStore) {
+        directory = (desired.directory as NSString).deletingLastPathComponent + "/replacing"
+    }
+
+    func write(_ probe: DesiredProbe) throws(ResponseError) {
+        do {
+            try makeDirectories(directory)
+            let encoder = JSONEncoder.wire()
+            encoder.outputFormatting.insert(.sortedKeys)
+            try AtomicFile.write(Array(try encoder.encode(probe)), to: "\(directory)/\(probe.name).json")
+        } catch {
+            throw ResponseError(.internalError, "could not write the replace journal of probe '\(probe.name)': \(error)")
+        }
+    }
+
+    func read(_ name: String) -> DesiredProbe? {
+        guard let data = FileManager.default.contents(atPath: "\(directory)/\(name).json") else { return nil }
+        return try? JSONDecoder.wire().decode(DesiredProbe.self, from: data)
+    }
+
+    func remove(_ name: String) {
+        unlink("\(directory)/\(name).json")
+    }
+}
