@@ -3,16 +3,17 @@ import CBPFSupport
 import CLibBPF
 import Foundation
 
-/// `cgroup` targets: a cgroup v2 directory and a hook in it.
+/// `cgroup` targets: a cgroup v2 directory and a hook in it, attached by
+/// descriptor (`bpf_link_create`) for loaded and adopted programs alike.
 extension Attacher {
     static let cgroup2Magic = 0x6367_7270  // CGROUP2_SUPER_MAGIC
 
-    func attachCgroup(_ program: OpaquePointer, named name: String, path: String, attachType: String, target: AttachTarget) throws(ResponseError) -> BPFLink {
+    func attachCgroup(_ program: AttachProgram, path: String, attachType: String, target: AttachTarget) throws(ResponseError) -> BPFLink {
         guard let hook = CgroupAttachType.named(attachType) else {
             throw ResponseError(.invalidParams, "target.attachType: '\(attachType)' is not a cgroup attach type (one of: \(CgroupAttachType.names.joined(separator: ", ")))",
                                 data: ["field": "target.attachType", "allowed": .array(CgroupAttachType.names.map(JSONValue.string))])
         }
-        let type = bpf_program__type(program)
+        let name = program.name, type = program.type
         guard type == hook.programType else {
             throw ResponseError(.invalidParams,
                                 "program '\(name)' is a \(programTypeName(type)) program; cgroup attach type '\(hook.name)' takes \(programTypeName(hook.programType)) programs",
@@ -20,8 +21,8 @@ extension Attacher {
         }
         // The kernel holds most cgroup programs to the attach type they were
         // verified for (their section); say so instead of EINVAL.
-        let section = section(program)
-        var expected = bpf_program__expected_attach_type(program)
+        let section = program.section
+        var expected = program.expectedAttachType
         if type == BPF_PROG_TYPE_CGROUP_SOCK, expected == BPF_CGROUP_INET_INGRESS { expected = BPF_CGROUP_INET_SOCK_CREATE }
         let enforced = type == BPF_PROG_TYPE_CGROUP_SOCK || type == BPF_PROG_TYPE_CGROUP_SOCK_ADDR || type == BPF_PROG_TYPE_CGROUP_SOCKOPT
             || (type == BPF_PROG_TYPE_CGROUP_SKB && section.hasPrefix("cgroup_skb/"))
@@ -45,8 +46,8 @@ extension Attacher {
         }
         var opts = bpf_link_create_opts()
         opts.sz = MemoryLayout<bpf_link_create_opts>.size
-        let fd = bpf_link_create(bpf_program__fd(program), cgroup, hook.attachType, &opts)
-        guard fd >= 0 else { throw failure(-fd, program: name, section: section, target: target) }
+        let fd = bpf_link_create(program.fd, cgroup, hook.attachType, &opts)
+        guard fd >= 0 else { throw failure(-fd, program, target: target) }
         return BPFLink(parts: [("link", .descriptor(fd))])
     }
 }

@@ -6,8 +6,8 @@ import Foundation
 /// `perf_event` targets: one sampling perf event per online CPU, each with
 /// its own link, all owned by one BPFLink (pinned as `links/ID/cpuN`).
 extension Attacher {
-    func attachPerfEvent(_ program: OpaquePointer, named name: String, event: String, frequency: UInt64, target: AttachTarget) throws(ResponseError) -> BPFLink {
-        try require(bpf_program__type(program), [BPF_PROG_TYPE_PERF_EVENT], program: name, target: target)
+    func attachPerfEvent(_ program: AttachProgram, event: String, frequency: UInt64, target: AttachTarget) throws(ResponseError) -> BPFLink {
+        try require(program.type, [BPF_PROG_TYPE_PERF_EVENT], program: program.name, target: target)
         guard let kind = PerfEventKind.named(event) else {
             let names = PerfEventKind.all.map(\.name)
             throw ResponseError(.invalidParams, "target.event: '\(event)' is not a perf event bpfleetd knows (one of: \(names.joined(separator: ", ")))",
@@ -33,16 +33,39 @@ extension Attacher {
                 }
                 throw .kernel("perf_event_open \(kind.name) on CPU \(cpu)", errno: code)
             }
-            guard let link = bpf_program__attach_perf_event(program, perf) else {
+            guard let link = Self.perfEventLink(program, perfFD: perf) else {
                 let code = currentErrno()
-                close(perf)
                 if !parts.isEmpty { _ = BPFLink(parts: parts) }
-                throw failure(code, program: name, section: section(program), target: target)
+                throw failure(code, program, target: target)
             }
-            parts.append(("cpu\(cpu)", .libbpf(link)))
+            parts.append(("cpu\(cpu)", link))
         }
         guard !parts.isEmpty else { throw .kernel("list online CPUs", errno: ENOENT) }
         return BPFLink(parts: parts, pinAsDirectory: true)
+    }
+
+    /// A link of `program` to the perf event `perfFD` (a sampling event, a
+    /// tracepoint, a kprobe or uprobe), which it takes over: libbpf's for a
+    /// loaded program, else `BPF_LINK_CREATE` with `BPF_PERF_EVENT` (the
+    /// kernel link holds its own reference to the event, so the descriptor
+    /// is closed). nil with errno set, the descriptor closed.
+    static func perfEventLink(_ program: AttachProgram, perfFD: Int32) -> Attachment? {
+        if let loaded = program.loaded {
+            guard let link = bpf_program__attach_perf_event(loaded, perfFD) else {
+                let code = errno
+                close(perfFD)
+                errno = code
+                return nil
+            }
+            return .libbpf(link)
+        }
+        let fd = bpf_link_create(program.fd, perfFD, BPF_PERF_EVENT, nil)
+        close(perfFD)
+        guard fd >= 0 else {
+            errno = -fd
+            return nil
+        }
+        return .descriptor(fd)
     }
 
     /// /sys/devices/system/cpu/online: "0-3" or "0,2-5".

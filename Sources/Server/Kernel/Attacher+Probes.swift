@@ -9,54 +9,73 @@ extension Attacher {
     /// tp_btf, fentry and fexit programs are verified against one kernel
     /// function or tracepoint, named by their section: the kernel binds them
     /// at load, so a target may repeat that name but not change it.
-    private func boundName(_ program: OpaquePointer, named name: String, given: String?, field: String, target: AttachTarget) throws(ResponseError) {
-        let section = String(cString: bpf_program__section_name(program))
-        let bound = section.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+    private func boundName(_ program: AttachProgram, given: String?, field: String, target: AttachTarget) throws(ResponseError) {
+        let bound = program.section.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         if let given, !given.isEmpty, given != bound {
             throw ResponseError(.invalidParams,
-                                "\(field): program '\(name)' was loaded for \(target.type) '\(bound)' (its section '\(section)'); the kernel binds it at load, so it cannot attach to '\(given)'",
-                                data: ["field": .string(field), "section": .string(section)])
+                                "\(field): program '\(program.name)' was loaded for \(target.type) '\(bound)' (its section '\(program.section)'); the kernel binds it at load, so it cannot attach to '\(given)'",
+                                data: ["field": .string(field), "section": .string(program.section)])
         }
     }
 
-    func attachBTFTracepoint(_ program: OpaquePointer, named name: String, tracepoint: String?, target: AttachTarget) throws(ResponseError) -> BPFLink {
-        let type = bpf_program__type(program)
-        guard type == BPF_PROG_TYPE_TRACING, bpf_program__expected_attach_type(program) == BPF_TRACE_RAW_TP else {
-            throw notOfKind(program, named: name, kind: "tp_btf (SEC(\"tp_btf/NAME\"))", target: target)
+    func attachBTFTracepoint(_ program: AttachProgram, tracepoint: String?, target: AttachTarget) throws(ResponseError) -> BPFLink {
+        guard program.type == BPF_PROG_TYPE_TRACING, program.expectedAttachType == BPF_TRACE_RAW_TP else {
+            throw notOfKind(program, kind: "tp_btf (SEC(\"tp_btf/NAME\"))", target: target)
         }
-        try boundName(program, named: name, given: tracepoint, field: "target.name", target: target)
-        let handle = bpf_program__attach_trace(program)
-        return try finish(handle, errno: currentErrno(), program, named: name, target: target)
+        try boundName(program, given: tracepoint, field: "target.name", target: target)
+        return try attachBound(program, target: target)
     }
 
-    func attachTrampoline(_ program: OpaquePointer, named name: String, function: String?, target: AttachTarget) throws(ResponseError) -> BPFLink {
+    func attachTrampoline(_ program: AttachProgram, function: String?, target: AttachTarget) throws(ResponseError) -> BPFLink {
         let expected: bpf_attach_type = target.type == "fexit" ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY
-        guard bpf_program__type(program) == BPF_PROG_TYPE_TRACING, bpf_program__expected_attach_type(program) == expected else {
-            throw notOfKind(program, named: name, kind: "\(target.type) (SEC(\"\(target.type)/FUNCTION\"))", target: target)
+        guard program.type == BPF_PROG_TYPE_TRACING, program.expectedAttachType == expected else {
+            throw notOfKind(program, kind: "\(target.type) (SEC(\"\(target.type)/FUNCTION\"))", target: target)
         }
-        try boundName(program, named: name, given: function, field: "target.function", target: target)
-        let handle = bpf_program__attach_trace(program)
-        return try finish(handle, errno: currentErrno(), program, named: name, target: target)
+        try boundName(program, given: function, field: "target.function", target: target)
+        return try attachBound(program, target: target)
     }
 
-    func attachKprobe(_ program: OpaquePointer, named name: String, function: String, retprobe: Bool, target: AttachTarget) throws(ResponseError) -> BPFLink {
-        try require(bpf_program__type(program), [BPF_PROG_TYPE_KPROBE], program: name, target: target)
+    /// A program the kernel bound to its hook at load (tp_btf, fentry,
+    /// fexit, lsm: the attach BTF id it was verified against): libbpf's
+    /// `bpf_program__attach_trace`/`_lsm` for a loaded one; by descriptor,
+    /// what they do: `BPF_LINK_CREATE` with no target and the program's
+    /// attach type, or `BPF_RAW_TRACEPOINT_OPEN` with no name on kernels
+    /// whose link_create does not take it.
+    func attachBound(_ program: AttachProgram, target: AttachTarget) throws(ResponseError) -> BPFLink {
+        if let loaded = program.loaded {
+            let handle = program.type == BPF_PROG_TYPE_LSM ? bpf_program__attach_lsm(loaded) : bpf_program__attach_trace(loaded)
+            return try finish(handle, errno: currentErrno(), program, target: target)
+        }
+        var fd = bpf_link_create(program.fd, 0, program.expectedAttachType, nil)
+        if fd < 0, -fd == EINVAL || -fd == EOPNOTSUPP {
+            fd = bpf_raw_tracepoint_open(nil, program.fd)
+        }
+        guard fd >= 0 else { throw failure(currentErrno(), program, target: target) }
+        return BPFLink(parts: [("link", .descriptor(fd))])
+    }
+
+    func attachKprobe(_ program: AttachProgram, function: String, retprobe: Bool, target: AttachTarget) throws(ResponseError) -> BPFLink {
+        try require(program.type, [BPF_PROG_TYPE_KPROBE], program: program.name, target: target)
         guard !function.isEmpty, function.count <= 256,
               function.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else {
             throw .invalidParams("target.function: '\(function)' is not a kernel function name", field: "target.function")
         }
+        let missing = "kernel function '\(function)' does not exist or cannot be probed"
+        guard let loaded = program.loaded else {
+            return try attachProbeEvent(program, pmu: "kprobe", name: function, offset: 0, retprobe: retprobe, pid: nil, target: target,
+                                        message: { $0 == ENOENT ? missing : nil })
+        }
         var opts = bpf_kprobe_opts()
         opts.sz = libbpfOptionsSize(\bpf_kprobe_opts.retprobe)
         opts.retprobe = retprobe
-        let handle = bpf_program__attach_kprobe_opts(program, function, &opts)
+        let handle = bpf_program__attach_kprobe_opts(loaded, function, &opts)
         let code = currentErrno()
-        return try finish(handle, errno: code, program, named: name, target: target,
-                          message: code == ENOENT ? "kernel function '\(function)' does not exist or cannot be probed" : nil)
+        return try finish(handle, errno: code, program, target: target, message: code == ENOENT ? missing : nil)
     }
 
-    func attachUprobe(_ program: OpaquePointer, named name: String, binary: String, symbol: String?, offset: UInt64?,
+    func attachUprobe(_ program: AttachProgram, binary: String, symbol: String?, offset: UInt64?,
                       pid: Int32?, retprobe: Bool, target: AttachTarget) throws(ResponseError) -> BPFLink {
-        try require(bpf_program__type(program), [BPF_PROG_TYPE_KPROBE], program: name, target: target)
+        try require(program.type, [BPF_PROG_TYPE_KPROBE], program: program.name, target: target)
         switch (symbol, offset) {
         case (nil, nil):
             throw .invalidParams("target: a uprobe needs a symbol or an offset", field: "target.symbol")
@@ -69,6 +88,18 @@ extension Attacher {
         }
         try checkBinary(binary)
         try checkPID(pid)
+        let message = { (code: Int32) -> String? in
+            if let symbol, code == ENOENT || code == ESRCH {
+                return "symbol '\(symbol)' is not a function in \(binary)'s symbol tables"
+            } else if code == EINVAL, let offset {
+                return "offset 0x\(String(offset, radix: 16)) is not a place in \(binary) the kernel can probe"
+            }
+            return nil
+        }
+        guard let loaded = program.loaded else {
+            return try attachUprobeByDescriptor(program, binary: binary, symbol: symbol, offset: offset, pid: pid, retprobe: retprobe,
+                                                target: target, message: message)
+        }
         var opts = bpf_uprobe_opts()
         opts.sz = libbpfOptionsSize(\bpf_uprobe_opts.func_name)
         opts.retprobe = retprobe
@@ -76,19 +107,60 @@ extension Attacher {
         if let symbol {
             handle = symbol.withCString { symbolText in
                 opts.func_name = symbolText
-                return bpf_program__attach_uprobe_opts(program, pid ?? -1, binary, 0, &opts)
+                return bpf_program__attach_uprobe_opts(loaded, pid ?? -1, binary, 0, &opts)
             }
         } else {
-            handle = bpf_program__attach_uprobe_opts(program, pid ?? -1, binary, Int(offset ?? 0), &opts)
+            handle = bpf_program__attach_uprobe_opts(loaded, pid ?? -1, binary, Int(offset ?? 0), &opts)
         }
         let code = currentErrno()
-        var message: String?
-        if handle == nil, let symbol, code == ENOENT || code == ESRCH {
-            message = "symbol '\(symbol)' is not a function in \(binary)'s symbol tables"
-        } else if handle == nil, code == EINVAL, let offset {
-            message = "offset 0x\(String(offset, radix: 16)) is not a place in \(binary) the kernel can probe"
+        return try finish(handle, errno: code, program, target: target, message: handle == nil ? message(code) : nil)
+    }
+
+    /// What `bpf_program__attach_uprobe_opts` does, for a program held by
+    /// its descriptor: the binary's full path (a bare name is looked up as
+    /// libbpf looks it up), the symbol's file offset from its ELF symbol
+    /// tables, then a uprobe perf event and a link to it.
+    private func attachUprobeByDescriptor(_ program: AttachProgram, binary: String, symbol: String?, offset: UInt64?, pid: Int32?,
+                                          retprobe: Bool, target: AttachTarget, message: (Int32) -> String?) throws(ResponseError) -> BPFLink {
+        var path = binary
+        if !binary.contains("/") {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+            guard bpfleet_resolve_binary_path(binary, &buffer, UInt(buffer.count)) == 0 else {
+                throw ResponseError(.invalidParams, "target.binary: no binary \(binary) in PATH or the library directories on this node",
+                                    data: ["field": "target.binary", "binary": .string(binary)])
+            }
+            path = String(cString: buffer)
         }
-        return try finish(handle, errno: code, program, named: name, target: target, message: message)
+        var fileOffset = offset ?? 0
+        if let symbol {
+            let found = bpfleet_elf_function_offset(path, symbol)
+            guard found > 0 else {
+                let code = Int32(-found)
+                throw failure(code, program, target: target, message: message(code))
+            }
+            fileOffset = UInt64(found)
+        }
+        return try attachProbeEvent(program, pmu: "uprobe", name: path, offset: fileOffset, retprobe: retprobe, pid: pid,
+                                    target: target, message: message)
+    }
+
+    /// A kprobe or uprobe perf event on the kernel's `pmu` and a
+    /// `BPF_PERF_EVENT` link of the program to it.
+    private func attachProbeEvent(_ program: AttachProgram, pmu: String, name: String, offset: UInt64, retprobe: Bool, pid: Int32?,
+                                  target: AttachTarget, message: (Int32) -> String?) throws(ResponseError) -> BPFLink {
+        let perf = bpfleet_perf_event_open_probe(pmu, name, offset, retprobe ? 1 : 0, pid ?? -1)
+        guard perf >= 0 else {
+            let code = currentErrno()
+            if code == EOPNOTSUPP {
+                throw .unsupported("\(pmu) PMU", "this kernel has no \(pmu) perf event source (/sys/bus/event_source/devices/\(pmu))")
+            }
+            throw failure(code, program, target: target, message: message(code))
+        }
+        guard let link = Self.perfEventLink(program, perfFD: perf) else {
+            let code = currentErrno()
+            throw failure(code, program, target: target, message: message(code))
+        }
+        return BPFLink(parts: [("link", link)])
     }
 
     func attachUSDT(_ program: OpaquePointer, named name: String, binary: String, provider: String, probe: String,
@@ -105,7 +177,7 @@ extension Attacher {
         let handle = bpf_program__attach_usdt(program, pid ?? -1, binary, provider, probe, nil)
         let code = currentErrno()
         guard let handle else {
-            throw failure(code, program: name, section: section(program), target: target,
+            throw failure(code, program: name, section: String(cString: bpf_program__section_name(program)), target: target,
                           message: code == ENOENT ? "\(binary) has no USDT probe \(provider):\(probe)" : nil)
         }
         // libbpf's USDT link is a bundle of kernel links (a uprobe per call
@@ -158,19 +230,17 @@ extension Attacher {
         }
     }
 
-    func notOfKind(_ program: OpaquePointer, named name: String, kind: String, target: AttachTarget) -> ResponseError {
-        let type = bpf_program__type(program)
-        let section = String(cString: bpf_program__section_name(program))
-        return ResponseError(.invalidParams,
-                             "program '\(name)' is a \(programTypeName(type)) program (section '\(section)') and cannot attach to a \(target.type) target, which takes \(kind) programs",
-                             data: ["field": "target.type", "programType": .string(programTypeName(type)), "section": .string(section)])
+    func notOfKind(_ program: AttachProgram, kind: String, target: AttachTarget) -> ResponseError {
+        ResponseError(.invalidParams,
+                      "program '\(program.name)' is a \(programTypeName(program.type)) program (section '\(program.section)') and cannot attach to a \(target.type) target, which takes \(kind) programs",
+                      data: ["field": "target.type", "programType": .string(programTypeName(program.type)), "section": .string(program.section)])
     }
 
     /// The owning link, or the attach failure with libbpf's errno.
-    func finish(_ handle: OpaquePointer?, errno code: Int32, _ program: OpaquePointer, named name: String, target: AttachTarget,
+    func finish(_ handle: OpaquePointer?, errno code: Int32, _ program: AttachProgram, target: AttachTarget,
                 message: String? = nil) throws(ResponseError) -> BPFLink {
         guard let handle else {
-            throw failure(code, program: name, section: String(cString: bpf_program__section_name(program)), target: target, message: message)
+            throw failure(code, program, target: target, message: message)
         }
         return BPFLink(handle: handle)
     }

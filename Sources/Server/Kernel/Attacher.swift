@@ -31,30 +31,44 @@ struct Attacher {
                 throw .unsupported(missing.feature, "program '\(name)' is a \(kind) program (section '\(section)'): \(missing.reason)")
             }
             handle = bpf_program__attach(program)
-        case .tpBtf(let tracepoint):
-            return try attachBTFTracepoint(program, named: name, tracepoint: tracepoint, target: target)
-        case .fentry(let function), .fexit(let function):
-            return try attachTrampoline(program, named: name, function: function, target: target)
-        case .kprobe(let function, let retprobe):
-            return try attachKprobe(program, named: name, function: function, retprobe: retprobe, target: target)
-        case .uprobe(let binary, let symbol, let offset, let pid, let retprobe):
-            return try attachUprobe(program, named: name, binary: binary, symbol: symbol, offset: offset, pid: pid, retprobe: retprobe, target: target)
         case .usdt(let binary, let provider, let probeName, let pid):
             return try attachUSDT(program, named: name, binary: binary, provider: provider, probe: probeName, pid: pid, target: target)
-        case .xdp(let interface, let mode):
-            return try attachXDP(program, named: name, interface: interface, mode: mode, target: target)
-        case .tc(let interface, let direction, let priority):
-            return try attachTC(program, named: name, interface: interface, direction: direction, priority: priority, target: target)
-        case .cgroup(let path, let attachType):
-            return try attachCgroup(program, named: name, path: path, attachType: attachType, target: target)
-        case .perfEvent(let event, let frequency):
-            return try attachPerfEvent(program, named: name, event: event, frequency: frequency, target: target)
+        case .tpBtf, .fentry, .fexit, .kprobe, .uprobe, .xdp, .tc, .cgroup, .perfEvent:
+            return try attachShared(AttachProgram(loaded: program, named: name), to: target)
         }
         guard let handle else {
             let code = currentErrno()
             throw failure(code, program: name, section: String(cString: bpf_program__section_name(program)), target: target)
         }
         return BPFLink(handle: handle)
+    }
+
+    /// The targets whose validation and errors are the same whether the
+    /// program was loaded by this process or is held by a pinned descriptor
+    /// (DescriptorAttach); each goes through libbpf when `program.loaded`,
+    /// and to the kernel directly otherwise.
+    func attachShared(_ program: AttachProgram, to target: AttachTarget) throws(ResponseError) -> BPFLink {
+        bpfleet_libbpf_messages_reset()
+        switch target {
+        case .tpBtf(let tracepoint):
+            return try attachBTFTracepoint(program, tracepoint: tracepoint, target: target)
+        case .fentry(let function), .fexit(let function):
+            return try attachTrampoline(program, function: function, target: target)
+        case .kprobe(let function, let retprobe):
+            return try attachKprobe(program, function: function, retprobe: retprobe, target: target)
+        case .uprobe(let binary, let symbol, let offset, let pid, let retprobe):
+            return try attachUprobe(program, binary: binary, symbol: symbol, offset: offset, pid: pid, retprobe: retprobe, target: target)
+        case .xdp(let interface, let mode):
+            return try attachXDP(program, interface: interface, mode: mode, target: target)
+        case .tc(let interface, let direction, let priority):
+            return try attachTC(program, interface: interface, direction: direction, priority: priority, target: target)
+        case .cgroup(let path, let attachType):
+            return try attachCgroup(program, path: path, attachType: attachType, target: target)
+        case .perfEvent(let event, let frequency):
+            return try attachPerfEvent(program, event: event, frequency: frequency, target: target)
+        case .tracepoint, .rawTracepoint, .auto, .usdt:
+            preconditionFailure("\(target.type) targets are attached by their caller")
+        }
     }
 
     func require(_ type: bpf_prog_type, _ allowed: [bpf_prog_type], program: String, target: AttachTarget) throws(ResponseError) {
@@ -84,11 +98,15 @@ struct Attacher {
     }
 
     /// Tracepoint names become paths under tracefs: no separators or dots.
-    private func validateName(_ value: String, field: String) throws(ResponseError) {
+    func validateName(_ value: String, field: String) throws(ResponseError) {
         guard !value.isEmpty, value.count <= 128,
               value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
             throw .invalidParams("\(field): '\(value)' is not a valid tracepoint name", field: field)
         }
+    }
+
+    func failure(_ code: Int32, _ program: AttachProgram, target: AttachTarget, message: String? = nil) -> ResponseError {
+        failure(code, program: program.name, section: program.section, target: target, message: message)
     }
 
     func failure(_ code: Int32, program: String, section: String, target: AttachTarget, message custom: String? = nil) -> ResponseError {

@@ -9,7 +9,8 @@ enum Attachment {
     /// event links, the perf event descriptor).
     case libbpf(OpaquePointer)
     /// A link descriptor from `bpf_link_create` (XDP with a mode, tcx,
-    /// cgroup), for targets whose flags libbpf 1.1's helpers cannot pass.
+    /// cgroup), for targets whose flags libbpf 1.1's helpers cannot pass,
+    /// and every link DescriptorAttach makes for an adopted probe.
     case descriptor(Int32)
     /// A filter on the clsact qdisc, for kernels without tcx.
     case classicTC(ClassicTCFilter)

@@ -5,69 +5,76 @@ import Foundation
 
 /// Attaches a program that bpfleetd holds only by its descriptor: a
 /// program of an adopted probe, found pinned at start-up. Its libbpf object
-/// was opened (for BTF and names) but never loaded, and libbpf's
-/// `bpf_program__attach_*` take loaded programs only, so this goes to the
-/// kernel directly:
+/// was opened (for BTF, names, sections and expected attach types) but
+/// never loaded, and libbpf's `bpf_program__attach_*` take loaded programs
+/// only, so this goes to the kernel directly, with Attacher's validation
+/// and errors (the same functions, given a program without `loaded`):
 ///
-/// - `raw_tracepoint`: `BPF_RAW_TRACEPOINT_OPEN`;
 /// - `tracepoint`: `perf_event_open` on the tracepoint's tracefs id, then
-///   `BPF_LINK_CREATE` with `BPF_PERF_EVENT` (the link holds the perf event);
-/// - `auto`: the tracepoint or raw tracepoint the program's section names.
+///   `BPF_LINK_CREATE` with `BPF_PERF_EVENT` (the link holds the event);
+/// - `raw_tracepoint`: `BPF_RAW_TRACEPOINT_OPEN`;
+/// - `tp_btf`, `fentry`, `fexit` (and `lsm` through `auto`):
+///   `BPF_LINK_CREATE` with the program's attach type and no target (the
+///   kernel uses the attach BTF id the program was loaded with);
+/// - `xdp`, `tc` (tcx or a classic clsact filter), `cgroup`: as Attacher,
+///   which attaches those by descriptor for loaded programs too;
+/// - `perf_event`: a sampling event per online CPU, a `BPF_PERF_EVENT`
+///   link each;
+/// - `kprobe`, `uprobe`: a perf event on the kprobe or uprobe PMU (a uprobe
+///   symbol's file offset read from the binary's ELF symbol tables) and a
+///   `BPF_PERF_EVENT` link;
+/// - `auto`: the target the section names, where it names one whole.
 ///
-/// Other target types answer -32008 naming `bpfleetd:adopted-attach` and
-/// telling the operator to unload and load the probe again (a loaded probe
-/// attaches through libbpf, which serves them). The link comes back pinned
-/// at `pinPath`, owned by a `BPFLink` opened from that pin.
+/// `usdt` answers -32008 naming `bpfleetd:adopted-attach`: libbpf's USDT
+/// support fills the object's spec and IP maps as it attaches, and an
+/// adopted object was never loaded. The link comes back unpinned, made of
+/// the same parts as Attacher's, for the registry to pin and own.
 struct DescriptorAttach {
     let features: KernelFeatures
+    private var attacher: Attacher { Attacher(features: features) }
 
-    struct Program {
-        var name: String
-        var fd: Int32
-        var type: bpf_prog_type
-        var section: String
-    }
-
-    func attach(_ program: Program, probe: String, to target: AttachTarget, pinPath: String) throws(ResponseError) -> BPFLink {
+    func attach(_ program: AttachProgram, probe: String, to target: AttachTarget) throws(ResponseError) -> BPFLink {
         if let missing = features.unsupportedTargets[target.type] {
             throw .unsupported(missing.feature, "\(target.type) targets are not available on this node: \(missing.reason)")
         }
-        let linkFD: Int32
-        switch try resolve(target, program: program, probe: probe) {
+        bpfleet_libbpf_messages_reset()
+        let resolved = try resolve(target, program: program, probe: probe)
+        switch resolved {
         case .tracepoint(let category, let name):
-            try require(program, [BPF_PROG_TYPE_TRACEPOINT], target: target)
-            try validateName(category, field: "target.category")
-            try validateName(name, field: "target.name")
-            linkFD = try attachTracepoint(program, category: category, name: name, target: target)
+            try attacher.require(program.type, [BPF_PROG_TYPE_TRACEPOINT], program: program.name, target: target)
+            try attacher.validateName(category, field: "target.category")
+            try attacher.validateName(name, field: "target.name")
+            return try attachTracepoint(program, category: category, name: name, target: target)
         case .rawTracepoint(let name):
-            try require(program, [BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE], target: target)
-            try validateName(name, field: "target.name")
+            try attacher.require(program.type, [BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE], program: program.name, target: target)
+            try attacher.validateName(name, field: "target.name")
             let fd = bpf_raw_tracepoint_open(name, program.fd)
-            guard fd >= 0 else {
-                let code = currentErrno()
-                throw failure(code, code == ENOENT ? "raw tracepoint \(name) does not exist on this kernel" : nil, program: program, target: target)
-            }
-            linkFD = fd
-        default:
+            guard fd >= 0 else { throw attacher.failure(currentErrno(), program, target: resolved) }
+            return BPFLink(parts: [("link", .descriptor(fd))])
+        case .usdt:
             throw .unsupported(
                 "bpfleetd:adopted-attach",
-                "probe '\(probe)' was adopted from its pins after a restart, and this bpfleetd attaches an adopted probe's programs to tracepoint and raw_tracepoint targets only; to attach to a \(target.type) target, unload the probe and load it again (probe.unload, probe.load)")
+                "probe '\(probe)' was adopted from its pins after a restart, and libbpf attaches a usdt program only in the process that loaded its object (it fills the object's USDT spec maps as it attaches); to attach '\(program.name)' to a usdt target, unload the probe and load it again (probe.unload, probe.load)")
+        case .auto:
+            // An lsm section (resolve leaves only those as auto).
+            if let missing = features.unsupportedTargets["lsm"] {
+                throw .unsupported(missing.feature, "program '\(program.name)' is a lsm program (section '\(program.section)'): \(missing.reason)")
+            }
+            return try attacher.attachBound(program, target: target)
+        default:
+            if let missing = features.unsupportedTargets[resolved.type] {
+                throw .unsupported(missing.feature, "program '\(program.name)' is a \(resolved.type) program (section '\(program.section)'): \(missing.reason)")
+            }
+            return try attacher.attachShared(program, to: resolved)
         }
-        defer { close(linkFD) }
-        guard bpf_obj_pin(linkFD, pinPath) == 0 else {
-            throw .kernel("pin link at \(pinPath)", errno: currentErrno())
-        }
-        guard let handle = bpf_link__open(pinPath) else {
-            let code = currentErrno()
-            unlink(pinPath)
-            throw .kernel("open pinned link \(pinPath)", errno: code)
-        }
-        return BPFLink(handle: handle)
     }
 
-    /// `auto` becomes the target the section names (`tracepoint/CAT/NAME`,
-    /// `tp/CAT/NAME`, `raw_tracepoint/NAME`, `raw_tp/NAME`).
-    private func resolve(_ target: AttachTarget, program: Program, probe: String) throws(ResponseError) -> AttachTarget {
+    /// `auto` becomes the target the section names whole, as libbpf's
+    /// auto-attach reads it: `tracepoint/CAT/NAME` (`tp/`),
+    /// `raw_tracepoint/NAME` (`raw_tp/`), `tp_btf/NAME`, `fentry/FUNCTION`,
+    /// `fexit/FUNCTION`, `kprobe/FUNCTION`, `kretprobe/FUNCTION`; `lsm/HOOK`
+    /// stays `auto` (no target type of its own).
+    private func resolve(_ target: AttachTarget, program: AttachProgram, probe: String) throws(ResponseError) -> AttachTarget {
         guard case .auto = target else { return target }
         let parts = program.section.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         switch (parts.first, parts.count) {
@@ -75,56 +82,38 @@ struct DescriptorAttach {
             return .tracepoint(category: parts[1], name: parts[2])
         case ("raw_tracepoint", 2), ("raw_tp", 2):
             return .rawTracepoint(name: parts[1])
+        case ("tp_btf", 2):
+            return .tpBtf(name: nil)
+        case ("fentry", 2):
+            return .fentry(function: nil)
+        case ("fexit", 2):
+            return .fexit(function: nil)
+        case ("kprobe", 2), ("kretprobe", 2):
+            return .kprobe(function: parts[1], retprobe: parts[0] == "kretprobe")
+        case ("lsm", 2) where program.type == BPF_PROG_TYPE_LSM:
+            return .auto
         default:
             throw .unsupported(
                 "bpfleetd:adopted-attach",
-                "probe '\(probe)' was adopted from its pins after a restart; section '\(program.section)' of program '\(program.name)' names no tracepoint or raw tracepoint, the only targets this bpfleetd attaches an adopted probe to; give a target, or unload the probe and load it again")
+                "probe '\(probe)' was adopted from its pins after a restart; section '\(program.section)' of program '\(program.name)' names no whole target bpfleetd can attach an adopted probe's program to without libbpf's loaded object (tracepoint, raw_tracepoint, tp_btf, fentry, fexit, kprobe, lsm); give a target, or unload the probe and load it again")
         }
     }
 
-    private func attachTracepoint(_ program: Program, category: String, name: String, target: AttachTarget) throws(ResponseError) -> Int32 {
+    private func attachTracepoint(_ program: AttachProgram, category: String, name: String, target: AttachTarget) throws(ResponseError) -> BPFLink {
         guard let tracefs = features.tracefs ?? Filesystems.tracefsPath() else {
             throw .unsupported("tracefs", "tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing)")
         }
+        let resolved = AttachTarget.tracepoint(category: category, name: name)
         let idPath = "\(tracefs)/events/\(category)/\(name)/id"
         guard let text = try? String(contentsOfFile: idPath, encoding: .utf8),
               let id = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw failure(ENOENT, "tracepoint \(category)/\(name) does not exist on this kernel", program: program, target: target)
+            throw attacher.failure(ENOENT, program, target: resolved)
         }
         let perfFD = bpfleet_perf_event_open_tracepoint(id)
-        guard perfFD >= 0 else {
-            throw failure(currentErrno(), nil, program: program, target: target)
+        guard perfFD >= 0 else { throw attacher.failure(currentErrno(), program, target: resolved) }
+        guard let link = Attacher.perfEventLink(program, perfFD: perfFD) else {
+            throw attacher.failure(currentErrno(), program, target: resolved)
         }
-        // The link takes its own reference to the perf event.
-        defer { close(perfFD) }
-        let linkFD = bpf_link_create(program.fd, perfFD, BPF_PERF_EVENT, nil)
-        guard linkFD >= 0 else {
-            throw failure(currentErrno(), nil, program: program, target: target)
-        }
-        return linkFD
-    }
-
-    private func require(_ program: Program, _ allowed: [bpf_prog_type], target: AttachTarget) throws(ResponseError) {
-        guard allowed.contains(program.type) else {
-            throw ResponseError(.invalidParams, "program '\(program.name)' is a \(programTypeName(program.type)) program and cannot attach to a \(target.type) target",
-                                data: ["field": "target.type", "programType": .string(programTypeName(program.type))])
-        }
-    }
-
-    /// Tracepoint names become paths under tracefs: no separators or dots.
-    private func validateName(_ value: String, field: String) throws(ResponseError) {
-        guard !value.isEmpty, value.count <= 128,
-              value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
-            throw .invalidParams("\(field): '\(value)' is not a valid tracepoint name", field: field)
-        }
-    }
-
-    private func failure(_ code: Int32, _ message: String?, program: Program, target: AttachTarget) -> ResponseError {
-        let data: [String: JSONValue] = [
-            "errno": .int(Int64(code)), "errnoName": .string(errnoName(code)),
-            "target": (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(target))) ?? .null,
-        ]
-        return ResponseError(.attachFailed, message ?? "attaching '\(program.name)' to \(target) failed: \(errnoText(code)) (\(errnoName(code)))",
-                             data: .object(data))
+        return BPFLink(parts: [("link", link)])
     }
 }

@@ -34,6 +34,10 @@ struct ProbeProgram: @unchecked Sendable {
     var fd: Int32 { pinned?.fd ?? bpf_program__fd(handle) }
     var section: String { String(cString: bpf_program__section_name(handle)) }
     var type: bpf_prog_type { bpf_program__type(handle) }
+
+    /// The program as DescriptorAttach takes it: by its descriptor (the
+    /// pin's, for an adopted probe), described by its opened object.
+    var byDescriptor: AttachProgram { AttachProgram(named: name, fd: fd, opened: handle) }
 }
 
 /// How a bpfleetd came to hold a probe (docs/state-and-pins.md).

@@ -80,10 +80,11 @@ struct ProbeAdoption {
                 continue
             case .failure(.missing):
                 // Pinned links that went missing are attached again.
-                do {
-                    link = try attach.attach(
-                        .init(name: program.name, fd: program.fd, type: program.type, section: program.section),
-                        probe: desired.name, to: wanted.target, pinPath: path)
+                do throws(ResponseError) {
+                    link = try attach.attach(program.byDescriptor, probe: desired.name, to: wanted.target)
+                    guard link.pin(at: path) == 0 else {
+                        throw ResponseError.kernel("pin link at \(path)", errno: currentErrno())
+                    }
                     notes.append("link \(wanted.linkId) was not pinned and is attached again")
                 } catch {
                     failures.append("link \(wanted.linkId) (\(wanted.program) to \(wanted.target.type)): \(error.message)")
@@ -132,13 +133,22 @@ enum PinnedLink {
             let pinned = bpf_obj_get(path)
             if pinned >= 0 {
                 let owned = OwnedDescriptor(pinned)
-                if let info = ProgramInfo(fd: owned.fd) {
+                // A tcx link pins at the same path as a classic filter's
+                // program; bpf_obj_get_info_by_fd would read either.
+                if isProgram(owned.fd), let info = ProgramInfo(fd: owned.fd) {
                     return classicTCFilter(at: path, programID: info.id, interface: interface, egress: direction == "egress",
                                            priority: priority, programFD: programFD)
                 }
             }
         }
         return open(at: path, status: status)
+    }
+
+    /// Whether `fd` is a program's descriptor (not a link's or a map's).
+    private static func isProgram(_ fd: Int32) -> Bool {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+        return length > 0 && String(cString: buffer) == "anon_inode:bpf-prog"
     }
 
     /// A classic tc filter pins its program at `path` (BPFLink.pin): the

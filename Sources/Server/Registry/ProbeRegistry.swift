@@ -131,14 +131,12 @@ public actor ProbeRegistry {
     }
 
     /// A fresh link of `program`, pinned at `path`: through libbpf for a
-    /// probe whose object is loaded, by descriptor for an adopted one.
+    /// probe whose object is loaded, by descriptor for an adopted one; the
+    /// same parts and pins either way (BPFLink).
     func attachAndPin(_ program: ProbeProgram, of probe: LoadedProbe, to target: AttachTarget, at path: String) throws(ResponseError) -> BPFLink {
-        if probe.isAdopted {
-            return try descriptorAttach.attach(
-                .init(name: program.name, fd: program.fd, type: program.type, section: program.section),
-                probe: probe.name, to: target, pinPath: path)
-        }
-        let link = try attacher.attach(program.handle, named: program.name, to: target)
+        let link = probe.isAdopted
+            ? try descriptorAttach.attach(program.byDescriptor, probe: probe.name, to: target)
+            : try attacher.attach(program.handle, named: program.name, to: target)
         guard link.pin(at: path) == 0 else {
             throw .kernel("pin link at \(path)", errno: currentErrno())
         }
