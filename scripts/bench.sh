@@ -41,7 +41,7 @@
 # BENCH_TLS_CONNECTIONS (500), BENCH_TLS_HOLD (1000), BENCH_EVENTS_COUNT
 # (1000000), BENCH_EVENTS_SECONDS (5), BENCH_EVENTS_RATES (100000,200000),
 # BENCH_EVENTS_REPS (3), BENCH_WATCH_CLIENTS (50), BENCH_WATCH_ENTRIES
-# (10000), BENCH_WATCH_SECONDS (10), BENCH_ATTACH_REPS (20),
+# (10000), BENCH_WATCH_SECONDS (10), BENCH_ATTACH_REPS (40),
 # BENCH_ATTACH_PERF_FREQUENCY (99), BENCH_SURVIVAL_PROBES (100),
 # BENCH_SURVIVAL_REPS (5), BENCH_CONFIG (release; debug to skip the
 # release build), BENCH_RESULTS=DIR (keep the raw result lines the tables are
@@ -72,7 +72,7 @@ events_reps=${BENCH_EVENTS_REPS:-3}
 watch_clients=${BENCH_WATCH_CLIENTS:-50}
 watch_entries=${BENCH_WATCH_ENTRIES:-10000}
 watch_seconds=${BENCH_WATCH_SECONDS:-10}
-attach_reps=${BENCH_ATTACH_REPS:-20}
+attach_reps=${BENCH_ATTACH_REPS:-40}
 at_perf_frequency=${BENCH_ATTACH_PERF_FREQUENCY:-99}
 survival_probes=${BENCH_SURVIVAL_PROBES:-100}
 survival_reps=${BENCH_SURVIVAL_REPS:-5}
@@ -739,21 +739,32 @@ attach_bench() {
         "cgroup|cgroup_count|count_egress|{\"type\":\"cgroup\",\"path\":\"$at_cgroup\",\"attachType\":\"egress\"}|cgroup $at_cgroup egress"
         "perf_event|perf_count|count_sample|{\"type\":\"perf_event\",\"event\":\"cpu-clock\",\"frequency\":$at_perf_frequency}|perf_event $at_perf_frequency"
     )
-    local entry object program json args object_id profiled=()
+    local entry object program json args object_id profiled=() i
+    # Every object uploaded first (untimed).
+    local -a at_target=() at_object=() at_program=() at_args=() at_load=() at_attach=()
     for entry in "${targets[@]}"; do
         IFS='|' read -r target object program json args <<<"$entry"
         object_id=$(python3 bench/rpc.py "$at_sock" object.upload "{\"data\":\"@programs/build/$object.bpf.o\",\"name\":\"$object\"}" |
             python3 -c 'import json,sys; print(json.load(sys.stdin)["objectId"])')
         name="attach-$target"
-        local load="{\"name\":\"$name\",\"objectId\":\"$object_id\",\"programs\":[\"$program\"]}"
-        local attach="{\"probe\":\"$name\",\"program\":\"$program\",\"target\":$json}"
-        # One of each per round, the order rotated every round: bpfleetd,
-        # libbpf warmed up in its process (as a daemon is), libbpf cold.
-        local orders=("bpfleetd libbpf libbpf-cold" "libbpf libbpf-cold bpfleetd" "libbpf-cold bpfleetd libbpf")
-        for rep in $(seq "$attach_reps"); do
-            for side in ${orders[$((rep % 3))]}; do
+        at_target+=("$target"); at_object+=("$object"); at_program+=("$program"); at_args+=("$args")
+        at_load+=("{\"name\":\"$name\",\"objectId\":\"$object_id\",\"programs\":[\"$program\"]}")
+        at_attach+=("{\"probe\":\"$name\",\"program\":\"$program\",\"target\":$json}")
+        profiled+=("$name"$'\t'"${at_load[-1]}"$'\t'"${at_attach[-1]}")
+    done
+    # A round visits every target, so a burst of noise from the rest of the
+    # machine (seconds long on this VM) spreads over the targets instead of
+    # landing on one row. Within a target, one run of each side, the order
+    # rotated every round: bpfleetd, libbpf warmed up in its process (as a
+    # daemon is), libbpf cold.
+    local orders=("bpfleetd libbpf libbpf-cold" "libbpf libbpf-cold bpfleetd" "libbpf-cold bpfleetd libbpf")
+    for rep in $(seq "$attach_reps"); do
+        for i in "${!at_target[@]}"; do
+            target=${at_target[$i]} object=${at_object[$i]} program=${at_program[$i]} args=${at_args[$i]}
+            name="attach-$target"
+            for side in ${orders[$(((rep + i) % 3))]}; do
                 case $side in
-                    bpfleetd) record_attach "attach $target bpfleetd $("$bin/attach_rpc" "$at_sock" "$load" "$attach" "{\"probe\":\"$name\"}")" ;;
+                    bpfleetd) record_attach "attach $target bpfleetd $("$bin/attach_rpc" "$at_sock" "${at_load[$i]}" "${at_attach[$i]}" "{\"probe\":\"$name\"}")" ;;
                     # shellcheck disable=SC2086
                     libbpf) record_attach "attach $target libbpf $("$bin/attach_libbpf" --warm "programs/build/$object.bpf.o" "$program" "$at_c_pins/$name" $args)" ;;
                     # shellcheck disable=SC2086
@@ -761,8 +772,7 @@ attach_bench() {
                 esac
             done
         done
-        note "attach $target: $attach_reps rounds done"
-        profiled+=("$name"$'\t'"$load"$'\t'"$attach")
+        if [ $((rep % 10)) -eq 0 ]; then note "attach: $rep of $attach_reps rounds done"; fi
     done
     # BENCH_PERF=DIR: the server over 5 more bpfleetd runs of each target, untimed.
     if [ -n "${BENCH_PERF:-}" ] && command -v perf >/dev/null; then
