@@ -1,4 +1,5 @@
 import BpfleetShared
+import CLibBPF
 
 extension KernelFeatures {
     /// Programs the kernel refuses to load at all where a feature is
@@ -6,15 +7,16 @@ extension KernelFeatures {
     /// the BPF LSM): probe.load names the feature (-32008) instead of
     /// passing on the verifier's bare EPERM or EINVAL.
     func unloadable(_ program: ProgramDescription) -> ResponseError? {
-        let prefix = program.section.split(separator: "/", maxSplits: 1).first.map(String.init) ?? program.section
-        let kind: String
+        // Only trampolines and the BPF LSM are refused at load; which of
+        // them a section needs is the attach path's rule.
+        let type: bpf_prog_type
         switch program.type {
-        case "lsm": kind = "lsm"
-        case "tracing" where prefix.hasPrefix("fentry") || prefix.hasPrefix("fmod_ret"): kind = "fentry"
-        case "tracing" where prefix.hasPrefix("fexit"): kind = "fexit"
+        case "lsm": type = BPF_PROG_TYPE_LSM
+        case "tracing": type = BPF_PROG_TYPE_TRACING
         default: return nil
         }
-        guard let missing = unsupportedTargets[kind] else { return nil }
+        guard let kind = Attacher.sectionFeature(type: type, section: program.section),
+              let missing = unsupportedTargets[kind] else { return nil }
         return .unsupported(missing.feature, "program '\(program.name)' (section '\(program.section)') cannot be loaded on this node: \(missing.reason)")
     }
 }
