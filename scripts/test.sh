@@ -40,7 +40,16 @@ total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | grep -oE '[0-9]+' | awk 
 failed=$(grep -E '^✘ Test .* failed after' "$log" | grep -cv '^✘ Test run with' || true)
 rm -f "$log"
 
+# The kernel frees a program after its last descriptor closes and an RCU
+# grace period passes, so a server that exited as the run ended may show
+# for a moment (the tests' Bpftool.isGone waits the same way). Anything
+# still there after 10 s was left behind.
 after=$(leftovers)
+for _ in $(seq 20); do
+    [ "$after" = "$before" ] && break
+    sleep 0.5
+    after=$(leftovers)
+done
 if [ "$after" != "$before" ]; then
     echo "test: the suite left kernel objects or pins behind:" >&2
     echo "$after" >&2
