@@ -6,7 +6,12 @@
  * untimed. Before them, one node.info call is timed the same way: the
  * round trip of a request that does nothing, under the same load.
  * Prints "noop_ms=N load_ms=L attach_ms=A total_ms=T"; exits 1 on an error
- * reply, with the reply on stderr. */
+ * reply, with the reply on stderr.
+ *
+ * attach_rpc --one SOCKET LOAD_PARAMS UNLOAD_PARAMS: the same in one request,
+ * a probe.load whose params carry `attach` (the links made with the load);
+ * timed from its first byte out to its reply's newline in. Prints the same
+ * line, with load_ms = total_ms and attach_ms=0. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -53,19 +58,38 @@ static void call(int fd, int id, const char *method, const char *params)
 	}
 }
 
-int main(int argc, char **argv)
+static int connect_to(const char *path)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s SOCKET LOAD_PARAMS ATTACH_PARAMS UNLOAD_PARAMS\n", argv[0]);
-		return 2;
-	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	strncpy(addr.sun_path, argv[1], sizeof(addr.sun_path) - 1);
+	strncpy(addr.sun_path, path, sizeof(addr.sun_path) - 1);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		perror("attach_rpc: connect");
-		return 1;
+		exit(1);
 	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "--one") == 0) {
+		int fd = connect_to(argv[2]);
+		double noop = now_ms();
+		call(fd, 4, "node.info", "{}");
+		double start = now_ms();
+		call(fd, 1, "probe.load", argv[3]);
+		double end = now_ms();
+		printf("noop_ms=%.3f load_ms=%.3f attach_ms=0 total_ms=%.3f\n", start - noop, end - start, end - start);
+		fflush(stdout);
+		call(fd, 3, "probe.unload", argv[4]);
+		return 0;
+	}
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s SOCKET LOAD_PARAMS ATTACH_PARAMS UNLOAD_PARAMS\n"
+				"       %s --one SOCKET LOAD_WITH_ATTACH_PARAMS UNLOAD_PARAMS\n", argv[0], argv[0]);
+		return 2;
+	}
+	int fd = connect_to(argv[1]);
 	double noop = now_ms();
 	call(fd, 4, "node.info", "{}");
 	double start = now_ms();

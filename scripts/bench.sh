@@ -741,7 +741,7 @@ attach_bench() {
     )
     local entry object program json args object_id profiled=() i
     # Every object uploaded first (untimed).
-    local -a at_target=() at_object=() at_program=() at_args=() at_load=() at_attach=()
+    local -a at_target=() at_object=() at_program=() at_args=() at_load=() at_attach=() at_one=()
     for entry in "${targets[@]}"; do
         IFS='|' read -r target object program json args <<<"$entry"
         object_id=$(python3 bench/rpc.py "$at_sock" object.upload "{\"data\":\"@programs/build/$object.bpf.o\",\"name\":\"$object\"}" |
@@ -750,21 +750,25 @@ attach_bench() {
         at_target+=("$target"); at_object+=("$object"); at_program+=("$program"); at_args+=("$args")
         at_load+=("{\"name\":\"$name\",\"objectId\":\"$object_id\",\"programs\":[\"$program\"]}")
         at_attach+=("{\"probe\":\"$name\",\"program\":\"$program\",\"target\":$json}")
+        at_one+=("{\"name\":\"$name\",\"objectId\":\"$object_id\",\"programs\":[\"$program\"],\"attach\":[{\"program\":\"$program\",\"target\":$json}]}")
         profiled+=("$name"$'\t'"${at_load[-1]}"$'\t'"${at_attach[-1]}")
     done
     # A round visits every target, so a burst of noise from the rest of the
     # machine (seconds long on this VM) spreads over the targets instead of
     # landing on one row. Within a target, one run of each side, the order
-    # rotated every round: bpfleetd, libbpf warmed up in its process (as a
-    # daemon is), libbpf cold.
-    local orders=("bpfleetd libbpf libbpf-cold" "libbpf libbpf-cold bpfleetd" "libbpf-cold bpfleetd libbpf")
+    # rotated every round: bpfleetd in two requests (probe.load, then
+    # probe.attach), bpfleetd in one (probe.load with `attach`), libbpf
+    # warmed up in its process (as a daemon is), libbpf cold.
+    local orders=("bpfleetd bpfleetd-one libbpf libbpf-cold" "bpfleetd-one libbpf libbpf-cold bpfleetd"
+                  "libbpf libbpf-cold bpfleetd bpfleetd-one" "libbpf-cold bpfleetd bpfleetd-one libbpf")
     for rep in $(seq "$attach_reps"); do
         for i in "${!at_target[@]}"; do
             target=${at_target[$i]} object=${at_object[$i]} program=${at_program[$i]} args=${at_args[$i]}
             name="attach-$target"
-            for side in ${orders[$(((rep + i) % 3))]}; do
+            for side in ${orders[$(((rep + i) % 4))]}; do
                 case $side in
                     bpfleetd) record_attach "attach $target bpfleetd $("$bin/attach_rpc" "$at_sock" "${at_load[$i]}" "${at_attach[$i]}" "{\"probe\":\"$name\"}")" ;;
+                    bpfleetd-one) record_attach "attach $target bpfleetd-one $("$bin/attach_rpc" --one "$at_sock" "${at_one[$i]}" "{\"probe\":\"$name\"}")" ;;
                     # shellcheck disable=SC2086
                     libbpf) record_attach "attach $target libbpf $("$bin/attach_libbpf" --warm "programs/build/$object.bpf.o" "$program" "$at_c_pins/$name" $args)" ;;
                     # shellcheck disable=SC2086

@@ -26,6 +26,9 @@ extension ProbeLoad: Audited {
         if let labels { targets["labels"] = .object(labels.mapValues(JSONValue.string)) }
         if replace == true { targets["replace"] = true }
         if let keepMaps { targets["keepMaps"] = .array(keepMaps.map(JSONValue.string)) }
+        if let attach {
+            targets["attach"] = .array(attach.map { ["program": .string($0.program), "target": .string($0.target.description)] })
+        }
         return targets
     }
 }

@@ -92,21 +92,56 @@ public actor ProbeRegistry {
         }
         // A replace of a name nothing holds is a plain load (keepMaps then
         // has nothing to keep); a failed probe is unloaded first, as ever.
-        if request.replace == true, probes[request.name] != nil { return try replace(request) }
+        if request.replace == true, probes[request.name] != nil {
+            guard request.attach == nil else {
+                throw .invalidParams("attach: not with replace of a loaded probe: its links move to the new programs (attach or detach links after the replace)",
+                                     field: "attach")
+            }
+            return try replace(request)
+        }
         guard probes[request.name] == nil, failed[request.name] == nil else {
             throw .conflict("a probe named '\(request.name)' is already loaded", ["probe": .string(request.name)])
         }
         let elf = try store.elf(of: request.objectId)
         let probe = try loader.load(request, elf: elf)
         do {
+            try attachAll(request.attach ?? [], to: probe)
             try desired.write(probe.desiredState())
         } catch {
             probe.unpinAll()
+            probe.links.removeAll()
             throw error
         }
         probes[request.name] = probe
         logger.info("probe loaded", metadata: ["probe": "\(request.name)", "objectId": "\(request.objectId)"])
         return probe.describe()
+    }
+
+    /// `probe.load`'s `attach`: each link in order under link ids 1, 2, ...
+    /// A failure names the entry (`data.attach`, and `data.field` under
+    /// `attach[i]`); the caller then frees the probe with every link made.
+    private func attachAll(_ attachments: [ProbeLoad.Attachment], to probe: LoadedProbe) throws(ResponseError) {
+        for (index, attachment) in attachments.enumerated() {
+            do throws(ResponseError) {
+                let program = try probe.program(named: attachment.program)
+                let linkId = probe.nextLinkId
+                let path = "\(probe.pinDirectory)/links/\(linkId)"
+                let link = try attachAndPin(program, of: probe, to: attachment.target, at: path)
+                probe.nextLinkId += 1
+                probe.links[linkId] = ProbeLink(
+                    link: link,
+                    description: LinkDescription(linkId: linkId, id: link.kernelID, ids: link.kernelIDs, program: attachment.program,
+                                                 target: attachment.target, pinPath: path, attachedAt: Date(), state: "attached"))
+            } catch {
+                var data: [String: JSONValue] = [:]
+                if case .object(let fields)? = error.data { data = fields }
+                data["attach"] = .int(Int64(index))
+                if case .string(let field)? = data["field"] { data["field"] = .string("attach[\(index)].\(field)") }
+                if error.code == .notFound, data["kind"] == .string("program") { data["field"] = .string("attach[\(index)].program") }
+                throw ResponseError(error.code, "attach[\(index)] (\(attachment.program) to \(attachment.target.type)): \(error.message)",
+                                    data: .object(data))
+            }
+        }
     }
 
     func attach(_ request: ProbeAttach) throws(ResponseError) -> LinkDescription {

@@ -16,9 +16,13 @@ public struct ProbeLoad: RPCMethod {
     /// With `replace`: maps of the old probe whose contents the new probe
     /// keeps. The new probe uses the old kernel map itself (same map id).
     public var keepMaps: [String]?
+    /// Links to attach as part of the load, in order (link ids 1, 2, ...):
+    /// the probe comes up with all of them or the call fails and nothing of
+    /// it is left. Not with `replace` of a loaded probe (its links move).
+    public var attach: [Attachment]?
 
     public init(name: String, objectId: String, programs: [String]? = nil, globals: [String: JSONValue]? = nil,
-                labels: [String: String]? = nil, replace: Bool? = nil, keepMaps: [String]? = nil) {
+                labels: [String: String]? = nil, replace: Bool? = nil, keepMaps: [String]? = nil, attach: [Attachment]? = nil) {
         self.name = name
         self.objectId = objectId
         self.programs = programs
@@ -26,6 +30,18 @@ public struct ProbeLoad: RPCMethod {
         self.labels = labels
         self.replace = replace
         self.keepMaps = keepMaps
+        self.attach = attach
+    }
+
+    /// One link of `attach`: what `probe.attach` takes, less the probe.
+    public struct Attachment: Codable, Sendable, Hashable {
+        public var program: String
+        public var target: AttachTarget
+
+        public init(program: String, target: AttachTarget) {
+            self.program = program
+            self.target = target
+        }
     }
 
     public typealias Result = ProbeDescription
