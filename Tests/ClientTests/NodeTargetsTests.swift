@@ -135,18 +135,113 @@ struct NodeTargetsTests {
         #expect(try resolve(NodeChoice(nodes: ["web-1"]), config: broken).count == 1)
     }
 
-    @Test("timeout and concurrency: flag, else config, else built in")
+    @Test("timeout and concurrency: flag, else config, else built in; connect timeout and retries: flag, else built in")
     func fanOutSettings() throws {
         let configPath = pki.directory + "/fanout.yaml"
         try "defaults: {timeout: 2.5, concurrency: 3}\n".write(toFile: configPath, atomically: true, encoding: .utf8)
         let fromConfig = try GlobalOptions.parse(["--config", configPath]).plan(environment: clean)
         #expect(fromConfig.fanOut.timeout == .milliseconds(2500))
         #expect(fromConfig.fanOut.concurrency == 3)
-        let fromFlags = try GlobalOptions.parse(["--config", configPath, "--timeout", "1", "--concurrency", "9"]).plan(environment: clean)
+        let fromFlags = try GlobalOptions.parse(["--config", configPath, "--timeout", "1", "--concurrency", "9",
+                                                 "--connect-timeout", "0.25", "--retries", "0"]).plan(environment: clean)
         #expect(fromFlags.fanOut.timeout == .seconds(1))
         #expect(fromFlags.fanOut.concurrency == 9)
+        #expect(fromFlags.fanOut.connectTimeout == .milliseconds(250))
+        #expect(fromFlags.fanOut.retries == 0)
         let builtIn = try GlobalOptions.parse([]).plan(environment: clean)
         #expect(builtIn.fanOut.timeout == .seconds(10))
         #expect(builtIn.fanOut.concurrency == 64)
+        #expect(builtIn.fanOut.connectTimeout == .seconds(5))
+        #expect(builtIn.fanOut.retries == 2)
+        #expect(builtIn.fanOut.backoff == Backoff(initial: .milliseconds(200), maximum: .seconds(5)))
+
+        #expect(throws: (any Error).self) { try GlobalOptions.parse(["--connect-timeout", "0"]) }
+        #expect(throws: (any Error).self) { try GlobalOptions.parse(["--retries", "-1"]) }
+        #expect(throws: (any Error).self) { try GlobalOptions.parse(["-n", "web-1", "-l", "role=web"]) }
+    }
+
+    /// Unix nodes, so that no credentials are needed.
+    var fleet: ClientConfig {
+        get throws {
+            try ClientConfig(yaml: """
+                defaultSelector: "role=web"
+                nodes:
+                  - {name: web-1, address: "unix:/tmp/web-1.sock", labels: {role: web, zone: a}}
+                  - {name: web-2, address: "unix:/tmp/web-2.sock", labels: {role: web, zone: b}}
+                  - {name: db-1, address: "unix:/tmp/db-1.sock", labels: {role: db, zone: a}}
+                  - {name: spare, address: "unix:/tmp/spare.sock"}
+                """, file: "/etc/bpfleet/fleet.yaml")
+        }
+    }
+
+    @Test("which nodes: -n or --selector, else a manifest's, else $BPFLEET_NODE, else defaultSelector, else the local socket")
+    func resolutionOrder() throws {
+        let fleet = try fleet
+        let manifest = NodeSelection(selector: "zone=a", names: ["spare", "web-1", "unix:/tmp/other.sock"], origin: "manifest probe.yaml")
+        let variable = ["BPFLEET_NODE": "db-1"]
+        func names(_ choice: NodeChoice = NodeChoice(), _ selection: NodeSelection? = nil, _ environment: [String: String]? = nil,
+                   config: ClientConfig?) throws -> [String] {
+            try NodeTargets.resolve(choice, selection: selection, config: config, environment: environment ?? clean).map(\.description)
+        }
+        #expect(try names(config: fleet) == ["web-1", "web-2"])
+        #expect(try names(NodeChoice(), nil, variable, config: fleet) == ["db-1"])
+        // The manifest's selector matches in file order, then its names not already there.
+        #expect(try names(NodeChoice(), manifest, variable, config: fleet) == ["web-1", "db-1", "spare", "unix:/tmp/other.sock"])
+        #expect(try names(NodeChoice(), NodeSelection(names: ["spare"], origin: "manifest m.yaml"), variable, config: fleet) == ["spare"])
+        #expect(try names(NodeChoice(), NodeSelection(origin: "manifest m.yaml"), variable, config: fleet) == ["db-1"])
+        #expect(try names(NodeChoice(selector: "zone!=a"), manifest, variable, config: fleet) == ["web-2", "spare"])
+        #expect(try names(NodeChoice(nodes: ["spare"]), manifest, variable, config: fleet) == ["spare"])
+        #expect(try names(NodeChoice(selector: "role in (web, db), !gpu"), config: fleet) == ["web-1", "web-2", "db-1"])
+        // The empty selector matches every node, as in Kubernetes.
+        #expect(try names(NodeChoice(selector: ""), config: fleet) == ["web-1", "web-2", "db-1", "spare"])
+        #expect(try names(config: nil) == ["unix:/run/bpfleet/bpfleetd.sock"])
+        var plain = fleet
+        plain.defaultSelector = nil
+        #expect(try names(config: plain) == ["unix:/run/bpfleet/bpfleetd.sock"])
+    }
+
+    @Test("a selector that does not parse, matches nothing, or comes with -n is a usage error")
+    func selectorMistakes() throws {
+        let fleet = try fleet
+        #expect(error { try resolve(NodeChoice(nodes: ["web-1"], selector: "role=web"), config: fleet) }
+            == "-n and --selector 'role=web' both say which nodes: give one")
+        #expect(error { try resolve(NodeChoice(selector: "zone in x"), config: fleet) }
+            == "--selector: column 9: expected '(' after in, found 'x'\n  zone in x\n          ^")
+        #expect(error { try resolve(NodeChoice(selector: "role=cache"), config: fleet) }
+            == "no node matches --selector 'role=cache' among the 4 nodes of config /etc/bpfleet/fleet.yaml")
+        #expect(error { try resolve(NodeChoice(selector: "role=web")) }
+            == "no node matches --selector 'role=web': no inventory or config file names any node (give --inventory FILE; see docs/cli.md)")
+        #expect(error { try NodeTargets.resolve(NodeChoice(), selection: NodeSelection(selector: "role=cache", origin: "manifest probe.yaml"),
+                                                config: fleet, environment: clean) }
+            == "no node matches manifest probe.yaml selector 'role=cache' among the 4 nodes of config /etc/bpfleet/fleet.yaml")
+        var unmatched = fleet
+        unmatched.defaultSelector = Located("role=cache", line: 1)
+        #expect(error { try resolve(config: unmatched) }
+            == "no node matches defaultSelector (config /etc/bpfleet/fleet.yaml line 1) 'role=cache' among the 4 nodes of config /etc/bpfleet/fleet.yaml")
+    }
+
+    @Test("--inventory and --selector from the command line")
+    func commandLine() throws {
+        let inventory = pki.directory + "/inventory.yaml"
+        try """
+            nodes:
+              - {name: web-1, address: "unix:/tmp/web-1.sock", labels: {role: web}}
+              - {name: db-1, address: "unix:/tmp/db-1.sock", labels: {role: db}}
+            """.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let plan = try GlobalOptions.parse(["--inventory", inventory, "-l", "role=db"]).plan(environment: clean)
+        #expect(plan.targets.map(\.description) == ["db-1"])
+        let byName = try GlobalOptions.parse(["--inventory", inventory, "-n", "web-1"]).plan(environment: clean)
+        #expect(byName.targets.map(\.address) == [.unix(path: "/tmp/web-1.sock")])
+        let fromVariable = try GlobalOptions.parse(["--selector", "role"])
+            .plan(environment: clean.merging(["BPFLEET_INVENTORY": inventory]) { $1 })
+        #expect(fromVariable.targets.map(\.description) == ["web-1", "db-1"])
+        // A manifest's nodes, unless the command line says.
+        let manifest = NodeSelection(selector: "role=web", origin: "manifest probe.yaml")
+        #expect(try GlobalOptions.parse(["--inventory", inventory]).plan(selection: manifest, environment: clean)
+            .targets.map(\.description) == ["web-1"])
+        #expect(try GlobalOptions.parse(["--inventory", inventory, "-l", "role=db"]).plan(selection: manifest, environment: clean)
+            .targets.map(\.description) == ["db-1"])
+        #expect(error { try GlobalOptions.parse(["-l", "role=web"]).plan(environment: clean).targets }?
+            .hasPrefix("no node matches --selector 'role=web'") == true)
     }
 }

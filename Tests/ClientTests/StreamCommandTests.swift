@@ -197,20 +197,33 @@ struct StreamCommandTests {
         }
     }
 
-    @Test("an unreachable node among reachable ones: the others stream, exit 1")
+    @Test("an unreachable node among reachable ones: the others stream, a summary, exit 2")
     func unreachable() async throws {
         try await LineServer.with { server in
             let missing = NodeAddress.unix(path: "/tmp/bpfleet-client-test-missing-\(UUID().uuidString.prefix(8)).sock")
             let captured = Captured()
             let command = try EventsTailCommand.parse(["-n", "\(server.address)", "-n", "\(missing)", "exec", "events-end"])
-            #expect(try await run(command, captured) == 1)
+            #expect(try await run(command, captured) == 2)
             #expect(captured.output == "\(server.address)  \"0a0b\"\n")
-            let notes = Set(captured.errors.split(separator: "\n").map(String.init))
-            #expect(notes == [
+            let notes = captured.errors.split(separator: "\n").map(String.init)
+            #expect(Set(notes.dropLast()) == [
                 "bpfleet: \(server.address): subscription ended: map gone",
                 "bpfleet: \(missing): cannot connect: No such file or directory (is bpfleetd running?)",
-                "bpfleet: 1 of 2 nodes failed",
             ])
+            #expect(notes.last == "bpfleet: 1 ok, 0 failed, 1 unreachable (of 2 nodes)")
+
+            // Every node unreachable: 1. Scripts get no summary line.
+            let none = Captured()
+            let nowhere = try MapWatchCommand.parse(["-n", "\(missing)", "-n", "\(missing)", "-o", "ndjson", "exec", "counts"])
+            #expect(try await run(nowhere, none) == 1)
+            #expect(none.lines.count == 2)
+            #expect(none.errors == "")
+
+            // A node whose subscription is refused failed: none ok, 1.
+            let refusedOutput = Captured()
+            let refused = try MapWatchCommand.parse(["-n", "\(server.address)", "-n", "\(missing)", "exec", "no-such-map"])
+            #expect(try await run(refused, refusedOutput) == 1)
+            #expect(refusedOutput.errors.split(separator: "\n").last == "bpfleet: 0 ok, 1 failed, 1 unreachable (of 2 nodes)")
         }
     }
 }

@@ -63,22 +63,23 @@ struct CommandLineTests {
         }
     }
 
-    @Test func fanOutReportsEveryNodeAndFailsWhenOneFails() async throws {
+    @Test func fanOutReportsEveryNodeAndExits2WhenSomeFail() async throws {
         try await withServer { first in
             try await withServer { second in
                 let missing = "unix:/tmp/bpfleet-no-such-node-\(UInt32.random(in: 0...UInt32.max)).sock"
                 let nodes = ["-n", first.address, "-n", second.address, "-n", missing]
 
                 let json = try bpfleet(nodes + ["-o", "json", "node", "info"])
-                #expect(json.status == 1)
+                #expect(json.status == 2)
                 let elements = json.json?.arrayValue ?? []
                 #expect(elements.map { $0["node"] } == [.string(first.address), .string(second.address), .string(missing)])
                 #expect(elements.map { $0["ok"] } == [true, true, false])
                 #expect(elements[0]["result"]?["btf"] == true)
                 #expect(elements[2]["error"]?["kind"] == "unreachable")
+                #expect(json.stderr == "")
 
                 let ndjson = try bpfleet(nodes + ["-o", "ndjson", "node", "info"])
-                #expect(ndjson.status == 1)
+                #expect(ndjson.status == 2)
                 let lines = ndjson.stdout.split(separator: "\n")
                 #expect(lines.count == 3)
                 #expect(Set(lines.compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))["node"] })
@@ -86,12 +87,58 @@ struct CommandLineTests {
 
                 let healthy = try bpfleet(["-n", first.address, "-n", second.address, "node", "info"])
                 #expect(healthy.status == 0)
+                #expect(healthy.stderr == "bpfleet: 2 ok, 0 failed, 0 unreachable (of 2 nodes)\n")
 
                 let table = try bpfleet(nodes + ["node", "info"])
-                #expect(table.status == 1)
+                #expect(table.status == 2)
                 let failures = table.stderr.split(separator: "\n").filter { $0.contains(missing) }
                 #expect(failures.count == 1)
                 #expect(failures.first?.contains("cannot connect") == true)
+                #expect(table.stderr.split(separator: "\n").last == "bpfleet: 2 ok, 0 failed, 1 unreachable (of 3 nodes)")
+
+                // A server error on one node, unreachable another: none ok.
+                let none = try bpfleet(["-n", first.address, "-n", missing, "probe", "get", "no-such-probe"])
+                #expect(none.status == 1)
+                #expect(none.stderr.split(separator: "\n").last == "bpfleet: 0 ok, 1 failed, 1 unreachable (of 2 nodes)")
+            }
+        }
+    }
+
+    @Test func everyNodeFailingExits1() async throws {
+        let missing = (0..<2).map { _ in "unix:/tmp/bpfleet-no-such-node-\(UInt32.random(in: 0...UInt32.max)).sock" }
+        let result = try bpfleet(["-n", missing[0], "-n", missing[1], "--retries", "0", "node", "info"])
+        #expect(result.status == 1)
+        #expect(result.stdout == "")
+        #expect(result.stderr.split(separator: "\n").last == "bpfleet: 0 ok, 0 failed, 2 unreachable (of 2 nodes)")
+        let one = try bpfleet(["-n", missing[0], "-o", "json", "node", "info"])
+        #expect(one.status == 1)
+    }
+
+    @Test func selectorPicksNodesFromAnInventory() async throws {
+        try await withServer { web in
+            try await withServer { db in
+                let inventory = NSTemporaryDirectory() + "bpfleet-inventory-\(UInt32.random(in: 0...UInt32.max)).yaml"
+                try """
+                    nodes:
+                      - {name: web-1, address: "\(web.address)", labels: {role: web, zone: a}}
+                      - {name: db-1, address: "\(db.address)", labels: {role: db, zone: a}}
+                    """.write(toFile: inventory, atomically: true, encoding: .utf8)
+                defer { unlink(inventory) }
+
+                let webOnly = try bpfleet(["--inventory", inventory, "-l", "role=web", "-o", "json", "node", "info"])
+                #expect(webOnly.status == 0, "\(webOnly.stderr)")
+                #expect(webOnly.json?.arrayValue.map { $0["name"] } == [.string("web-1")])
+
+                let both = try bpfleet(["--inventory", inventory, "--selector", "zone in (a, b)", "-o", "json", "node", "info"])
+                #expect(both.json?.arrayValue.map { $0["name"] } == [.string("web-1"), .string("db-1")])
+
+                let nothing = try bpfleet(["--inventory", inventory, "-l", "role=cache", "node", "info"])
+                #expect(nothing.status == 64)
+                #expect(nothing.stderr.hasPrefix("bpfleet: no node matches --selector 'role=cache'"))
+
+                let unparsed = try bpfleet(["--inventory", inventory, "-l", "role in web", "node", "info"])
+                #expect(unparsed.status == 64)
+                #expect(unparsed.stderr == "bpfleet: --selector: column 9: expected '(' after in, found 'web'\n  role in web\n          ^\n")
             }
         }
     }

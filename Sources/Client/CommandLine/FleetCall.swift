@@ -9,8 +9,10 @@ struct NodeValue<Value> {
 }
 
 /// What every command does once its arguments are checked: run its
-/// operation on every node (bounded, with per-node timeouts), print the
-/// outcome in the chosen format, and exit 1 if any node failed.
+/// operation on every node (bounded, with connect retries and per-node
+/// timeouts), print the outcome in the chosen format, and exit 0 when
+/// every node succeeded, 1 when none did, 2 when some did
+/// (`FanOutSummary.exitStatus`).
 struct FleetCall {
     var options: GlobalOptions
     /// The method the command is about; a server error escaping
@@ -41,46 +43,48 @@ struct FleetCall {
         }
         let nodes = plan.targets
         let fanOut = plan.fanOut
-        let perNode = nodeOperation(timeout: fanOut.timeout)
+        let perNode = nodeOperation()
         let output = StandardStream.output()
-        var failures = 0
+        var summary = FanOutSummary()
 
         switch options.output {
         case .json:
             output.write("[")
             var separator = "\n"
-            await fanOut.run(nodes, order: .given, perNode) { outcome in
+            await fanOut.run(nodes, order: .given, calling: perNode) { outcome in
                 output.write(separator)
                 separator = ",\n"
                 for part in Envelope.parts(node: outcome.node, name: nodes[outcome.index].name, result: outcome.result) {
                     output.write(part)
                 }
-                if !outcome.succeeded { failures += 1 }
+                summary.add(outcome.status)
             }
             output.write(nodes.isEmpty ? "]\n" : "\n]\n")
             output.flush()
 
         case .ndjson:
-            await fanOut.run(nodes, order: .completion, perNode) { outcome in
+            await fanOut.run(nodes, order: .completion, calling: perNode) { outcome in
                 for part in Envelope.parts(node: outcome.node, name: nodes[outcome.index].name, result: outcome.result) {
                     output.write(part)
                 }
                 output.write("\n")
                 // A script reading the stream sees each node as it answers.
                 output.flush()
-                if !outcome.succeeded { failures += 1 }
+                summary.add(outcome.status)
             }
 
         case .table:
-            let outcomes = await fanOut.collect(nodes, perNode)
+            let outcomes = await fanOut.collect(nodes, calling: perNode)
             var shown: [NodeValue<Shown>] = []
             var failed: [(node: NodeTarget, error: any Error)] = []
             for outcome in outcomes {
                 let node = nodes[outcome.index]
                 do {
                     shown.append(NodeValue(node: node, value: try decode(outcome.result.get(), outcome.node)))
+                    summary.add(.ok)
                 } catch {
                     failed.append((node, error))
+                    summary.add(NodeStatus(failure: error))
                 }
             }
             // A table with no node to show would be a bare header: noise
@@ -89,29 +93,25 @@ struct FleetCall {
                 present(shown, TablePrinter(stream: output, showsNode: nodes.count > 1))
             }
             output.flush()
-            report(failed, of: nodes.count)
-            failures = failed.count
+            report(failed, summary: summary)
         }
 
-        if failures > 0 { throw ExitCode(1) }
+        if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
     }
 
-    /// Connect, run the command's operation, close; server errors named by
+    /// Runs the command's operation on a connection; server errors named by
     /// the command's method unless a step already named its own.
-    private func nodeOperation(timeout: Duration) -> @Sendable (NodeTarget) async throws -> ByteBuffer {
+    private func nodeOperation() -> @Sendable (NodeConnection) async throws -> ByteBuffer {
         let operation = self.operation
         let method = self.method
-        return { target in
-            try await NodeConnection.withConnection(to: target, timeout: timeout) { connection in
-                try await MethodFailure.naming(method) { try await operation(connection) }
-            }
+        return { connection in
+            try await MethodFailure.naming(method) { try await operation(connection) }
         }
     }
 
     /// Failures for people, on stderr: one line per node, the verifier's
-    /// log when asked for, and a count when several nodes were asked.
-    private func report(_ failed: [(node: NodeTarget, error: any Error)], of total: Int) {
-        guard !failed.isEmpty else { return }
+    /// log when asked for, and the summary when several nodes were asked.
+    private func report(_ failed: [(node: NodeTarget, error: any Error)], summary: FanOutSummary) {
         let errors = StandardStream.error()
         for (node, error) in failed {
             errors.write("bpfleet: \(node): \(FailureText.line(error))\n")
@@ -119,8 +119,8 @@ struct FleetCall {
                 errors.write(log.hasSuffix("\n") ? log : log + "\n")
             }
         }
-        if total > 1 {
-            errors.write("bpfleet: \(failed.count) of \(total) nodes failed\n")
+        if summary.total > 1 {
+            errors.write("bpfleet: \(summary)\n")
         }
         errors.flush()
     }

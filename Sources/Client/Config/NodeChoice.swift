@@ -3,15 +3,19 @@
 public struct NodeChoice: Sendable {
     /// `-n`: config names or addresses.
     public var nodes: [String]
+    /// `--selector`: the configured nodes whose labels match (Kubernetes
+    /// selector syntax). Not together with `nodes`.
+    public var selector: String?
     public var ca: String?
     public var cert: String?
     public var key: String?
     public var serverName: String?
     public var insecurePlaintext: Bool
 
-    public init(nodes: [String] = [], ca: String? = nil, cert: String? = nil, key: String? = nil,
+    public init(nodes: [String] = [], selector: String? = nil, ca: String? = nil, cert: String? = nil, key: String? = nil,
                 serverName: String? = nil, insecurePlaintext: Bool = false) {
         self.nodes = nodes
+        self.selector = selector
         self.ca = ca
         self.cert = cert
         self.key = key

@@ -7,6 +7,9 @@ import BpfleetShared
 /// Every message is one line that names the node and says what to check.
 public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
     case cannotConnect(NodeAddress, reason: String, hint: String?)
+    /// No connection within the connect timeout (TCP, or the TLS handshake).
+    case connectTimedOut(NodeAddress, after: Duration)
+    /// Connected, but no answer within the call timeout.
     case timedOut(NodeAddress, after: Duration)
     case connectionClosed(NodeAddress, reason: String?)
     case responseTooLarge(NodeAddress, bytes: Int, limit: Int)
@@ -19,10 +22,21 @@ public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var address: NodeAddress {
         switch self {
-        case .cannotConnect(let address, _, _), .timedOut(let address, _), .connectionClosed(let address, _),
+        case .cannotConnect(let address, _, _), .connectTimedOut(let address, _), .timedOut(let address, _),
+             .connectionClosed(let address, _),
              .responseTooLarge(let address, _, _), .malformedMessage(let address, _),
              .unexpectedResult(let address, _, _), .unsupported(let address, _), .tls(let address, _):
             address
+        }
+    }
+
+    /// Whether the node was never reached: no connection could be made
+    /// (refused, no socket, connect timeout), or TLS refused one side. A
+    /// fan-out counts such a node unreachable rather than failed.
+    public var failedToConnect: Bool {
+        switch self {
+        case .cannotConnect, .connectTimedOut, .tls, .unsupported: true
+        case .timedOut, .connectionClosed, .responseTooLarge, .malformedMessage, .unexpectedResult: false
         }
     }
 
@@ -30,7 +44,7 @@ public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
     public var kind: String {
         switch self {
         case .cannotConnect: "unreachable"
-        case .timedOut: "timeout"
+        case .connectTimedOut, .timedOut: "timeout"
         case .connectionClosed: "disconnected"
         case .responseTooLarge, .malformedMessage, .unexpectedResult: "protocol"
         case .unsupported: "unsupported"
@@ -42,6 +56,8 @@ public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .cannotConnect(let address, let reason, let hint):
             "cannot connect to \(address): \(reason)\(hint.map { " (\($0))" } ?? "")"
+        case .connectTimedOut(let address, let after):
+            "timed out after \(Self.format(after)) connecting to \(address)"
         case .timedOut(let address, let after):
             "timed out after \(Self.format(after)) waiting for \(address)"
         case .connectionClosed(let address, let reason):
@@ -65,8 +81,10 @@ public enum ClientError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .cannotConnect(_, let reason, let hint):
             "cannot connect: \(reason)\(hint.map { " (\($0))" } ?? "")"
+        case .connectTimedOut(_, let after):
+            "timed out after \(Self.format(after)) connecting"
         case .timedOut(_, let after):
-            "timed out after \(Self.format(after))"
+            "timed out after \(Self.format(after)) waiting for the answer"
         case .connectionClosed(_, let reason):
             "connection closed\(reason.map { ": \($0)" } ?? "")"
         case .responseTooLarge(_, let bytes, let limit):

@@ -49,15 +49,36 @@ public actor NodeConnection {
 
     /// Connects to a node; a tcp:// node over TLS (the handshake finished,
     /// the node's certificate checked) or, when its target says so and it is
-    /// on loopback, plain TCP.
+    /// on loopback, plain TCP. One attempt: `FanOut.connect` retries.
     public static func connect(
         to target: NodeTarget,
         timeout: Duration,
         maximumMessageLength: Int = defaultMaximumMessageLength,
         onNotification: (@Sendable (ServerNotification) -> Void)? = nil
     ) async throws -> NodeConnection {
+        do {
+            return try await attempt(to: target, timeout: timeout, maximumMessageLength: maximumMessageLength,
+                                     onNotification: onNotification)
+        } catch let failure as ConnectAttemptFailure {
+            throw failure.error
+        }
+    }
+
+    /// One attempt at connecting; a failure to connect is thrown as a
+    /// `ConnectAttemptFailure`, which says whether to try again.
+    static func attempt(
+        to target: NodeTarget,
+        timeout: Duration,
+        maximumMessageLength: Int = defaultMaximumMessageLength,
+        onNotification: (@Sendable (ServerNotification) -> Void)? = nil
+    ) async throws -> NodeConnection {
         let address = target.address
-        let session = try tlsSession(for: target)
+        let session: TLSSession?
+        do {
+            session = try tlsSession(for: target)
+        } catch let error as ClientError {
+            throw ConnectAttemptFailure(error: error, isTransient: false)
+        }
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let handshake = session.map { _ in loop.makePromise(of: Void.self) }
         let ending = LockedValue<ClientError?>(nil)
@@ -110,7 +131,10 @@ public actor NodeConnection {
         } catch {
             connected?.close(promise: nil)
             handshake?.fail(error)
-            throw session?.explain(error) ?? ConnectFailure.describe(error, address: address, timeout: timeout)
+            let described = session?.explain(error) ?? ConnectFailure.describe(error, address: address, timeout: timeout)
+            // A TLS refusal is never transient, whatever error carried it.
+            if case .tls = described { throw ConnectAttemptFailure(error: described, isTransient: false) }
+            throw ConnectAttemptFailure(error: described, isTransient: ConnectFailure.isTransient(error))
         }
     }
 
@@ -143,7 +167,9 @@ public actor NodeConnection {
         try await withConnection(to: NodeTarget(address: address), timeout: timeout, body)
     }
 
-    /// Connects, runs `body`, and closes the connection whatever happens.
+    /// Connects (one attempt), runs `body`, and closes the connection
+    /// whatever happens. `FanOut.call` also retries a transient failure to
+    /// connect and bounds the call.
     public static func withConnection<Value>(
         to target: NodeTarget,
         timeout: Duration,

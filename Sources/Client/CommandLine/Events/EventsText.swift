@@ -8,7 +8,6 @@ final class EventsText: StreamPresenter {
     private let output: StandardStream
     private let errors: StandardStream
     private let prefixes: [String]
-    private var failures = 0
 
     init(nodes: [NodeTarget], outputs: SubscriptionRun.Outputs) {
         self.nodes = nodes
@@ -47,16 +46,11 @@ final class EventsText: StreamPresenter {
     }
 
     func failed(node: Int, error: any Error) {
-        failures += 1
         note(node, FailureText.line(error))
     }
 
     func finish() {
         output.flush()
-        if failures > 0, nodes.count > 1 {
-            errors.write("bpfleet: \(failures) of \(nodes.count) nodes failed\n")
-            errors.flush()
-        }
     }
 
     private func note(_ node: Int, _ text: String) {

@@ -11,7 +11,6 @@ final class MapWatchLines: StreamPresenter {
     /// are elements like every command's.
     private let failuresAsText: Bool
     private let errors: StandardStream
-    private var failed = 0
 
     init(nodes: [NodeTarget], format: OutputFormat, outputs: SubscriptionRun.Outputs) {
         self.nodes = nodes
@@ -35,7 +34,6 @@ final class MapWatchLines: StreamPresenter {
     }
 
     func failed(node: Int, error: any Error) {
-        failed += 1
         if failuresAsText {
             errors.write("bpfleet: \(nodes[node]): \(FailureText.line(error))\n")
             errors.flush()
@@ -47,10 +45,6 @@ final class MapWatchLines: StreamPresenter {
 
     func finish() {
         elements.end()
-        if failuresAsText, failed > 0, nodes.count > 1 {
-            errors.write("bpfleet: \(failed) of \(nodes.count) nodes failed\n")
-            errors.flush()
-        }
     }
 
     private func write(_ notification: SubscriptionNotification, node: Int) {

@@ -85,9 +85,6 @@ final class MapWatchLive: StreamPresenter {
         for (node, error) in failures {
             errors.write("bpfleet: \(nodes[node]): \(FailureText.line(error))\n")
         }
-        if failures.count > 0, nodes.count > 1 {
-            errors.write("bpfleet: \(failures.count) of \(nodes.count) nodes failed\n")
-        }
         errors.flush()
     }
 

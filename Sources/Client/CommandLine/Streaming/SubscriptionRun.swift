@@ -16,9 +16,12 @@ import Darwin
 /// `--count`, or when every node's subscription has ended. Each node that
 /// was still subscribed is asked to cancel before its connection closes.
 ///
-/// Exit status 0 when every node was subscribed and ended normally (the
-/// node ended the subscription, or the run was stopped); 1 when any node
-/// could not be subscribed or lost its connection.
+/// A node is ok when it was subscribed and ended normally (the node ended
+/// the subscription, or the run was stopped), failed when it could not be
+/// subscribed or lost its connection, unreachable when no connection could
+/// be made. The exit status is every command's: 0 all ok, 1 none, 2 some
+/// (`FanOutSummary.exitStatus`); with `-o table` and several nodes a
+/// summary line ends stderr.
 struct SubscriptionRun {
     var options: GlobalOptions
     /// The subscribing method, for naming a server error.
@@ -38,7 +41,13 @@ struct SubscriptionRun {
     static let cancelLimit = Duration.seconds(2)
 
     enum NodeEnd: Sendable, Equatable {
-        case ended, counted, stopped, failed
+        case ended, counted, stopped
+        case failed(NodeStatus)
+
+        var status: NodeStatus {
+            if case .failed(let status) = self { return status }
+            return .ok
+        }
     }
 
     func run(outputs: Outputs = Outputs(),
@@ -53,7 +62,7 @@ struct SubscriptionRun {
             throw ExitCode.validationFailure
         }
         let nodes = plan.targets
-        let timeout = plan.fanOut.timeout
+        let fanOut = plan.fanOut
         let presenter = makePresenter(nodes, outputs)
         let restore = presenter.emergencyRestore
         let desk = StreamDesk(presenter: presenter, nodes: nodes.count, count: count)
@@ -85,7 +94,7 @@ struct SubscriptionRun {
         let ends = await withTaskGroup(of: NodeEnd.self) { group in
             for (index, node) in nodes.enumerated() {
                 group.addTask {
-                    await Self.follow(node: node, index: index, timeout: timeout, method: method, gate: gate,
+                    await Self.follow(node: node, index: index, fanOut: fanOut, method: method, gate: gate,
                                       desk: desk, control: control, subscribe: subscribe)
                 }
             }
@@ -93,12 +102,19 @@ struct SubscriptionRun {
         }
         timer?.cancel()
         await desk.finish()
-        if ends.contains(.failed) { throw ExitCode(1) }
+        var summary = FanOutSummary()
+        for end in ends { summary.add(end.status) }
+        if options.output == .table, nodes.count > 1 {
+            let errors = StandardStream(descriptor: outputs.errors)
+            errors.write("bpfleet: \(summary)\n")
+            errors.flush()
+        }
+        if summary.exitStatus != 0 { throw ExitCode(summary.exitStatus) }
     }
 
     /// One node from connecting to closing.
     private static func follow(
-        node: NodeTarget, index: Int, timeout: Duration, method: String, gate: ConnectGate,
+        node: NodeTarget, index: Int, fanOut: FanOut, method: String, gate: ConnectGate,
         desk: StreamDesk, control: RunControl,
         subscribe: @escaping @Sendable (NodeConnection) async throws -> Subscription
     ) async -> NodeEnd {
@@ -106,18 +122,17 @@ struct SubscriptionRun {
             await gate.enter()
             do {
                 try Task.checkCancellation()
-                let opened = try await withTimeout(timeout, waitingFor: node.address) {
-                    let connection = try await NodeConnection.connect(to: node, timeout: timeout)
-                    do {
-                        let subscription = try await MethodFailure.naming(method) { try await subscribe(connection) }
-                        return (connection, subscription)
-                    } catch {
-                        await connection.close()
-                        throw error
+                let connection = try await fanOut.connect(to: node)
+                do {
+                    let subscription = try await withTimeout(fanOut.timeout, waitingFor: node.address) {
+                        try await MethodFailure.naming(method) { try await subscribe(connection) }
                     }
+                    await gate.leave()
+                    return (connection, subscription)
+                } catch {
+                    await connection.close()
+                    throw error
                 }
-                await gate.leave()
-                return opened
             } catch {
                 await gate.leave()
                 throw error
@@ -133,7 +148,7 @@ struct SubscriptionRun {
             control.done(index)
             if control.isStopping { return .stopped }
             await desk.failed(node: index, error: error)
-            return .failed
+            return .failed(NodeStatus(failure: error))
         }
         guard control.running(index, subscription) else {
             // Stopped while subscribing.
@@ -159,7 +174,7 @@ struct SubscriptionRun {
             }
         } catch {
             await desk.failed(node: index, error: error)
-            end = .failed
+            end = .failed(.failed)
         }
         control.done(index)
         // Exactly one of the two is true when the node still holds it:
