@@ -193,6 +193,15 @@ struct BadInputTests {
                 ("map.lookup", ["map": map], "params.key"),
                 ("map.update", ["map": map, "key": 1], "params.value"),
                 ("map.delete", ["key": 1], "params.map"),
+                // Integers out of their field's range (Foundation's decoder
+                // alone puts these at no field).
+                ("probe.detach", ["probe": "users", "linkId": .uint(UInt64.max)], "params.linkId"),
+                ("probe.attach", ["probe": "users", "program": "record_exec",
+                                  "target": ["type": "tc", "interface": "lo", "direction": "ingress", "priority": 4_294_967_296]],
+                 "params.target.priority"),
+                ("probe.load", ["name": "a", "objectId": "x", "attach": [["program": "p",
+                                "target": ["type": "uprobe", "binary": "/bin/true", "symbol": "main", "pid": 4_294_967_296]]]],
+                 "params.attach[0].target.pid"),
             ]
             for (method, params, field) in cases {
                 let error = try client.callError(method, params)

@@ -158,7 +158,11 @@ struct Dispatcher: Sendable {
             } else {
                 request = try JSONDecoder.wire().decode(M.self, from: Data("{}".utf8))
             }
-        } catch let error as DecodingError {
+        } catch var error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, hasParams,
+               let located = Self.locate(ParamsBox<M>.self, in: data) {
+                error = located
+            }
             let (path, message) = ResponseError.describing(error, root: "")
             return ([:], .failure(ResponseError(.invalidParams, "invalid params: \(message)", data: ["field": .string(path)])))
         } catch {
@@ -291,6 +295,22 @@ struct Dispatcher: Sendable {
 
     static func encode(_ error: ResponseError) -> Data {
         (try? JSONEncoder.wire().encode(error)) ?? Data("{\"code\":-32603,\"message\":\"internal error\"}".utf8)
+    }
+
+    /// Foundation's JSONDecoder puts an integer out of its field's range
+    /// (`"priority": 4294967296`) at no path; decoding the same JSON again
+    /// from a `JSONValue` finds the field.
+    static func locate<T: Decodable>(_ type: T.Type, in data: Data) -> DecodingError? {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
+        do {
+            _ = try JSONValueDecoder.decode(type, from: value)
+            return nil
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty { return nil }
+            return error
+        } catch {
+            return nil
+        }
     }
 
     static func parseProblem(_ error: Error) -> String {

@@ -1,5 +1,5 @@
 /// `object.upload`: store a compiled BPF ELF object, content-addressed.
-public struct ObjectUpload: RPCMethod {
+public struct ObjectUpload: RPCMethod, Hashable {
     public static let method = "object.upload"
     public static let changesNode = true
     /// The ELF bytes, base64.

@@ -1,0 +1,151 @@
+import BpfleetShared
+import Crypto
+import Foundation
+
+/// One probe, as it should be on many nodes: what `bpfleet apply` reads
+/// from a manifest file (docs/manifests.md).
+///
+/// What lands on a node (the object, the probe's name, programs, globals,
+/// labels, attachments) is summed up by `specHash`, which each node keeps
+/// as the probe label `bpfleet.io/spec`; where to apply it (`nodes`) and
+/// how (`rollout`, `keepMaps`) are not part of it.
+public struct ProbeManifest: Sendable, Hashable {
+    /// The probe label that holds `specHash` on every node the manifest was
+    /// applied to.
+    public static let specLabel = "bpfleet.io/spec"
+    /// Label keys a manifest may not set: bpfleet's own.
+    public static let reservedLabelPrefix = "bpfleet.io/"
+
+    /// The manifest file, as named when it was read (for messages).
+    public var file: String
+    /// The probe's name on every node.
+    public var probe: String
+    /// The BPF ELF object's path: as written when absolute, else joined to
+    /// the manifest's directory.
+    public var objectPath: String
+    /// The object's bytes, read once when the manifest was.
+    public private(set) var objectBytes: Data
+    /// The server's id of the object: "sha256:" and the lowercase hex
+    /// SHA-256 of `objectBytes`.
+    public private(set) var objectId: String
+    /// Programs to load; nil loads all of the object's.
+    public var programs: [String]?
+    /// Values for the object's global variables, typed as their BTF says.
+    public var globals: [String: JSONValue]?
+    /// The user's probe labels (never a `bpfleet.io/` key).
+    public var labels: [String: String]?
+    /// Maps whose contents survive when a node's probe is replaced.
+    public var keepMaps: [String]?
+    /// Links made with the probe, in order: link ids 1, 2, ...
+    public var attach: [ManifestAttachment]
+    /// Which nodes the manifest names; the command line's `-n` and
+    /// `--selector` win over it.
+    public var nodes: ManifestNodes?
+    public var rollout: RolloutPolicy
+
+    public init(file: String, probe: String, objectPath: String, objectBytes: Data, programs: [String]? = nil,
+                globals: [String: JSONValue]? = nil, labels: [String: String]? = nil, keepMaps: [String]? = nil,
+                attach: [ManifestAttachment] = [], nodes: ManifestNodes? = nil, rollout: RolloutPolicy = RolloutPolicy()) {
+        self.file = file
+        self.probe = probe
+        self.objectPath = objectPath
+        self.objectBytes = objectBytes
+        self.objectId = Self.objectId(of: objectBytes)
+        self.programs = programs
+        self.globals = globals
+        self.labels = labels
+        self.keepMaps = keepMaps
+        self.attach = attach
+        self.nodes = nodes
+        self.rollout = rollout
+    }
+
+    /// The id a node gives these bytes when they are uploaded.
+    public static func objectId(of bytes: Data) -> String {
+        sha256Text(bytes)
+    }
+
+    /// "sha256:" + lowercase hex, the form of object ids and spec hashes.
+    static func sha256Text(_ bytes: some DataProtocol) -> String {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = Array("sha256:".utf8)
+        for byte in SHA256.hash(data: bytes) {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0xF)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
+
+/// One link of a manifest: a program of the probe and where it attaches.
+public struct ManifestAttachment: Sendable, Hashable {
+    public var program: String
+    public var target: AttachTarget
+    /// The entry's line in the manifest, for messages about it later (a
+    /// node that refuses the attachment).
+    public var line: Int
+
+    public init(program: String, target: AttachTarget, line: Int = 0) {
+        self.program = program
+        self.target = target
+        self.line = line
+    }
+}
+
+/// The nodes a manifest names: a label selector, names, or both.
+public struct ManifestNodes: Sendable, Hashable {
+    /// A label selector (`role=web,zone!=b`), not yet parsed.
+    public var selector: String?
+    /// Node names (or addresses) as `-n` takes them.
+    public var names: [String]?
+    /// The `nodes:` line in the manifest.
+    public var line: Int
+
+    public init(selector: String? = nil, names: [String]? = nil, line: Int = 0) {
+        self.selector = selector
+        self.names = names
+        self.line = line
+    }
+}
+
+extension ProbeManifest {
+    /// The spec: exactly what lands on a node, as canonical JSON (keys
+    /// sorted by their UTF-8 bytes, no whitespace, integers exact):
+    /// `{"attach":[{"program":…,"target":{…}}],"globals":{…},"labels":{…},
+    /// "objectId":"sha256:…","probe":…,"programs":[…] or null}`.
+    /// Absent `globals` and `labels` are `{}` and absent `attach` is `[]`
+    /// (a node does not tell them apart); absent `programs` is `null` (all
+    /// of them).
+    public var canonicalSpec: String {
+        var fields: [String: JSONValue] = [
+            "attach": .array(attach.map { .object(["program": .string($0.program), "target": $0.target.canonicalJSON]) }),
+            "globals": .object(globals ?? [:]),
+            "labels": .object((labels ?? [:]).mapValues(JSONValue.string)),
+            "objectId": .string(objectId),
+            "probe": .string(probe),
+        ]
+        fields["programs"] = programs.map { .array($0.map(JSONValue.string)) } ?? .null
+        return CanonicalJSON.text(.object(fields))
+    }
+
+    /// "sha256:" + the lowercase hex SHA-256 of `canonicalSpec`: equal for
+    /// two manifests exactly when a node would get the same probe from
+    /// them. Key order, comments, YAML style (`0x10` or `16`, flow or
+    /// block), a target's defaults written out or left out, `nodes`,
+    /// `rollout` and `keepMaps` do not change it; the object's bytes, the
+    /// probe's name, `programs` (and their order), a global, a label or an
+    /// attachment (and their order) do.
+    public var specHash: String {
+        Self.sha256Text(Array(canonicalSpec.utf8))
+    }
+
+    /// The labels a node's probe gets: the user's and `bpfleet.io/spec`.
+    public var nodeLabels: [String: String] {
+        (labels ?? [:]).merging([Self.specLabel: specHash]) { _, spec in spec }
+    }
+
+    /// The `object.upload` of this manifest's object, under its file name.
+    public var objectUpload: ObjectUpload {
+        ObjectUpload(data: objectBytes.base64EncodedString(), name: URL(fileURLWithPath: objectPath).lastPathComponent)
+    }
+}
