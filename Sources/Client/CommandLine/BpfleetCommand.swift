@@ -6,12 +6,15 @@ public struct BpfleetCommand: AsyncParsableCommand {
         commandName: "bpfleet",
         abstract: "Drive bpfleetd on one node or many: upload BPF objects, load and attach probes, read their maps.",
         discussion: """
-            Every command runs on each node given with -n (concurrently, bounded by --concurrency, \
-            each within --timeout) and exits 0 only when every node succeeded, 1 when any failed. \
+            Every command runs on each node given with -n, or chosen with --selector from an inventory \
+            (concurrently, bounded by --concurrency; connecting within --connect-timeout, retried \
+            --retries times; answering within --timeout) and exits 0 when every node succeeded, \
+            1 when none did, 2 when some did, 64 on a usage error. \
             tcp:// nodes are reached over TLS 1.3 with --ca, --cert and --key; a config file \
             (~/.config/bpfleet/config.yaml) can name nodes and their credentials instead.
             """,
-        subcommands: [NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, EventsCommand.self, CallCommand.self, CertCommand.self])
+        subcommands: [NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, EventsCommand.self,
+                       ApplyCommand.self, StatusCommand.self, DeleteCommand.self, CallCommand.self, CertCommand.self])
 
     /// Declared here as well as in each command so that the options may come
     /// before the command (`bpfleet -n NODE probe list`) or after it;

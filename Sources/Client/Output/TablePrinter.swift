@@ -38,6 +38,8 @@ final class TablePrinter {
                     line += String(repeating: " ", count: widths[index] - cell.count + 2)
                 }
             }
+            // An empty last column leaves no blanks at the end of the line.
+            while line.hasSuffix(" ") { line.removeLast() }
             line += "\n"
             stream.write(line)
         }

@@ -1,0 +1,126 @@
+import ArgumentParser
+import BpfleetShared
+import Foundation
+
+/// `bpfleet status -f MANIFEST`
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show, per node, whether a manifest's probe is in sync, missing, different or unreachable.",
+        discussion: "Exit status: 0 when every node is in sync, 1 when none is, 2 when some are.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("The probe manifest (YAML).", valueName: "manifest"))
+    var file: String
+
+    func run() async throws {
+        let (manifest, plan) = try FleetManifestCommand.prepare(file: file, options: options)
+        let wanted = DesiredProbe(manifest: manifest)
+        let rows = FleetRows(format: options.output, headers: ["NODE", "STATE", "SPEC", "DETAIL"])
+        var inSync = 0
+        await plan.fanOut.run(plan.targets, order: options.output == .ndjson ? .completion : .given, calling: { connection in
+                let probe = try await NodeConvergence(connection: connection).probe(named: wanted.name)
+                return NodeStatus(drift: ProbeDrift.of(probe, against: wanted), spec: probe?.labels[ProbeManifest.specLabel])
+        }) { outcome in
+            let node = plan.targets[outcome.index]
+            var record = FleetRecord(node: node.description, address: node.address.description)
+            switch outcome.result {
+            case .success(let status):
+                record.state = status.drift.word
+                record.spec = status.spec
+                record.detail = status.drift.detail
+                if status.drift == .inSync { inSync += 1 }
+            case .failure(let error):
+                let failure = NodeFailure(error)
+                record.state = failure.unreachable ? "unreachable" : "error"
+                record.error = failure
+                record.detail = failure.message
+            }
+            rows.add(record, cells: [record.node, record.state ?? "", record.spec.map(ProbeDrift.short) ?? "-", record.detail ?? ""])
+        }
+        rows.finish(summary: "\(inSync) of \(plan.targets.count) node\(plan.targets.count == 1 ? "" : "s") in sync with \(manifest.probe) (spec \(ProbeDrift.short(manifest.specHash)))")
+        if let status = FleetExit.status(ok: inSync, of: plan.targets.count) { throw status }
+    }
+
+    struct NodeStatus: Sendable {
+        var drift: ProbeDrift
+        var spec: String?
+    }
+}
+
+/// One node's line of `status` or `delete`, for every output format.
+struct FleetRecord: Encodable {
+    var node: String
+    var address: String
+    var ok = true
+    var state: String?
+    var action: String?
+    var spec: String?
+    var detail: String?
+    var error: NodeFailure?
+
+    init(node: String, address: String) {
+        self.node = node
+        self.address = address
+    }
+
+    enum CodingKeys: String, CodingKey { case node, address, ok, state, action, spec, detail, error }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(node, forKey: .node)
+        try container.encode(address, forKey: .address)
+        try container.encode(error == nil, forKey: .ok)
+        try container.encodeIfPresent(state, forKey: .state)
+        try container.encodeIfPresent(action, forKey: .action)
+        try container.encodeIfPresent(spec, forKey: .spec)
+        if let detail, !detail.isEmpty { try container.encode(detail, forKey: .detail) }
+        try container.encodeIfPresent(error, forKey: .error)
+    }
+}
+
+/// Prints fleet records: a table and a summary line, a JSON array, or a
+/// JSON line per node as it answers.
+final class FleetRows {
+    let format: OutputFormat
+    let headers: [String]
+    private var cells: [[String]] = []
+    private var records: [FleetRecord] = []
+    private let output = StandardStream.output()
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    init(format: OutputFormat, headers: [String]) {
+        self.format = format
+        self.headers = headers
+    }
+
+    func add(_ record: FleetRecord, cells row: [String]) {
+        switch format {
+        case .ndjson:
+            if let line = try? encoder.encode(record) { output.write(String(decoding: line, as: UTF8.self) + "\n") }
+            output.flush()
+        case .json:
+            records.append(record)
+        case .table:
+            cells.append(row)
+        }
+    }
+
+    func finish(summary: String) {
+        switch format {
+        case .ndjson:
+            return
+        case .json:
+            if let text = try? encoder.encode(records) { output.write(String(decoding: text, as: UTF8.self) + "\n") }
+        case .table:
+            TablePrinter(stream: output, showsNode: false).columns(headers, cells)
+            output.write(summary + "\n")
+        }
+        output.flush()
+    }
+}

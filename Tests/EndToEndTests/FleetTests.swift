@@ -1,0 +1,217 @@
+import BpfleetShared
+import Foundation
+import Testing
+
+/// `bpfleet apply`, `status` and `delete` on a fleet of 20 real bpfleetd
+/// processes named by an inventory: every node's probe is checked through
+/// its own socket and bpftool, and every count is exact.
+@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+struct FleetTests {
+    static func manifest(labels: String = "{team: tests}", nodes: String = "", rollout: String = "") -> String {
+        """
+        probe: fleet-execs
+        object: \(TestEnvironment.programPath("exec_count"))
+        labels: \(labels)
+        keepMaps: [exec_counts]
+        attach:
+          - program: count_exec
+            target: {type: tracepoint, category: sched, name: sched_process_exec}
+        \(nodes)
+        \(rollout)
+        """
+    }
+
+    /// The probe on every node, through each node's own socket.
+    func probes(_ fleet: Fleet) throws -> [JSONValue?] {
+        try fleet.servers.map { server in
+            try server.client().call("probe.list")["probes"]?.arrayValue.first { $0["name"] == "fleet-execs" }
+        }
+    }
+
+    func count(_ server: ServerProcess, comm: String) throws -> JSONValue? {
+        try server.client().call("map.lookup", ["map": ["probe": "fleet-execs", "name": "exec_counts"], "key": ["comm": .string(comm)]])["value"]
+    }
+
+    @Test func applyReachesAllReapplyChangesNothingAndAChangedSpecReplacesEverywhere() async throws {
+        try await withFleet { fleet in
+            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}"))
+            let apply = try fleet.bpfleet(["apply", "-f", path, "-o", "ndjson"])
+            #expect(apply.status == 0, "\(apply.stderr)")
+            let events = try Fleet.lines(apply.stdout)
+            let steps = events.filter { $0["event"] == "node" }
+            #expect(steps.count == 20)
+            #expect(steps.allSatisfy { $0["action"] == "created" && $0["ok"] == true })
+            #expect(events.last?["event"] == "done")
+            #expect(events.last?["result"] == "complete")
+            #expect(events.last?["created"] == 20)
+            // Canary of 1, then batches of 25% (5 nodes): 1 + 5 + 5 + 5 + 4.
+            #expect(events.first?["batches"]?.arrayValue.map { $0.arrayValue.count } == [1, 5, 5, 5, 4])
+
+            let first = try probes(fleet)
+            let spec = try #require(first[0]?["labels"]?["bpfleet.io/spec"]?.stringValue)
+            #expect(spec.hasPrefix("sha256:"))
+            var programIDs: [UInt32] = []
+            for probe in first {
+                let probe = try #require(probe)
+                #expect(probe["labels"] == ["team": "tests", "bpfleet.io/spec": .string(spec)])
+                let programID = try #require(probe["programs"]?.arrayValue.first?["id"]?.uint64Value).asUInt32
+                let linkID = try #require(probe["links"]?.arrayValue.first?["id"]?.uint64Value).asUInt32
+                #expect(try Bpftool.show("prog", id: programID)?["name"] as? String == "count_exec")
+                #expect(try Bpftool.show("link", id: linkID)?["prog_id"] as? Int == Int(programID))
+                programIDs.append(programID)
+            }
+            #expect(Set(programIDs).count == 20)
+
+            let binary = try Workload.uniqueBinary()
+            defer { binary.cleanup() }
+            try Workload.exec(binary.path, times: 5)
+            for server in fleet.servers { #expect(try count(server, comm: binary.comm) == 5) }
+
+            // Again: nothing to do, nothing touched.
+            let again = try fleet.bpfleet(["apply", "-f", path])
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stdout.contains("complete: 0 created, 0 replaced, 20 unchanged, 0 failed, 0 unreachable (of 20)"), "\(again.stdout)")
+            #expect(try probes(fleet).map { $0?["programs"]?.arrayValue.first?["id"]?.uint64Value?.asUInt32 } == programIDs)
+
+            // A changed spec: a new label. Every node's probe is replaced, its
+            // counts kept (keepMaps), its tracepoint link moved.
+            let changed = fleet.manifest(Self.manifest(labels: "{team: tests, version: \"2\"}", nodes: "nodes: {selector: role}"))
+            let replace = try fleet.bpfleet(["apply", "-f", changed, "-o", "json"])
+            #expect(replace.status == 0, "\(replace.stderr)")
+            let document = try JSONDecoder().decode(JSONValue.self, from: Data(replace.stdout.utf8))
+            #expect(document["summary"]?["replaced"] == 20)
+            #expect(document["nodes"]?.arrayValue.map { $0["node"] } == (0..<20).map { .string(Fleet.name($0)) })
+            let second = try probes(fleet)
+            let newSpec = try #require(second[0]?["labels"]?["bpfleet.io/spec"]?.stringValue)
+            #expect(newSpec != spec)
+            for (index, probe) in second.enumerated() {
+                let probe = try #require(probe)
+                #expect(probe["labels"]?["version"] == "2")
+                #expect(probe["labels"]?["bpfleet.io/spec"] == .string(newSpec))
+                #expect(probe["links"]?.arrayValue.map { $0["linkId"] } == [1])
+                let programID = try #require(probe["programs"]?.arrayValue.first?["id"]?.uint64Value).asUInt32
+                #expect(programID != programIDs[index])
+                #expect(try Bpftool.isGone("prog", id: programIDs[index]))
+            }
+            try Workload.exec(binary.path, times: 3)
+            for server in fleet.servers { #expect(try count(server, comm: binary.comm) == 8) }
+
+            let delete = try fleet.bpfleet(["delete", "-f", changed])
+            #expect(delete.status == 0, "\(delete.stderr)")
+            #expect(try probes(fleet).allSatisfy { $0 == nil })
+            for server in fleet.servers { #expect(server.pins().isEmpty) }
+        }
+    }
+
+    @Test func aNodeDownStopsTheRolloutAfterTheCanaryAndRollbackLeavesNoProbe() async throws {
+        try await withFleet { fleet in
+            // node-01, in the canary batch of two, is down.
+            fleet.servers[1].stop()
+            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: """
+                rollout: {canary: 2, batch: 6, maxFailures: 0, onFailure: rollback}
+                """))
+            let apply = try fleet.bpfleet(["apply", "-f", path, "-o", "ndjson"])
+            #expect(apply.status == 1, "\(apply.stdout)\(apply.stderr)")
+            let events = try Fleet.lines(apply.stdout)
+            let steps = events.filter { $0["event"] == "node" }
+            #expect(Set(steps.compactMap { $0["node"]?.stringValue }) == ["node-00", "node-01"])
+            #expect(steps.first { $0["node"] == "node-00" }?["action"] == "created")
+            #expect(steps.first { $0["node"] == "node-01" }?["error"]?["kind"] == "unreachable")
+            let stop = try #require(events.first { $0["event"] == "stopped" })
+            #expect(stop["afterBatch"] == 0)
+            #expect(stop["notStarted"] == 18)
+            let rollback = events.filter { $0["event"] == "rollback" }
+            #expect(rollback.map { $0["node"] } == ["node-00"])
+            #expect(rollback.first?["action"] == "unloaded")
+            #expect(events.last?["result"] == "rolledBack")
+
+            for (index, server) in fleet.servers.enumerated() where index != 1 {
+                #expect(try server.client().call("probe.list")["probes"] == [], "node \(index)")
+                #expect(server.pins().isEmpty)
+            }
+        }
+    }
+
+    @Test func selectorsPickExactlyTheRightNodes() async throws {
+        try await withFleet { fleet in
+            func picked(_ selector: String) throws -> Set<String> {
+                let result = try fleet.bpfleet(["node", "info", "-l", selector, "-o", "json"])
+                #expect(result.status == 0, "\(selector): \(result.stderr)")
+                let nodes = try JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8)).arrayValue
+                #expect(nodes.allSatisfy { $0["ok"] == true })
+                return Set(nodes.compactMap { $0["name"]?.stringValue })
+            }
+            func expected(_ rule: ([String: String]) -> Bool) -> Set<String> {
+                Set((0..<Fleet.size).filter { rule(Fleet.labels($0)) }.map(Fleet.name))
+            }
+            #expect(try picked("role=web") == expected { $0["role"] == "web" })
+            #expect(try picked("role=web,zone!=b") == expected { $0["role"] == "web" && $0["zone"] != "b" })
+            #expect(try picked("zone in (a, c)") == expected { ["a", "c"].contains($0["zone"]) })
+            #expect(try picked("zone notin (a),role==db") == expected { $0["zone"] != "a" && $0["role"] == "db" })
+            #expect(try picked("gpu") == expected { $0["gpu"] != nil })
+            #expect(try picked("!gpu,role=db") == expected { $0["gpu"] == nil && $0["role"] == "db" })
+
+            let none = try fleet.bpfleet(["node", "info", "-l", "role=cache"])
+            #expect(none.status == 64)
+            #expect(none.stderr.contains("role=cache"), "\(none.stderr)")
+            let broken = try fleet.bpfleet(["node", "info", "-l", "zone in (a"])
+            #expect(broken.status == 64)
+
+            // The manifest's selector, unless the command line gives one.
+            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: \"zone=b\"}"))
+            let dry = try fleet.bpfleet(["apply", "-f", path, "--dry-run", "-o", "ndjson"])
+            #expect(dry.status == 0, "\(dry.stderr)")
+            let planned = try Fleet.lines(dry.stdout).filter { $0["event"] == "node" }
+            #expect(Set(planned.compactMap { $0["node"]?.stringValue }) == expected { $0["zone"] == "b" })
+            #expect(planned.allSatisfy { $0["action"] == "created" && $0["drift"] == "missing" })
+            let overridden = try fleet.bpfleet(["apply", "-f", path, "--dry-run", "-o", "ndjson", "-l", "gpu"])
+            #expect(Set(try Fleet.lines(overridden.stdout).filter { $0["event"] == "node" }.compactMap { $0["node"]?.stringValue })
+                == expected { $0["gpu"] != nil })
+            // A dry run changes nothing.
+            for server in fleet.servers { #expect(try server.client().call("probe.list")["probes"] == []) }
+        }
+    }
+
+    @Test func statusReportsDriftAndApplyRepairsIt() async throws {
+        try await withFleet { fleet in
+            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {canary: 0, batch: 100%, maxFailures: 1}"))
+            #expect(try fleet.bpfleet(["apply", "-f", path]).status == 0)
+
+            let inSync = try fleet.bpfleet(["status", "-f", path, "-o", "ndjson"])
+            #expect(inSync.status == 0, "\(inSync.stderr)")
+            #expect(try Fleet.lines(inSync.stdout).allSatisfy { $0["state"] == "in sync" })
+
+            // By hand: node-07 loses its probe, node-03 its link; node-12 goes down.
+            try fleet.servers[7].client().call("probe.unload", ["probe": "fleet-execs"])
+            try fleet.servers[3].client().call("probe.detach", ["probe": "fleet-execs", "linkId": 1])
+            fleet.servers[12].terminate()
+
+            let drift = try fleet.bpfleet(["status", "-f", path, "-o", "json"])
+            #expect(drift.status == 2)
+            let rows = try JSONDecoder().decode(JSONValue.self, from: Data(drift.stdout.utf8)).arrayValue
+            var states: [String: String] = [:]
+            for row in rows { states[row["node"]!.stringValue!] = row["state"]?.stringValue }
+            var wanted = Dictionary(uniqueKeysWithValues: (0..<20).map { (Fleet.name($0), "in sync") })
+            wanted["node-07"] = "missing"
+            wanted["node-03"] = "different"
+            wanted["node-12"] = "unreachable"
+            #expect(states == wanted)
+            #expect(rows.first { $0["node"] == "node-03" }?["detail"] == "1 link missing")
+
+            let table = try fleet.bpfleet(["status", "-f", path])
+            #expect(table.stdout.contains("17 of 20 nodes in sync"), "\(table.stdout)")
+
+            // Apply puts back what drifted, leaves the rest, and counts the down node.
+            let repair = try fleet.bpfleet(["apply", "-f", path, "-o", "json"])
+            #expect(repair.status == 2)
+            let summary = try JSONDecoder().decode(JSONValue.self, from: Data(repair.stdout.utf8))["summary"]
+            #expect(summary?["created"] == 1)
+            #expect(summary?["repaired"] == 1)
+            #expect(summary?["unchanged"] == 17)
+            #expect(summary?["unreachable"] == 1)
+            #expect(summary?["result"] == "complete")
+            let links = try fleet.servers[3].client().call("probe.get", ["probe": "fleet-execs"])["links"]?.arrayValue
+            #expect(links?.map { $0["linkId"] } == [2])
+        }
+    }
+}
