@@ -31,6 +31,9 @@ else
     # with blocking reads and hold the few threads of Swift's cooperative
     # pool (two on a two-core machine) for seconds at a time; the unit tests'
     # timers must not wait behind them.
+    # The deployment files (deploy/): YAML that parses, real bpfleetd flags,
+    # a unit systemd accepts (scripts/check-deploy.sh).
+    scripts/check-deploy.sh || status=$?
     swift test --skip-build --skip EndToEndTests 2>&1 | tee -a "$log" || status=$?
     swift test --skip-build --filter EndToEndTests 2>&1 | tee -a "$log" || status=$?
 fi
