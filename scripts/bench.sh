@@ -33,9 +33,15 @@
 #      veth pair (peer in a netns) and the cgroup are made here and removed
 #  11. start-up of a bpfleetd with 100 probes to adopt (after kill -9), to
 #      restore (pins removed too), and with none: exec to probe.list
+#  fleet (issue 6, fleets):
+#  12. `bpfleet apply` of a small tracepoint probe to 200 local bpfleetd
+#      processes (an inventory, canary and batches), against the same with
+#      --concurrency 1 and a sequential loop of `bpfleet -n NODE apply`, in
+#      rotated order per round; wall time and the client's peak memory
+#      (bench/fleet.py)
 # Speed targets are read off the tables; the run fails only when something
 # is wrong (a check, a crash), never because a number is slow.
-# Knobs: BENCH_ONLY (issue2,tls,events,attach: the parts to run; default all),
+# Knobs: BENCH_ONLY (issue2,tls,events,attach,fleet: the parts to run; default all),
 # BENCH_ENTRIES (1000000), BENCH_REPS (7), BENCH_RPC_CALLS (20000),
 # BENCH_RPC_CLIENTS (16), BENCH_RPC_LOAD_CALLS (200000), BENCH_RPC_LOAD_REPS (3),
 # BENCH_TLS_CONNECTIONS (500), BENCH_TLS_HOLD (1000), BENCH_EVENTS_COUNT
@@ -43,7 +49,7 @@
 # BENCH_EVENTS_REPS (3), BENCH_WATCH_CLIENTS (50), BENCH_WATCH_ENTRIES
 # (10000), BENCH_WATCH_SECONDS (10), BENCH_ATTACH_REPS (40),
 # BENCH_ATTACH_PERF_FREQUENCY (99), BENCH_SURVIVAL_PROBES (100),
-# BENCH_SURVIVAL_REPS (5), BENCH_CONFIG (release; debug to skip the
+# BENCH_SURVIVAL_REPS (5), BENCH_FLEET_NODES (200), BENCH_FLEET_REPS (3), BENCH_CONFIG (release; debug to skip the
 # release build), BENCH_RESULTS=DIR (keep the raw result lines the tables are
 # made from), BENCH_PERF=DIR (also profile, untimed, with perf: the server
 # and the client over one more snapshot, the server under one more node.info
@@ -55,7 +61,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
-parts=${BENCH_ONLY:-issue2,tls,events,attach}
+parts=${BENCH_ONLY:-issue2,tls,events,attach,fleet}
 entries=${BENCH_ENTRIES:-1000000}
 reps=${BENCH_REPS:-7}
 rpc_calls=${BENCH_RPC_CALLS:-20000}
@@ -76,11 +82,13 @@ attach_reps=${BENCH_ATTACH_REPS:-40}
 at_perf_frequency=${BENCH_ATTACH_PERF_FREQUENCY:-99}
 survival_probes=${BENCH_SURVIVAL_PROBES:-100}
 survival_reps=${BENCH_SURVIVAL_REPS:-5}
+fleet_nodes=${BENCH_FLEET_NODES:-200}
+fleet_reps=${BENCH_FLEET_REPS:-3}
 
 for part in ${parts//,/ }; do
     case $part in
-        issue2|tls|events|attach) ;;
-        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls, events, attach)" >&2; exit 2 ;;
+        issue2|tls|events|attach|fleet) ;;
+        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls, events, attach, fleet)" >&2; exit 2 ;;
     esac
 done
 want() { [[ ",$parts," == *",$1,"* ]]; }
@@ -145,7 +153,7 @@ cleanup() {
     rm -rf "$at_pins" "$at_c_pins" "$sv_pins" "$sv_empty_pins"
     ip netns del "$at_netns" 2>/dev/null || true
     if [ -n "$at_cgroup" ]; then rmdir "$at_cgroup" 2>/dev/null || true; fi
-    rm -rf "$pins" "$tls_pins" "$ev_pins" "$work"
+    rm -rf "$pins" "$tls_pins" "$ev_pins" /sys/fs/bpf/bpfleet-bench-fleet-$$-* "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -159,7 +167,7 @@ top_symbols() {  # perf.data -> text
 }
 
 scripts/setup.sh
-if want issue2 || want events || want attach; then make -s -C programs; fi
+if want issue2 || want events || want attach || want fleet; then make -s -C programs; fi
 
 # --- builds ------------------------------------------------------------------
 # The server and the client, release when it builds (fairer), else debug;
@@ -867,12 +875,23 @@ if want issue2; then issue2_bench; fi
 if want tls; then tls_bench; fi
 if want events; then events_bench; fi
 if want attach; then attach_bench; fi
+if want fleet; then
+    fl_bpfleet=$(build_product bpfleet)
+    [ -n "$fl_bpfleet" ] || { note "bpfleet does not build"; exit 1; }
+    {
+        echo "machine nproc=$(nproc) kernel=$(uname -r) cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo | tr ' ' '_')"
+        echo "loadavg_start $(cut -d' ' -f1-3 /proc/loadavg)"
+    } >>"$work/results-fleet.txt"
+    python3 bench/fleet.py "$bpfleetd" "$fl_bpfleet" "$PWD/programs/build/exec_count.bpf.o" "$fleet_nodes" "$fleet_reps" \
+        "$work/fleet" "/sys/fs/bpf/bpfleet-bench-fleet-$$-" "$work/results-fleet.txt" >"$work/fleet-table.txt"
+    echo "loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/results-fleet.txt"
+fi
 
 # --- the tables -------------------------------------------------------------------
 # BENCH_RESULTS=DIR keeps the raw result lines the tables are made from.
 if [ -n "${BENCH_RESULTS:-}" ]; then
     mkdir -p "$BENCH_RESULTS"
-    for file in "$results" "$results_tls" "$results_events" "$results_attach"; do
+    for file in "$results" "$results_tls" "$results_events" "$results_attach" "$work/results-fleet.txt"; do
         if [ -e "$file" ]; then cp "$file" "$BENCH_RESULTS/"; fi
     done
 fi
@@ -880,3 +899,4 @@ if want issue2; then python3 bench/report.py "$results"; fi
 if want tls; then python3 bench/report_tls.py "$results_tls"; fi
 if want events; then python3 bench/report_events.py "$results_events"; fi
 if want attach; then python3 bench/report_attach.py "$results_attach"; fi
+if want fleet; then cat "$work/results-fleet.txt" | grep -v '^fleet ' ; cat "$work/fleet-table.txt"; fi
