@@ -167,6 +167,14 @@ struct FleetTests {
             let overridden = try fleet.bpfleet(["apply", "-f", path, "--dry-run", "-o", "ndjson", "-l", "gpu"])
             #expect(Set(try Fleet.lines(overridden.stdout).filter { $0["event"] == "node" }.compactMap { $0["node"]?.stringValue })
                 == expected { $0["gpu"] != nil })
+            // A manifest whose selector does not parse is refused, -l or not.
+            let brokenManifest = fleet.manifest(Self.manifest(nodes: "nodes: {selector: \"zone in (a\"}"), named: "broken.yaml")
+            for extra in [[], ["-l", "gpu"]] {
+                let refused = try fleet.bpfleet(["apply", "-f", brokenManifest] + extra)
+                #expect(refused.status == 64)
+                #expect(refused.stderr.contains("broken.yaml:"), "\(refused.stderr)")
+                #expect(refused.stderr.contains("nodes.selector"), "\(refused.stderr)")
+            }
             // A dry run changes nothing.
             for server in fleet.servers { #expect(try server.client().call("probe.list")["probes"] == []) }
         }

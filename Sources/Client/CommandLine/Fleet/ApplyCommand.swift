@@ -44,6 +44,15 @@ enum FleetManifestCommand {
         } catch {
             usage("\(error)")
         }
+        // The manifest's selector is checked even when -n or --selector
+        // overrides it: a manifest with a mistake is refused whole.
+        if let nodes = manifest.nodes, let selector = nodes.selector {
+            do {
+                _ = try LabelSelector(parsing: selector)
+            } catch {
+                usage("\(file):\(nodes.line): nodes.selector: column \(error.column) of '\(selector)': \(error.message)")
+            }
+        }
         do {
             let selection = manifest.nodes.map {
                 NodeSelection(selector: $0.selector, names: $0.names ?? [], origin: "manifest \(file) line \($0.line)")
