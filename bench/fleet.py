@@ -2,7 +2,10 @@
 """fleet.py BPFLEETD BPFLEET OBJECT NODES ROUNDS WORKDIR PINPREFIX RESULTS:
 the issue 6 measurement. Starts NODES bpfleetd processes (each its own
 socket, state directory and pin root), writes an inventory naming them and a
-manifest for OBJECT (exec_count: one tracepoint link), then ROUNDS rounds
+manifest for OBJECT (exec_count_raw: one raw tracepoint link on
+sched_process_exec; a tracepoint takes at most 64 BPF programs in one
+kernel, BPF_TRACE_MAX_PROGS, and these 200 nodes share one kernel), then
+ROUNDS rounds
 that each time, in an order rotated by round:
 
   apply   `bpfleet --inventory INV apply -f M -l role -o ndjson`: the
@@ -39,6 +42,8 @@ def run(argv, check_lines=None, quiet=True):
     wall = (time.monotonic() - start) * 1000
     if process.returncode != 0:
         sys.stderr.write(err.decode(errors="replace"))
+        failed = [l for l in out.decode(errors="replace").splitlines() if '"ok":false' in l]
+        sys.stderr.write("".join(l + "\n" for l in failed[:10]))
         raise SystemExit(f"fleet: {' '.join(argv[:6])} ... exited {process.returncode}")
     return wall, usage.ru_maxrss, out.decode()
 
@@ -73,7 +78,7 @@ def main():
 object: {obj}
 attach:
   - program: count_exec
-    target: {{type: tracepoint, category: sched, name: sched_process_exec}}
+    target: {{type: raw_tracepoint, name: sched_process_exec}}
 rollout: {{canary: 1, batch: 25%, maxFailures: 0, onFailure: stop}}
 """)
         env_base = [bpfleet, "--inventory", inventory]
@@ -117,7 +122,7 @@ rollout: {{canary: 1, batch: 25%, maxFailures: 0, onFailure: stop}}
                     clear()
                 sys.stderr.write(f"bench: fleet: round {r + 1} of {rounds} done\n")
 
-        print(f"\n12. rollout of a small tracepoint probe (exec_count, one link) to {nodes} local nodes, {rounds} rounds "
+        print(f"\n12. rollout of a small tracepoint probe (exec_count_raw, one raw tracepoint link) to {nodes} local nodes, {rounds} rounds "
               f"(wall ms from exec to exit; peak RSS of the client)")
         labels = {"apply": "bpfleet apply (canary 1, batches of 25%, concurrency 64)",
                   "noop": "bpfleet apply again (every node in sync)",

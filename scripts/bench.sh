@@ -882,7 +882,7 @@ if want fleet; then
         echo "machine nproc=$(nproc) kernel=$(uname -r) cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo | tr ' ' '_')"
         echo "loadavg_start $(cut -d' ' -f1-3 /proc/loadavg)"
     } >>"$work/results-fleet.txt"
-    python3 bench/fleet.py "$bpfleetd" "$fl_bpfleet" "$PWD/programs/build/exec_count.bpf.o" "$fleet_nodes" "$fleet_reps" \
+    python3 bench/fleet.py "$bpfleetd" "$fl_bpfleet" "$PWD/programs/build/exec_count_raw.bpf.o" "$fleet_nodes" "$fleet_reps" \
         "$work/fleet" "/sys/fs/bpf/bpfleet-bench-fleet-$$-" "$work/results-fleet.txt" >"$work/fleet-table.txt"
     echo "loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/results-fleet.txt"
 fi

@@ -7,15 +7,18 @@ import Testing
 /// its own socket and bpftool, and every count is exact.
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct FleetTests {
+    /// The raw tracepoint build of the exec counter: a tracepoint takes at
+    /// most 64 BPF programs in one kernel (E2BIG after), and these tests put
+    /// one on each of 20 nodes while other suites run theirs.
     static func manifest(labels: String = "{team: tests}", nodes: String = "", rollout: String = "") -> String {
         """
         probe: fleet-execs
-        object: \(TestEnvironment.programPath("exec_count"))
+        object: \(TestEnvironment.programPath("exec_count_raw"))
         labels: \(labels)
         keepMaps: [exec_counts]
         attach:
           - program: count_exec
-            target: {type: tracepoint, category: sched, name: sched_process_exec}
+            target: {type: raw_tracepoint, name: sched_process_exec}
         \(nodes)
         \(rollout)
         """
