@@ -37,7 +37,7 @@ struct FleetTests {
 
     @Test func applyReachesAllReapplyChangesNothingAndAChangedSpecReplacesEverywhere() async throws {
         try await withFleet { fleet in
-            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}"))
+            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {pause: 50ms}"))
             let apply = try fleet.bpfleet(["apply", "-f", path, "-o", "ndjson"])
             #expect(apply.status == 0, "\(apply.stderr)")
             let events = try Fleet.lines(apply.stdout)
@@ -49,6 +49,22 @@ struct FleetTests {
             #expect(events.last?["created"] == 20)
             // Canary of 1, then batches of 25% (5 nodes): 1 + 5 + 5 + 5 + 4.
             #expect(events.first?["batches"]?.arrayValue.map { $0.arrayValue.count } == [1, 5, 5, 5, 4])
+            // A pause between batches, not after the last; each batch's nodes before its line.
+            #expect(events.filter { $0["event"] == "pause" }.map { $0["afterBatch"] } == [0, 1, 2, 3])
+            #expect(events.filter { $0["event"] == "pause" }.allSatisfy { $0["seconds"] == .double(0.05) })
+            #expect(events.compactMap { $0["event"] == "batch" ? $0["ok"] : nil } == [1, 5, 5, 5, 4])
+            var order: [String] = []
+            for event in events {
+                guard let kind = event["event"]?.stringValue, kind == "node" || kind == "batch",
+                      let batch = event["batch"]?.int64Value else { continue }
+                order.append("\(kind)\(batch)")
+            }
+            var expected = ["node0", "batch0"]
+            for batch in 1...4 {
+                expected += Array(repeating: "node\(batch)", count: batch == 4 ? 4 : 5)
+                expected.append("batch\(batch)")
+            }
+            #expect(order == expected)
 
             let first = try probes(fleet)
             let spec = try #require(first[0]?["labels"]?["bpfleet.io/spec"]?.stringValue)
