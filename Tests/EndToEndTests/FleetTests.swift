@@ -24,10 +24,12 @@ struct FleetTests {
         """
     }
 
-    /// The probe on every node, through each node's own socket.
-    func probes(_ fleet: Fleet) throws -> [JSONValue?] {
-        try fleet.servers.map { server in
-            try server.client().call("probe.list")["probes"]?.arrayValue.first { $0["name"] == "fleet-execs" }
+    /// The probe on every node, through each node's own socket (nil for
+    /// the nodes skipped: stopped ones).
+    func probes(_ fleet: Fleet, skipping: Set<Int> = []) throws -> [JSONValue?] {
+        try fleet.servers.enumerated().map { index, server in
+            guard !skipping.contains(index) else { return nil }
+            return try server.client().call("probe.list")["probes"]?.arrayValue.first { $0["name"] == "fleet-execs" }
         }
     }
 
@@ -148,6 +150,53 @@ struct FleetTests {
                 #expect(try server.client().call("probe.list")["probes"] == [], "node \(index)")
                 #expect(server.pins().isEmpty)
             }
+        }
+    }
+
+    @Test func rollbackPutsBackTheSpecThatRanBeforeAndKeepsTheCounts() async throws {
+        try await withFleet { fleet in
+            let first = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {canary: 0, batch: 100%}"))
+            #expect(try fleet.bpfleet(["apply", "-f", first]).status == 0)
+            let before = try probes(fleet)
+            let spec = try #require(before[0]?["labels"]?["bpfleet.io/spec"])
+            let binary = try Workload.uniqueBinary()
+            defer { binary.cleanup() }
+            try Workload.exec(binary.path, times: 4)
+
+            // A changed spec whose canary (node-00, node-01) meets node-01 down.
+            fleet.servers[1].stop()
+            let second = fleet.manifest(Self.manifest(labels: "{team: tests, version: \"2\"}", nodes: "nodes: {selector: role}",
+                                                      rollout: "rollout: {canary: 2, batch: 6, maxFailures: 0, onFailure: rollback}"),
+                                        named: "second.yaml")
+            let apply = try fleet.bpfleet(["apply", "-f", second, "-o", "ndjson"])
+            // No node holds the second spec: exit 1.
+            #expect(apply.status == 1, "\(apply.stdout)\(apply.stderr)")
+            let events = try Fleet.lines(apply.stdout)
+            #expect(events.first { $0["event"] == "node" && $0["node"] == "node-00" }?["action"] == "replaced")
+            #expect(events.filter { $0["event"] == "rollback" }.map { $0["node"] } == ["node-00"])
+            #expect(events.first { $0["event"] == "rollback" }?["action"] == "restored")
+            #expect(events.last?["result"] == "rolledBack")
+
+            // Every live node runs the first spec again, with its one link, and
+            // node-00's map (kept through both replaces) still counts on.
+            let after = try probes(fleet, skipping: [1])
+            for index in 0..<Fleet.size where index != 1 {
+                let probe = try #require(after[index], "node \(index)")
+                #expect(probe["labels"] == ["team": "tests", "bpfleet.io/spec": spec], "node \(index)")
+                #expect(probe["links"]?.arrayValue.count == 1, "node \(index)")
+                // The nodes the rollout never reached run the very same program.
+                if index >= 2 {
+                    #expect(probe["programs"]?.arrayValue.first?["id"] == before[index]?["programs"]?.arrayValue.first?["id"], "node \(index)")
+                }
+            }
+            #expect(after[0]?["programs"]?.arrayValue.first?["id"] != before[0]?["programs"]?.arrayValue.first?["id"])
+            try Workload.exec(binary.path, times: 2)
+            for (index, server) in fleet.servers.enumerated() where index != 1 {
+                #expect(try count(server, comm: binary.comm) == 6, "node \(index)")
+            }
+            let status = try fleet.bpfleet(["status", "-f", first, "-o", "ndjson"])
+            #expect(try Fleet.lines(status.stdout).filter { $0["state"] == "in sync" }.count == 19)
+            #expect(try fleet.bpfleet(["delete", "-f", first]).status == 2)  // node-01 is unreachable
         }
     }
 
