@@ -123,15 +123,7 @@ public actor ProbeRegistry {
     private func attachAll(_ attachments: [ProbeLoad.Attachment], to probe: LoadedProbe) throws(ResponseError) {
         for (index, attachment) in attachments.enumerated() {
             do throws(ResponseError) {
-                let program = try probe.program(named: attachment.program)
-                let linkId = probe.nextLinkId
-                let path = "\(probe.pinDirectory)/links/\(linkId)"
-                let link = try attachAndPin(program, of: probe, to: attachment.target, at: path)
-                probe.nextLinkId += 1
-                probe.links[linkId] = ProbeLink(
-                    link: link,
-                    description: LinkDescription(linkId: linkId, id: link.kernelID, ids: link.kernelIDs, program: attachment.program,
-                                                 target: attachment.target, pinPath: path, attachedAt: Date(), state: "attached"))
+                _ = try addLink(attachment.program, to: attachment.target, of: probe)
             } catch {
                 var data: [String: JSONValue] = [:]
                 if case .object(let fields)? = error.data { data = fields }
@@ -146,22 +138,28 @@ public actor ProbeRegistry {
 
     func attach(_ request: ProbeAttach) throws(ResponseError) -> LinkDescription {
         let probe = try probe(named: request.probe)
-        let program = try probe.program(named: request.program)
-        let linkId = probe.nextLinkId
-        let path = "\(probe.pinDirectory)/links/\(linkId)"
-        let link = try attachAndPin(program, of: probe, to: request.target, at: path)
-        probe.nextLinkId += 1
-        let description = LinkDescription(linkId: linkId, id: link.kernelID, ids: link.kernelIDs, program: request.program,
-                                          target: request.target, pinPath: path, attachedAt: Date(), state: "attached")
-        probe.links[linkId] = ProbeLink(link: link, description: description)
+        let description = try addLink(request.program, to: request.target, of: probe)
         do {
             try desired.write(probe.desiredState())
         } catch {
-            probe.links[linkId] = nil
-            link.unpin()
+            probe.links.removeValue(forKey: description.linkId)?.link.unpin()
             throw error
         }
         logger.info("link attached", metadata: ["probe": "\(request.probe)", "program": "\(request.program)", "target": "\(request.target)"])
+        return description
+    }
+
+    /// A new link of the probe's `program` under its next link id, attached,
+    /// pinned and recorded in the probe (not yet in the desired state).
+    private func addLink(_ program: String, to target: AttachTarget, of probe: LoadedProbe) throws(ResponseError) -> LinkDescription {
+        let loaded = try probe.program(named: program)
+        let linkId = probe.nextLinkId
+        let path = "\(probe.pinDirectory)/links/\(linkId)"
+        let link = try attachAndPin(loaded, of: probe, to: target, at: path)
+        probe.nextLinkId += 1
+        let description = LinkDescription(linkId: linkId, id: link.kernelID, ids: link.kernelIDs, program: program,
+                                          target: target, pinPath: path, attachedAt: Date(), state: "attached")
+        probe.links[linkId] = ProbeLink(link: link, description: description)
         return description
     }
 
