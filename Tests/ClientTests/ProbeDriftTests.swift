@@ -9,7 +9,7 @@ struct ProbeDriftTests {
     static let fork = AttachTarget.tracepoint(category: "sched", name: "sched_process_fork")
 
     static func wanted(attach: [ProbeLoad.Attachment] = [.init(program: "count_exec", target: exec)]) -> DesiredProbe {
-        DesiredProbe(name: "execs", objectId: "sha256:aa", objectData: nil, programs: nil, globals: ["limit": 5],
+        DesiredProbe(name: "execs", objectId: "sha256:aa", upload: nil, programs: nil, globals: ["limit": 5],
                      labels: ["team": "obs", "bpfleet.io/spec": "sha256:11"], attach: attach)
     }
 
@@ -77,7 +77,7 @@ struct ProbeDriftTests {
         #expect(restoring.attach == [.init(program: "count_exec", target: Self.exec), .init(program: "count_exec", target: Self.fork)])
         #expect(restoring.programs == ["count_exec"])
         #expect(restoring.spec == nil)
-        #expect(restoring.objectData == nil)
+        #expect(restoring.upload == nil)
         #expect(ProbeDrift.of(before, against: restoring) == .inSync)
         #expect(ProbeDrift.of(Self.probe(), against: restoring) == .otherSpec("sha256:11"))
     }

@@ -1,5 +1,4 @@
 import BpfleetShared
-import Foundation
 
 /// What one node should hold: a probe of this name, loaded from this
 /// object with these programs, globals and labels, with these links. A
@@ -8,10 +7,10 @@ import Foundation
 public struct DesiredProbe: Sendable, Hashable {
     public var name: String
     public var objectId: String
-    /// The object's bytes, base64, for nodes that do not have it yet; nil
+    /// The `object.upload` for nodes that do not have the object yet; nil
     /// when the nodes must have it already (a rollback to the object the
     /// node ran before).
-    public var objectData: String?
+    public var upload: ObjectUpload?
     public var programs: [String]?
     public var globals: [String: JSONValue]
     /// Every label the probe carries, the spec label included.
@@ -20,11 +19,11 @@ public struct DesiredProbe: Sendable, Hashable {
     /// Maps whose contents a replace keeps (`probe.load`'s `keepMaps`).
     public var keepMaps: [String]
 
-    public init(name: String, objectId: String, objectData: String?, programs: [String]?, globals: [String: JSONValue],
+    public init(name: String, objectId: String, upload: ObjectUpload?, programs: [String]?, globals: [String: JSONValue],
                 labels: [String: String], attach: [ProbeLoad.Attachment], keepMaps: [String] = []) {
         self.name = name
         self.objectId = objectId
-        self.objectData = objectData
+        self.upload = upload
         self.programs = programs
         self.globals = globals
         self.labels = labels
@@ -37,17 +36,15 @@ public struct DesiredProbe: Sendable, Hashable {
 
     /// A manifest's probe, labelled with its spec hash.
     public init(manifest: ProbeManifest) {
-        var labels = manifest.labels ?? [:]
-        labels[ProbeManifest.specLabel] = manifest.specHash
-        self.init(name: manifest.probe, objectId: manifest.objectId, objectData: Data(manifest.objectBytes).base64EncodedString(),
-                  programs: manifest.programs, globals: manifest.globals ?? [:], labels: labels,
+        self.init(name: manifest.probe, objectId: manifest.objectId, upload: manifest.objectUpload,
+                  programs: manifest.programs, globals: manifest.globals ?? [:], labels: manifest.nodeLabels,
                   attach: manifest.attach.map { ProbeLoad.Attachment(program: $0.program, target: $0.target) },
                   keepMaps: manifest.keepMaps ?? [])
     }
 
     /// What a node held before a rollout changed it, to roll back to.
     public init(restoring probe: ProbeDescription, keepMaps: [String]) {
-        self.init(name: probe.name, objectId: probe.objectId, objectData: nil, programs: probe.programs.map(\.name),
+        self.init(name: probe.name, objectId: probe.objectId, upload: nil, programs: probe.programs.map(\.name),
                   globals: probe.globals, labels: probe.labels,
                   attach: probe.links.sorted { $0.linkId < $1.linkId }.map { ProbeLoad.Attachment(program: $0.program, target: $0.target) },
                   keepMaps: keepMaps)

@@ -93,8 +93,8 @@ struct NodeConvergence {
         do {
             _ = try await connection.call(ObjectGet(objectId: wanted.objectId))
         } catch let error as ResponseError where error.code == .notFound {
-            guard let data = wanted.objectData else { throw error }
-            _ = try await connection.call(ObjectUpload(data: data, name: wanted.name))
+            guard let upload = wanted.upload else { throw error }
+            _ = try await connection.call(upload)
         }
     }
 

@@ -44,8 +44,7 @@ public struct Rollout: Sendable {
 
         for (number, batch) in batches.enumerated() {
             if number > 0, policy.pause > .zero, !dryRun {
-                await events(.pause(RolloutEvent.Pause(afterBatch: number - 1, seconds: Double(policy.pause.components.seconds)
-                                                       + Double(policy.pause.components.attoseconds) / 1e18)))
+                await events(.pause(RolloutEvent.Pause(afterBatch: number - 1, seconds: policy.pause / .seconds(1))))
                 try? await Task.sleep(for: policy.pause)
             }
             var counts = RolloutEvent.BatchDone(batch: number, nodes: batch.count)

@@ -178,9 +178,9 @@ public struct NodeFailure: Sendable, Encodable, Hashable {
         case let response as ResponseError:
             self.init(kind: "node", code: Int(response.code.rawValue), message: response.message, data: response.data, unreachable: false)
         case let client as ClientError:
-            self.init(kind: client.kind, code: nil, message: client.reason, data: nil, unreachable: client.failedToConnect)
+            self.init(kind: client.kind, code: nil, message: client.reason, data: nil, unreachable: NodeStatus(failure: client) == .unreachable)
         default:
-            self.init(kind: "client", code: nil, message: "\(error)", data: nil, unreachable: false)
+            self.init(kind: "client", code: nil, message: "\(error)", data: nil, unreachable: NodeStatus(failure: error) == .unreachable)
         }
     }
 

@@ -12,11 +12,7 @@ final class RolloutPresenter {
     let policy: RolloutPolicy
     private let output = StandardStream.output()
     private let errors = StandardStream.error()
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    private lazy var json = JSONLines(output)
     private var steps: [RolloutEvent.NodeStep] = []
     private var rollbacks: [RolloutEvent.RollbackStep] = []
     private var plan: RolloutEvent.Plan?
@@ -30,10 +26,7 @@ final class RolloutPresenter {
     func show(_ event: RolloutEvent) {
         switch format {
         case .ndjson:
-            if let line = try? encoder.encode(event) {
-                output.write(String(decoding: line, as: UTF8.self) + "\n")
-                output.flush()
-            }
+            json.write(event)
             return
         case .json, .table:
             break
@@ -57,10 +50,9 @@ final class RolloutPresenter {
             if batch.unreachable > 0 { parts.append("\(batch.unreachable) unreachable") }
             errors.write("bpfleet: \(kind) (\(batch.nodes) node\(batch.nodes == 1 ? "" : "s")): \(parts.joined(separator: ", "))\n")
             errors.flush()
-        case .pause(let pause):
+        case .pause:
             guard format == .table else { return }
-            let seconds = pause.seconds
-            errors.write("bpfleet: pausing \(seconds < 1 ? "\(Int((seconds * 1000).rounded()))ms" : DisplayText.duration(seconds: seconds))\n")
+            errors.write("bpfleet: pausing \(ClientError.format(policy.pause))\n")
             errors.flush()
         case .stopped(let stop):
             guard format == .table else { return }
@@ -84,10 +76,8 @@ final class RolloutPresenter {
 
     /// `canary 1, batch 25%, maxFailures 0, pause 5s, onFailure rollback`
     static func describe(_ policy: RolloutPolicy) -> String {
-        let pause = Double(policy.pause.components.seconds) + Double(policy.pause.components.attoseconds) / 1e18
-        return "canary \(policy.canary), batch \(policy.batch), maxFailures \(policy.maxFailures), "
-            + "pause \(pause > 0 && pause < 1 ? "\(Int((pause * 1000).rounded()))ms" : DisplayText.duration(seconds: pause)), "
-            + "onFailure \(policy.onFailure.rawValue)"
+        "canary \(policy.canary), batch \(policy.batch), maxFailures \(policy.maxFailures), "
+            + "pause \(policy.pause == .zero ? "0s" : ClientError.format(policy.pause)), onFailure \(policy.onFailure.rawValue)"
     }
 
     func finish(_ summary: RolloutSummary) {
@@ -103,8 +93,7 @@ final class RolloutPresenter {
             let order = Dictionary(nodes.enumerated().map { ($0.element.description, $0.offset) }, uniquingKeysWith: { first, _ in first })
             let document = Document(summary: summary, nodes: steps.sorted { order[$0.node, default: 0] < order[$1.node, default: 0] },
                                     rollback: rollbacks)
-            if let text = try? encoder.encode(document) { output.write(String(decoding: text, as: UTF8.self) + "\n") }
-            output.flush()
+            json.write(document)
         case .table:
             let order = Dictionary(nodes.enumerated().map { ($0.element.description, $0.offset) }, uniquingKeysWith: { first, _ in first })
             let dry = plan?.dryRun == true

@@ -88,11 +88,7 @@ final class FleetRows {
     private var cells: [[String]] = []
     private var records: [FleetRecord] = []
     private let output = StandardStream.output()
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    private lazy var json = JSONLines(output)
 
     init(format: OutputFormat, headers: [String]) {
         self.format = format
@@ -102,8 +98,7 @@ final class FleetRows {
     func add(_ record: FleetRecord, cells row: [String]) {
         switch format {
         case .ndjson:
-            if let line = try? encoder.encode(record) { output.write(String(decoding: line, as: UTF8.self) + "\n") }
-            output.flush()
+            json.write(record)
         case .json:
             records.append(record)
         case .table:
@@ -116,7 +111,7 @@ final class FleetRows {
         case .ndjson:
             return
         case .json:
-            if let text = try? encoder.encode(records) { output.write(String(decoding: text, as: UTF8.self) + "\n") }
+            json.write(records)
         case .table:
             TablePrinter(stream: output, showsNode: false).columns(headers, cells)
             output.write(summary + "\n")
