@@ -10,10 +10,6 @@ import Testing
 /// nothing (docs/state-and-pins.md).
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct AdoptedAttachTests {
-    private func value(_ client: LineClient, _ probe: String, _ map: String, _ key: JSONValue) throws -> UInt64 {
-        try client.call("map.lookup", ["map": ["probe": .string(probe), "name": .string(map)], "key": key])["value"]?.uint64Value ?? 0
-    }
-
     private func attach(_ client: LineClient, _ probe: String, _ program: String, _ target: JSONValue) throws -> JSONValue {
         try client.call("probe.attach", ["probe": .string(probe), "program": .string(program), "target": target])
     }
@@ -111,10 +107,10 @@ struct AdoptedAttachTests {
             try veth.sendUDP(to: veth.hostAddress, port: port, count: 40, fromPeer: true)
             try veth.sendUDP(to: veth.peerAddress, port: port, count: 30, fromPeer: false)
             try sendFromCgroup(12)
-            #expect(try settle(atLeast: 40) { try value(client, "xdp", "xdp_packets", 0) } == 40)
-            #expect(try settle(atLeast: 40) { try value(client, "tc", "tc_packets", 0) } == 40)
-            #expect(try settle(atLeast: 30) { try value(client, "tc", "tc_packets", 1) } == 30)
-            #expect(try value(client, "cg", "cgroup_counts", 0) == 12)
+            #expect(try settle(atLeast: 40) { try client.counter("xdp", "xdp_packets", 0) } == 40)
+            #expect(try settle(atLeast: 40) { try client.counter("tc", "tc_packets", 0) } == 40)
+            #expect(try settle(atLeast: 30) { try client.counter("tc", "tc_packets", 1) } == 30)
+            #expect(try client.counter("cg", "cgroup_counts", 0) == 12)
 
             // Adopted again, the same kernel links, counting on.
             let ids: [String: [JSONValue]] = [
@@ -127,10 +123,10 @@ struct AdoptedAttachTests {
             try veth.sendUDP(to: veth.hostAddress, port: port, count: 25, fromPeer: true)
             try veth.sendUDP(to: veth.peerAddress, port: port, count: 10, fromPeer: false)
             try sendFromCgroup(8)
-            #expect(try settle(atLeast: 65) { try value(client, "xdp", "xdp_packets", 0) } == 65)
-            #expect(try settle(atLeast: 65) { try value(client, "tc", "tc_packets", 0) } == 65)
-            #expect(try settle(atLeast: 40) { try value(client, "tc", "tc_packets", 1) } == 40)
-            #expect(try value(client, "cg", "cgroup_counts", 0) == 20)
+            #expect(try settle(atLeast: 65) { try client.counter("xdp", "xdp_packets", 0) } == 65)
+            #expect(try settle(atLeast: 65) { try client.counter("tc", "tc_packets", 0) } == 65)
+            #expect(try settle(atLeast: 40) { try client.counter("tc", "tc_packets", 1) } == 40)
+            #expect(try client.counter("cg", "cgroup_counts", 0) == 20)
 
             // Detach ends a link or removes a filter; unload the rest.
             try client.call("probe.detach", ["probe": "xdp", "linkId": 1])
@@ -140,7 +136,7 @@ struct AdoptedAttachTests {
             try client.call("probe.detach", ["probe": "cg", "linkId": 1])
             #expect(try Bpftool.isGone("link", id: linkID(cg)))
             try sendFromCgroup(3)
-            #expect(try value(client, "cg", "cgroup_counts", 0) == 20)
+            #expect(try client.counter("cg", "cgroup_counts", 0) == 20)
             for probe in ["xdp", "tc", "cg"] { try client.call("probe.unload", ["probe": .string(probe)]) }
             if tcx { #expect(try Bpftool.isGone("link", id: linkID(ingress))) }
             #expect(try tcFilters(veth.hostSide, "ingress").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
@@ -178,7 +174,7 @@ struct AdoptedAttachTests {
             let btf = try attach(client, "btf", "count_exec_btf", ["type": "tp_btf", "name": "sched_process_exec"])
             #expect(try Bpftool.show("link", id: linkID(btf))?["type"] as? String == "raw_tracepoint")
             try Workload.exec(binary.path, times: 15)
-            #expect(try value(client, "btf", "btf_exec_counts", ["comm": .string(binary.comm)]) == 15)
+            #expect(try client.counter("btf", "btf_exec_counts", ["comm": .string(binary.comm)]) == 15)
 
             // perf_event: a link per CPU, pinned links/1/cpuN.
             let perf = try attach(client, "perf", "count_sample", ["type": "perf_event", "event": "cpu-clock", "frequency": 200])
@@ -202,17 +198,17 @@ struct AdoptedAttachTests {
                                       ["type": "uprobe", "binary": .string(target.path), "symbol": .string(UprobeTarget.symbol)])
             #expect(try Bpftool.show("link", id: linkID(bySymbol))?["type"] as? String == "perf_event")
             try target.call(times: 7)
-            #expect(try value(client, "calls", "uprobe_calls", 0) == 7)
+            #expect(try client.counter("calls", "uprobe_calls", 0) == 7)
             try client.call("probe.detach", ["probe": "calls", "linkId": bySymbol["linkId"]!])
             #expect(try Bpftool.isGone("link", id: linkID(bySymbol)))
             let byOffset = try attach(client, "calls", "count_call", ["type": "uprobe", "binary": .string(target.path), "offset": .uint(target.fileOffset())])
             try target.call(times: 5)
-            #expect(try value(client, "calls", "uprobe_calls", 0) == 12)
+            #expect(try client.counter("calls", "uprobe_calls", 0) == 12)
             let returns = try attach(client, "returns", "count_call",
                                      ["type": "uprobe", "binary": .string(target.path), "symbol": .string(UprobeTarget.symbol), "retprobe": true])
             try target.call(times: 9)
-            #expect(try value(client, "returns", "uprobe_calls", 0) == 9)
-            #expect(try value(client, "calls", "uprobe_calls", 0) == 21)
+            #expect(try client.counter("returns", "uprobe_calls", 0) == 9)
+            #expect(try client.counter("calls", "uprobe_calls", 0) == 21)
 
             let noSymbol = try client.callError("probe.attach", [
                 "probe": "calls", "program": "count_call",
@@ -242,10 +238,10 @@ struct AdoptedAttachTests {
             client = try server.client()
             try expectAdopted(client, ["btf", "perf", "calls", "returns"], ids: ids)
             try Workload.exec(binary.path, times: 4)
-            #expect(try value(client, "btf", "btf_exec_counts", ["comm": .string(binary.comm)]) == 19)
+            #expect(try client.counter("btf", "btf_exec_counts", ["comm": .string(binary.comm)]) == 19)
             try target.call(times: 3)
-            #expect(try value(client, "calls", "uprobe_calls", 0) == 24)
-            #expect(try value(client, "returns", "uprobe_calls", 0) == 12)
+            #expect(try client.counter("calls", "uprobe_calls", 0) == 24)
+            #expect(try client.counter("returns", "uprobe_calls", 0) == 12)
 
             try client.call("probe.detach", ["probe": "perf", "linkId": 1])
             for id in perfLinks { #expect(try Bpftool.isGone("link", id: UInt32(id))) }
@@ -272,7 +268,7 @@ struct AdoptedAttachTests {
                 try client.call("probe.attach", ["probe": "kp", "program": "count_kprobe", "target": target])
                 let file = NSTemporaryDirectory() + "bpfleet-unlink-\(UInt32.random(in: 0...UInt32.max))"
                 for _ in 0..<5 { FileManager.default.createFile(atPath: file, contents: nil); unlink(file) }
-                #expect(try value(client, "kp", "kprobe_calls", 0) >= 5)
+                #expect(try client.counter("kp", "kprobe_calls", 0) >= 5)
                 try client.call("probe.unload", ["probe": "kp"])
                 #expect(server.pins().isEmpty)
                 return

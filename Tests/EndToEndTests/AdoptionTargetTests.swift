@@ -9,10 +9,6 @@ import Testing
 /// and detach or unload removes them all (docs/state-and-pins.md).
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct AdoptionTargetTests {
-    private func value(_ client: LineClient, _ probe: String, _ map: String, _ index: Int) throws -> UInt64 {
-        try client.call("map.lookup", ["map": ["probe": .string(probe), "name": .string(map)], "key": .int(Int64(index))])["value"]?.uint64Value ?? 0
-    }
-
     private func expectAdoptedAndRunning(_ probe: JSONValue) {
         #expect(probe["origin"] == "adopted")
         #expect(probe["state"] == "running")
@@ -82,8 +78,8 @@ struct AdoptionTargetTests {
             ])
             try veth.sendUDP(to: veth.hostAddress, port: port, count: 40, fromPeer: true)
             try veth.sendUDP(to: veth.peerAddress, port: port, count: 30, fromPeer: false)
-            #expect(try settle(atLeast: 40) { try value(client, "tc", "tc_packets", 0) } == 40)
-            #expect(try settle(atLeast: 30) { try value(client, "tc", "tc_packets", 1) } == 30)
+            #expect(try settle(atLeast: 40) { try client.counter("tc", "tc_packets", 0) } == 40)
+            #expect(try settle(atLeast: 30) { try client.counter("tc", "tc_packets", 1) } == 30)
 
             server.terminate(signal: SIGKILL)
             // No server: the filters count on.
@@ -97,15 +93,15 @@ struct AdoptionTargetTests {
 
             try veth.sendUDP(to: veth.hostAddress, port: port, count: 20, fromPeer: true)
             try veth.sendUDP(to: veth.peerAddress, port: port, count: 10, fromPeer: false)
-            #expect(try settle(atLeast: 65) { try value(client, "tc", "tc_packets", 0) } == 65)
-            #expect(try settle(atLeast: 40) { try value(client, "tc", "tc_packets", 1) } == 40)
+            #expect(try settle(atLeast: 65) { try client.counter("tc", "tc_packets", 0) } == 65)
+            #expect(try settle(atLeast: 40) { try client.counter("tc", "tc_packets", 1) } == 40)
 
             // An adopted filter outlives a graceful stop too, and is adopted again.
             try server.restart(after: SIGTERM)
             client = try server.client()
             expectAdoptedAndRunning(try client.call("probe.get", ["probe": "tc"]))
             try veth.sendUDP(to: veth.hostAddress, port: port, count: 5, fromPeer: true)
-            #expect(try settle(atLeast: 70) { try value(client, "tc", "tc_packets", 0) } == 70)
+            #expect(try settle(atLeast: 70) { try client.counter("tc", "tc_packets", 0) } == 70)
 
             // Detach removes the egress filter from the qdisc; unload the ingress one.
             try client.call("probe.detach", ["probe": "tc", "linkId": 2])
@@ -195,8 +191,8 @@ struct AdoptionTargetTests {
             }
             try veth.sendUDP(to: veth.hostAddress, port: port, count: 30, fromPeer: true)
             try sendFromCgroup(12)
-            #expect(try settle(atLeast: 30) { try value(client, "xdp", "xdp_packets", 0) } == 30)
-            #expect(try value(client, "cg", "cgroup_counts", 0) == 12)
+            #expect(try settle(atLeast: 30) { try client.counter("xdp", "xdp_packets", 0) } == 30)
+            #expect(try client.counter("cg", "cgroup_counts", 0) == 12)
 
             server.terminate(signal: SIGKILL)
             try server.restart(after: SIGKILL)
@@ -210,8 +206,8 @@ struct AdoptionTargetTests {
 
             try veth.sendUDP(to: veth.hostAddress, port: port, count: 25, fromPeer: true)
             try sendFromCgroup(8)
-            #expect(try settle(atLeast: 55) { try value(client, "xdp", "xdp_packets", 0) } == 55)
-            #expect(try value(client, "cg", "cgroup_counts", 0) == 20)
+            #expect(try settle(atLeast: 55) { try client.counter("xdp", "xdp_packets", 0) } == 55)
+            #expect(try client.counter("cg", "cgroup_counts", 0) == 20)
 
             try client.call("probe.unload", ["probe": "xdp"])
             try client.call("probe.unload", ["probe": "cg"])

@@ -33,8 +33,8 @@ struct FleetTests {
         }
     }
 
-    func count(_ server: ServerProcess, comm: String) throws -> JSONValue? {
-        try server.client().call("map.lookup", ["map": ["probe": "fleet-execs", "name": "exec_counts"], "key": ["comm": .string(comm)]])["value"]
+    func count(_ server: ServerProcess, comm: String) throws -> UInt64 {
+        try server.client().counter("fleet-execs", "exec_counts", ["comm": .string(comm)])
     }
 
     @Test func applyReachesAllReapplyChangesNothingAndAChangedSpecReplacesEverywhere() async throws {

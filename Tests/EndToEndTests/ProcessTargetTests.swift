@@ -7,10 +7,6 @@ import Testing
 /// bpftool sees the links the server reports.
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct ProcessTargetTests {
-    private func value(_ client: LineClient, _ probe: String, _ map: String, _ key: JSONValue) throws -> UInt64 {
-        try client.call("map.lookup", ["map": ["probe": .string(probe), "name": .string(map)], "key": key])["value"]?.uint64Value ?? 0
-    }
-
     @Test func uprobeCountsEveryCallBySymbolAndByOffset() async throws {
         let target = try UprobeTarget.build()
         defer { target.remove() }
@@ -24,7 +20,7 @@ struct ProcessTargetTests {
             let symbolLink = try #require(bySymbol["id"]?.uint64Value).asUInt32
             #expect(try Bpftool.show("link", id: symbolLink)?["type"] as? String == "perf_event")
             try target.call(times: 7)
-            #expect(try value(client, "calls", "uprobe_calls", 0) == 7)
+            #expect(try client.counter("calls", "uprobe_calls", 0) == 7)
             try client.call("probe.detach", ["probe": "calls", "linkId": bySymbol["linkId"]!])
             #expect(try Bpftool.isGone("link", id: symbolLink))
 
@@ -35,7 +31,7 @@ struct ProcessTargetTests {
             ])
             #expect(byOffset["target"]?["offset"]?.uint64Value == offset)
             try target.call(times: 5)
-            #expect(try value(client, "calls", "uprobe_calls", 0) == 12)
+            #expect(try client.counter("calls", "uprobe_calls", 0) == 12)
 
             let noSymbol = try client.callError("probe.attach", [
                 "probe": "calls", "program": "count_call",
@@ -90,8 +86,8 @@ struct ProcessTargetTests {
                 """)
             // The same from outside the cgroup: not counted.
             try mustRun(python3, ["-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', \(port)))"])
-            #expect(try value(client, "cg", "cgroup_counts", 0) == 20)
-            #expect(try value(client, "cg", "cgroup_counts", 1) == 3)
+            #expect(try client.counter("cg", "cgroup_counts", 0) == 20)
+            #expect(try client.counter("cg", "cgroup_counts", 1) == 3)
 
             let wrongHook = try client.callError("probe.attach", [
                 "probe": "cg", "program": "count_egress", "target": ["type": "cgroup", "path": .string(cgroup.path), "attachType": "ingress"],
@@ -175,14 +171,14 @@ struct ProcessTargetTests {
             let binary = try Workload.uniqueBinary()
             defer { binary.cleanup() }
             try Workload.exec(binary.path, times: 15)
-            #expect(try value(client, "btf", "btf_exec_counts", ["comm": .string(binary.comm)]) == 15)
+            #expect(try client.counter("btf", "btf_exec_counts", ["comm": .string(binary.comm)]) == 15)
 
             // The name may repeat the section's.
             let again = try client.call("probe.attach", [
                 "probe": "btf", "program": "count_exec_btf", "target": ["type": "tp_btf", "name": "sched_process_exec"],
             ])
             try Workload.exec(binary.path, times: 2)
-            #expect(try value(client, "btf", "btf_exec_counts", ["comm": .string(binary.comm)]) == 19)
+            #expect(try client.counter("btf", "btf_exec_counts", ["comm": .string(binary.comm)]) == 19)
             try client.call("probe.unload", ["probe": "btf"])
             #expect(try Bpftool.isGone("link", id: again["id"]!.uint64Value!.asUInt32))
             #expect(server.pins().isEmpty)

@@ -6,10 +6,6 @@ import Testing
 /// and a uprobe limited to one process; exact counts, and nothing left.
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct UserTargetTests {
-    private func value(_ client: LineClient, _ probe: String, _ map: String, _ index: Int) throws -> UInt64 {
-        try client.call("map.lookup", ["map": ["probe": .string(probe), "name": .string(map)], "key": .int(Int64(index))])["value"]?.uint64Value ?? 0
-    }
-
     @Test func usdtCountsEveryHitAndReadsItsArgument() async throws {
         let target = try USDTTarget.build()
         defer { target.remove() }
@@ -26,8 +22,8 @@ struct UserTargetTests {
             #expect(try Bpftool.show("link", id: linkID)?["prog_id"] as? Int == Int(programID))
 
             try target.call(times: 12)
-            #expect(try value(client, "usdt", "usdt_hits", 0) == 12)
-            #expect(try value(client, "usdt", "usdt_hits", 1) == 78)  // 1 + 2 + ... + 12: the probe's argument
+            #expect(try client.counter("usdt", "usdt_hits", 0) == 12)
+            #expect(try client.counter("usdt", "usdt_hits", 1) == 78)  // 1 + 2 + ... + 12: the probe's argument
 
             let noProbe = try client.callError("probe.attach", [
                 "probe": "usdt", "program": "count_usdt",
@@ -46,8 +42,8 @@ struct UserTargetTests {
             #expect(adopted["state"] == "running")
             #expect(adopted["links"]?.arrayValue.first?["ids"]?.arrayValue == ids)
             try target.call(times: 3)
-            #expect(try value(client, "usdt", "usdt_hits", 0) == 15)
-            #expect(try value(client, "usdt", "usdt_hits", 1) == 84)
+            #expect(try client.counter("usdt", "usdt_hits", 0) == 15)
+            #expect(try client.counter("usdt", "usdt_hits", 1) == 84)
 
             try client.call("probe.unload", ["probe": "usdt"])
             #expect(try Bpftool.isGone("link", id: linkID))
@@ -68,9 +64,9 @@ struct UserTargetTests {
             ])
             #expect(link["target"]?["retprobe"] == true)
             try target.call(times: 9)
-            #expect(try value(client, "returns", "uprobe_calls", 0) == 9)
+            #expect(try client.counter("returns", "uprobe_calls", 0) == 9)
             try target.call(times: 4)
-            #expect(try value(client, "returns", "uprobe_calls", 0) == 13)
+            #expect(try client.counter("returns", "uprobe_calls", 0) == 13)
 
             try client.call("probe.unload", ["probe": "returns"])
             #expect(try Bpftool.isGone("link", id: link["id"]!.uint64Value!.asUInt32))
@@ -105,9 +101,9 @@ struct UserTargetTests {
             input.fileHandleForWriting.write(Data("go\n".utf8))
             waiting.waitUntilExit()
             #expect(waiting.terminationStatus == 0)
-            #expect(try value(client, "one", "uprobe_calls", 0) == 7)
+            #expect(try client.counter("one", "uprobe_calls", 0) == 7)
             try target.call(times: 3)
-            #expect(try value(client, "one", "uprobe_calls", 0) == 7)
+            #expect(try client.counter("one", "uprobe_calls", 0) == 7)
 
             try client.call("probe.unload", ["probe": "one"])
             #expect(try Bpftool.isGone("link", id: link["id"]!.uint64Value!.asUInt32))

@@ -120,6 +120,16 @@ extension LineClient {
         return try call("probe.load", .object(params))
     }
 
+    /// A counter's value (`map.lookup`): 0 when the reply carries none.
+    func counter(_ probe: String, _ map: String, _ key: JSONValue) throws -> UInt64 {
+        try call("map.lookup", ["map": ["probe": .string(probe), "name": .string(map)], "key": key])["value"]?.uint64Value ?? 0
+    }
+
+    /// The counter at an array index.
+    func counter(_ probe: String, _ map: String, _ index: Int) throws -> UInt64 {
+        try counter(probe, map, .int(Int64(index)))
+    }
+
     /// Every entry of a map, as typed JSON.
     func snapshot(_ probe: String, _ map: String, format: String = "typed") throws -> [JSONValue] {
         let result = try call("map.snapshot", ["map": ["probe": .string(probe), "name": .string(map)], "format": .string(format)])
