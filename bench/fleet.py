@@ -33,7 +33,6 @@ def run(argv, check_lines=None, quiet=True):
     """Runs argv to completion; returns (wall_ms, maxrss_kb, stdout)."""
     start = time.monotonic()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = b"", b""
     # communicate() reaps the child; read the pipes ourselves and wait4 it.
     out = process.stdout.read()
     err = process.stderr.read()

@@ -899,4 +899,4 @@ if want issue2; then python3 bench/report.py "$results"; fi
 if want tls; then python3 bench/report_tls.py "$results_tls"; fi
 if want events; then python3 bench/report_events.py "$results_events"; fi
 if want attach; then python3 bench/report_attach.py "$results_attach"; fi
-if want fleet; then cat "$work/results-fleet.txt" | grep -v '^fleet ' ; cat "$work/fleet-table.txt"; fi
+if want fleet; then grep -v '^fleet ' "$work/results-fleet.txt"; cat "$work/fleet-table.txt"; fi
