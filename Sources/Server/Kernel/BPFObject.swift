@@ -29,6 +29,17 @@ final class BPFObject: @unchecked Sendable {
             image.deallocate()
             throw .invalidObject("not a valid BPF ELF object (\(errnoName(code)))", libbpf: takeLibbpfMessages())
         }
+        // libbpf 1.1 reads BTF without checking its names, references or
+        // cycles; nothing here reads a type before they are checked.
+        if let btf = bpf_object__btf(opened) {
+            do throws(BTFProblem) {
+                try BTFReader(btf: btf).validate()
+            } catch {
+                bpf_object__close(opened)
+                image.deallocate()
+                throw .invalidObject("malformed BTF: \(error)", libbpf: "")
+            }
+        }
         self.handle = opened
         self.image = image
     }
@@ -113,14 +124,16 @@ final class BPFObject: @unchecked Sendable {
             guard [".data", ".rodata", ".bss"].contains(where: { section == $0 || section.hasPrefix($0 + ".") }) else { continue }
             let datasecID = bpf_map__btf_value_type_id(map)
             guard datasecID != 0, let datasec = btf__type_by_id(btf.btf, datasecID), btf_kind(datasec) == BTFKind.datasec.raw else { continue }
-            let vars = btf_var_secinfos(datasec)!
+            guard let vars = btf_var_secinfos(datasec) else { continue }
             for index in 0..<Int(btf_vlen(datasec)) {
                 let info = vars[index]
-                guard let variable = btf__type_by_id(btf.btf, info.type), let type = btf.type(info.type) else { continue }
+                // A variable whose type disagrees with its slot's size cannot be written safely.
+                guard let variable = btf__type_by_id(btf.btf, info.type), let type = btf.type(info.type),
+                      type.size == Int(info.size) else { continue }
                 slots.append(GlobalSlot(
                     map: map,
                     description: GlobalVariable(
-                        name: String(cString: btf__name_by_offset(btf.btf, variable.pointee.name_off)),
+                        name: btf.string(at: variable.pointee.name_off),
                         section: section, type: btf.name(info.type), size: Int(info.size), offset: Int(info.offset),
                         readOnly: section.hasPrefix(".rodata")),
                     type: type))

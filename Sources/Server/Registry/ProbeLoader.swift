@@ -127,8 +127,7 @@ struct ProbeLoader {
     private func writeGlobals(_ globals: [String: JSONValue], into object: BPFObject) throws(ResponseError) {
         guard !globals.isEmpty else { return }
         let slots = object.globalSlots()
-        for name in globals.keys.sorted() {
-            let value = globals[name]!
+        for (name, value) in globals.sorted(by: { $0.key < $1.key }) {
             guard let slot = slots.first(where: { $0.description.name == name }) else {
                 let known = slots.map(\.description.name)
                 throw ResponseError(.invalidParams, "globals.\(name): the object has no such global variable (globals: \(known.isEmpty ? "none" : known.joined(separator: ", ")))",
