@@ -36,6 +36,17 @@ enum AtomicFile {
     }
 }
 
+extension AtomicFile {
+    /// Removes the temporary files of writes a crash interrupted in
+    /// `directory` (`FILE.tmp-PID-RANDOM`); answers their names.
+    @discardableResult
+    static func removeTemporaries(in directory: String) -> [String] {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.contains(".tmp-") }
+        for file in files { unlink("\(directory)/\(file)") }
+        return files.sorted()
+    }
+}
+
 /// A failed system call, with what was being done.
 struct POSIXError: Error, CustomStringConvertible {
     var code: Int32

@@ -11,12 +11,19 @@ struct ObjectStore {
     init(stateDirectory: String) throws {
         directory = stateDirectory + "/objects"
         try makeDirectories(directory)
-        for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasSuffix(".json") {
+        // An upload a crash interrupted leaves a temporary file, or the
+        // object without its description (written second): both go.
+        AtomicFile.removeTemporaries(in: directory)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        for file in files where file.hasSuffix(".json") {
             guard let data = FileManager.default.contents(atPath: "\(directory)/\(file)"),
                   let description = try? JSONDecoder.wire().decode(ObjectDescription.self, from: data),
                   FileManager.default.fileExists(atPath: path(of: description.objectId))
             else { continue }
             objects[description.objectId] = description
+        }
+        for file in files where file.hasSuffix(".o") && !files.contains(file.dropLast(2) + ".json") {
+            unlink("\(directory)/\(file)")
         }
     }
 

@@ -16,6 +16,7 @@ public actor ProbeRegistry {
     /// start-up: nothing of them runs; `probe.unload` forgets them.
     var failed: [String: FailedProbe] = [:]
     let desired: DesiredStateStore
+    let intents: IntentStore
     let loader: ProbeLoader
     let attacher: Attacher
     private let descriptorAttach: DescriptorAttach
@@ -30,6 +31,7 @@ public actor ProbeRegistry {
         self.kernelLoop = kernelLoop
         self.store = try ObjectStore(stateDirectory: stateDirectory)
         self.desired = try DesiredStateStore(stateDirectory: stateDirectory)
+        self.intents = try IntentStore(stateDirectory: stateDirectory)
         self.loader = ProbeLoader(pinRoot: pinRoot)
         self.attacher = Attacher(features: features)
         self.descriptorAttach = DescriptorAttach(features: features)
@@ -103,6 +105,10 @@ public actor ProbeRegistry {
             throw .conflict("a probe named '\(request.name)' is already loaded", ["probe": .string(request.name)])
         }
         let elf = try store.elf(of: request.objectId)
+        // From the first pin to the desired state, a crash leaves the
+        // intent: the next start removes what was pinned.
+        try intents.begin(request.name)
+        defer { intents.end(request.name) }
         let probe = try loader.load(request, elf: elf)
         do {
             try attachAll(request.attach ?? [], to: probe)
@@ -207,6 +213,10 @@ public actor ProbeRegistry {
     }
 
     func unload(_ name: String) throws(ResponseError) {
+        // From the desired state's removal to the last pin's, a crash
+        // leaves the intent: the next start removes what is still pinned.
+        try intents.begin(name)
+        defer { intents.end(name) }
         if failed[name] != nil {
             try desired.remove(name)
             failed[name] = nil
@@ -216,7 +226,7 @@ public actor ProbeRegistry {
         }
         let probe = try probe(named: name)
         // The desired state first: a crash between the two leaves pins the
-        // next start reports as orphans, never a probe that comes back.
+        // next start removes (the intent), never a probe that comes back.
         try desired.remove(name)
         probes[name] = nil
         probe.unpinAll()
@@ -298,6 +308,7 @@ public actor ProbeRegistry {
             logger.error("unreadable desired state set aside", metadata: [
                 "file": "\(aside.file)", "movedTo": "\(aside.movedTo)", "reason": "\(aside.reason)"])
         }
+        settleInterruptedCalls(desired: Set(reading.probes.map(\.name)))
         var counts: [String: Int] = ["adopted": 0, "restored": 0, "degraded": 0, "failed": 0]
         for wanted in reading.probes {
             let outcome = recover(wanted)
@@ -314,6 +325,29 @@ public actor ProbeRegistry {
             "degraded": "\(counts["degraded"]!)", "failed": "\(counts["failed"]!)",
             "setAside": "\(reading.setAside.count)", "orphans": "\(orphans.count)",
         ])
+    }
+
+    /// Loads and unloads a crash interrupted (their intents), and the
+    /// leftovers of replaces of probes that no longer have a desired state.
+    /// With a desired state, the pins are what it says (a load writes it
+    /// last, an unload removes it first), and adoption takes them; without
+    /// one, they are the half of a call that did not finish: removed.
+    private func settleInterruptedCalls(desired names: Set<String>) {
+        for name in intents.pending() {
+            if !names.contains(name), (try? Self.validateProbeName(name)) != nil {
+                removePins(of: name)
+                logger.notice("an interrupted load or unload was settled: its pins are removed", metadata: ["probe": "\(name)"])
+            }
+            intents.end(name)
+        }
+        let journal = ReplaceJournal(desired: desired)
+        AtomicFile.removeTemporaries(in: journal.directory)
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: journal.directory)) ?? [] where file.hasSuffix(".json") {
+            let name = String(file.dropLast(".json".count))
+            guard !names.contains(name) else { continue }
+            journal.remove(name)
+            try? FileManager.default.removeItem(atPath: "\(pinRoot)/\(name)~replace")
+        }
     }
 
     /// One probe; answers what became of it.
