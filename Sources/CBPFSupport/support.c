@@ -9,6 +9,9 @@
 #include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <spawn.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <linux/perf_event.h>
 #include <bpf/libbpf.h>
 
@@ -87,4 +90,46 @@ int bpfleet_rename_exchange(const char *first, const char *second)
 {
 	/* RENAME_EXCHANGE is 2 (linux/fs.h); the raw syscall needs no glibc 2.28. */
 	return (int)syscall(SYS_renameat2, AT_FDCWD, first, AT_FDCWD, second, 2);
+}
+
+extern char **environ;
+
+int bpfleet_spawn_helper(const char *path, char *const argv[], int channel_fd, int stderr_fd, int *pid)
+{
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attributes;
+	sigset_t none, all;
+	pid_t child;
+	int rc;
+
+	if ((rc = posix_spawn_file_actions_init(&actions)) != 0)
+		return rc;
+	if ((rc = posix_spawnattr_init(&attributes)) != 0) {
+		posix_spawn_file_actions_destroy(&actions);
+		return rc;
+	}
+	/* The child starts with no signal blocked and every one at its default. */
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attributes, &none);
+	posix_spawnattr_setsigdefault(&attributes, &all);
+	posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+	posix_spawn_file_actions_adddup2(&actions, channel_fd, 3);
+	/* Whatever else bpfleetd holds (a descriptor some library opened
+	 * without close-on-exec) stays out of the helper. */
+	posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+	rc = posix_spawn(&child, path, &actions, &attributes, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attributes);
+	if (rc == 0)
+		*pid = child;
+	return rc;
+}
+
+int bpfleet_die_with_parent(void)
+{
+	return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 }

@@ -44,6 +44,11 @@ public struct Configuration: Sendable {
     public var mountTracefs = true
     public var logLevel: Logger.Level = .info
 
+    /// The object helper (docs/hostile-input.md): the executable started
+    /// with `--object-helper`, and the limits it runs under.
+    public var helperExecutable = "/proc/self/exe"
+    public var helperLimits = HelperLimits()
+
     public init() {}
 
     var auditLogPath: String { auditLog ?? stateDirectory + "/audit.log" }

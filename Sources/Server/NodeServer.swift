@@ -42,9 +42,11 @@ public final class NodeServer: Service, Sendable {
         let kernelThread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
+        let helper = ObjectHelper(executable: configuration.helperExecutable, limits: configuration.helperLimits, logger: logger)
+        helper.warmUp()
         let registry = try ProbeRegistry(
             kernelLoop: kernelThread.next(), stateDirectory: configuration.stateDirectory,
-            pinRoot: configuration.pinRoot, features: features, logger: logger)
+            pinRoot: configuration.pinRoot, features: features, helper: helper, logger: logger)
         // Probes an earlier bpfleetd left: adopted, restored or failed,
         // before the first request can see them.
         await registry.recover()

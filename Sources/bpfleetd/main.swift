@@ -73,6 +73,20 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (or $BPFLEET_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .customLong("object-helper-memory"),
+            help: "Memory the process that opens uploaded objects may allocate, in bytes (suffixes K, M, G).")
+    var helperMemory = "1G"
+
+    @Option(name: .customLong("object-helper-cpu"), help: "CPU seconds the object helper may spend on one request.")
+    var helperCPU = 30
+
+    @Option(name: .customLong("object-helper-timeout"), help: "Seconds bpfleetd waits for the object helper's answer before it stops it.")
+    var helperTimeout: Double = 60
+
+    /// This process is the object helper bpfleetd starts (docs/hostile-input.md).
+    @Flag(name: .customLong("object-helper"), help: .hidden)
+    var objectHelper = false
+
     func validate() throws {
         for address in listen { _ = try parse(address) }
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
@@ -82,6 +96,13 @@ struct BpfleetDaemon: AsyncParsableCommand {
         }
         guard handshakeTimeout > 0, idleTimeout > 0 else {
             throw ValidationError("--handshake-timeout and --idle-timeout must be more than 0")
+        }
+        guard let memory = ByteSize.parse(helperMemory), memory >= 64 << 20 else {
+            throw ValidationError("--object-helper-memory: expected a size of at least 64M (bytes, or with K, M or G), got '\(helperMemory)'")
+        }
+        _ = memory
+        guard helperCPU >= 1, helperTimeout > 0 else {
+            throw ValidationError("--object-helper-cpu must be at least 1 and --object-helper-timeout more than 0")
         }
         if let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"], Logger.Level(rawValue: level) == nil {
             throw ValidationError("unknown log level '\(level)'")
@@ -93,7 +114,13 @@ struct BpfleetDaemon: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let limits = HelperLimits(memoryBytes: ByteSize.parse(helperMemory) ?? HelperLimits().memoryBytes,
+                                  cpuSeconds: helperCPU, timeoutSeconds: helperTimeout)
+        if objectHelper {
+            throw ExitCode(ObjectHelperProcess.serve(limits: limits))
+        }
         var configuration = Configuration()
+        configuration.helperLimits = limits
         if !listen.isEmpty { configuration.listen = try listen.map(parse) }
         configuration.stateDirectory = stateDirectory
         configuration.pinRoot = pinRoot

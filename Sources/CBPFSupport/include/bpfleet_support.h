@@ -35,4 +35,14 @@ int bpfleet_perf_event_open(unsigned int type, unsigned long long config, unsign
  * exist; 0, or -1 with errno set and nothing changed. */
 int bpfleet_rename_exchange(const char *first, const char *second);
 
+/* Starts `path` with `argv` (NULL-terminated) and the environment, its
+ * descriptor 3 being `channel_fd`, 2 being `stderr_fd`, 0 and 1 /dev/null,
+ * and every other descriptor closed (they are close-on-exec). 0 and the
+ * child's pid in *pid, or an errno value. */
+int bpfleet_spawn_helper(const char *path, char *const argv[], int channel_fd, int stderr_fd, int *pid);
+
+/* Asks the kernel to kill this process with SIGKILL when its parent dies
+ * (prctl PR_SET_PDEATHSIG); 0, or -1 with errno set. */
+int bpfleet_die_with_parent(void);
+
 #endif

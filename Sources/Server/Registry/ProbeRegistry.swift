@@ -22,12 +22,15 @@ public actor ProbeRegistry {
     private let descriptorAttach: DescriptorAttach
     let pinRoot: String
     let logger: Logger
+    /// Opens and describes uploaded objects out of this process.
+    let helper: ObjectHelper
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         kernelLoop.executor.asUnownedSerialExecutor()
     }
 
-    init(kernelLoop: any EventLoop, stateDirectory: String, pinRoot: String, features: KernelFeatures, logger: Logger) throws {
+    init(kernelLoop: any EventLoop, stateDirectory: String, pinRoot: String, features: KernelFeatures, helper: ObjectHelper,
+         logger: Logger) throws {
         self.kernelLoop = kernelLoop
         self.store = try ObjectStore(stateDirectory: stateDirectory)
         self.desired = try DesiredStateStore(stateDirectory: stateDirectory)
@@ -36,6 +39,7 @@ public actor ProbeRegistry {
         self.attacher = Attacher(features: features)
         self.descriptorAttach = DescriptorAttach(features: features)
         self.pinRoot = pinRoot
+        self.helper = helper
         self.logger = logger
     }
 
@@ -48,14 +52,15 @@ public actor ProbeRegistry {
         let elf = Array(data)
         let objectId = ObjectStore.objectID(of: elf)
         if let existing = store.objects[objectId] { return described(existing) }
-        let object = try BPFObject(elf: elf, name: "upload")
-        let programs = object.describePrograms()
-        guard !programs.isEmpty else {
+        // libbpf parses the object in the helper process: whatever the
+        // bytes do to it, this process only sees an answer.
+        let parts = try helper.describe(elf, name: "upload")
+        guard !parts.programs.isEmpty else {
             throw ResponseError(.invalidObject, "the object has no programs (no SEC(\"...\") functions)", data: ["libbpf": ""])
         }
         let description = ObjectDescription(
-            objectId: objectId, name: request.name, size: elf.count, uploadedAt: Date(), programs: programs,
-            maps: object.describeMaps(), globals: object.describeGlobals(), usedBy: [])
+            objectId: objectId, name: request.name, size: elf.count, uploadedAt: Date(), programs: parts.programs,
+            maps: parts.maps, globals: parts.globals, usedBy: [])
         let stored = try store.add(elf: elf, description: description)
         logger.info("object stored", metadata: ["objectId": "\(objectId)", "size": "\(elf.count)"])
         return described(stored)

@@ -1,0 +1,73 @@
+import BpfleetShared
+import CBPFSupport
+import Foundation
+
+/// The object helper: `bpfleetd --object-helper`, started by bpfleetd with
+/// one end of a Unix socket as descriptor 3. It serves one request at a
+/// time until bpfleetd closes its end (or dies: the kernel then kills it).
+/// Whatever an object does to libbpf here, bpfleetd only sees an answer,
+/// or this process gone.
+public enum ObjectHelperProcess {
+    public static let channelDescriptor: Int32 = 3
+
+    /// Serves until the channel closes; the process's exit status.
+    public static func serve(limits: HelperLimits) -> Int32 {
+        guard bpfleet_die_with_parent() == 0, getppid() != 1 else { return 1 }
+        var memory = rlimit(rlim_cur: rlim_t(limits.memoryBytes), rlim_max: rlim_t(limits.memoryBytes))
+        setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &memory)
+        bpfleet_capture_libbpf_messages()
+        let channel = HelperChannel(fd: channelDescriptor)
+        while true {
+            let message: (header: [UInt8], payload: [UInt8])
+            do throws(HelperChannel.Failure) {
+                message = try channel.receive(until: nil)
+            } catch {
+                return 0
+            }
+            allowCPU(seconds: limits.cpuSeconds)
+            let reply = answer(header: message.header, payload: message.payload)
+            let encoded = (try? JSONEncoder.wire().encode(reply)).map(Array.init)
+                ?? Array(#"{"error":{"code":-32603,"message":"the object helper could not encode its answer"}}"#.utf8)
+            do throws(HelperChannel.Failure) {
+                try channel.send(header: encoded, payload: [], until: nil)
+            } catch {
+                return 1
+            }
+        }
+    }
+
+    /// The CPU time this request may use, on top of what the process has
+    /// used so far: past it the kernel sends SIGXCPU, which ends it.
+    private static func allowCPU(seconds: Int) {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let used = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1
+        var cpu = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_CPU.rawValue), &cpu)
+        cpu.rlim_cur = rlim_t(used + seconds)
+        setrlimit(__rlimit_resource_t(RLIMIT_CPU.rawValue), &cpu)
+    }
+
+    static func answer(header: [UInt8], payload: [UInt8]) -> HelperReply {
+        let request: HelperRequest
+        do {
+            request = try JSONDecoder.wire().decode(HelperRequest.self, from: Data(header))
+        } catch {
+            return HelperReply(error: ResponseError(.internalError, "the object helper did not understand its request: \(error)"))
+        }
+        switch request.operation {
+        case .describe:
+            do throws(ResponseError) {
+                return HelperReply(described: try describe(payload, name: request.name))
+            } catch {
+                return HelperReply(error: error)
+            }
+        }
+    }
+
+    static func describe(_ elf: [UInt8], name: String) throws(ResponseError) -> HelperReply.Described {
+        let object = try BPFObject(elf: elf, name: name)
+        return HelperReply.Described(programs: object.describePrograms(), maps: object.describeMaps(),
+                                     globals: object.describeGlobals())
+    }
+}
