@@ -39,9 +39,13 @@
 #      --concurrency 1 and a sequential loop of `bpfleet -n NODE apply`, in
 #      rotated order per round; wall time and the client's peak memory
 #      (bench/fleet.py)
+#  upload (issue 10, hostile objects):
+#  13. object.upload of a 900 KB and a 7 KB object, opened by bpfleetd's
+#      object helper process, against libbpf opening the same bytes
+#      in-process; the helper's memory (bench/upload.py, bench/open_libbpf.c)
 # Speed targets are read off the tables; the run fails only when something
 # is wrong (a check, a crash), never because a number is slow.
-# Knobs: BENCH_ONLY (issue2,tls,events,attach,fleet: the parts to run; default all),
+# Knobs: BENCH_ONLY (issue2,tls,events,attach,fleet,upload: the parts to run; default all),
 # BENCH_ENTRIES (1000000), BENCH_REPS (7), BENCH_RPC_CALLS (20000),
 # BENCH_RPC_CLIENTS (16), BENCH_RPC_LOAD_CALLS (200000), BENCH_RPC_LOAD_REPS (3),
 # BENCH_TLS_CONNECTIONS (500), BENCH_TLS_HOLD (1000), BENCH_EVENTS_COUNT
@@ -61,7 +65,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
-parts=${BENCH_ONLY:-issue2,tls,events,attach,fleet}
+parts=${BENCH_ONLY:-issue2,tls,events,attach,fleet,upload}
 entries=${BENCH_ENTRIES:-1000000}
 reps=${BENCH_REPS:-7}
 rpc_calls=${BENCH_RPC_CALLS:-20000}
@@ -87,8 +91,8 @@ fleet_reps=${BENCH_FLEET_REPS:-3}
 
 for part in ${parts//,/ }; do
     case $part in
-        issue2|tls|events|attach|fleet) ;;
-        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls, events, attach, fleet)" >&2; exit 2 ;;
+        issue2|tls|events|attach|fleet|upload) ;;
+        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls, events, attach, fleet, upload)" >&2; exit 2 ;;
     esac
 done
 want() { [[ ",$parts," == *",$1,"* ]]; }
@@ -886,6 +890,10 @@ if want fleet; then
         "$work/fleet" "/sys/fs/bpf/bpfleet-bench-fleet-$$-" "$work/results-fleet.txt" >"$work/fleet-table.txt"
     echo "loadavg_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/results-fleet.txt"
 fi
+if want upload; then
+    echo "machine nproc=$(nproc) kernel=$(uname -r) loadavg_start $(cut -d' ' -f1-3 /proc/loadavg)" >"$work/upload-table.txt"
+    python3 bench/upload.py "$bpfleetd" "$PWD/programs" "$work" "${BENCH_UPLOAD_ROUNDS:-40}" >>"$work/upload-table.txt"
+fi
 
 # --- the tables -------------------------------------------------------------------
 # BENCH_RESULTS=DIR keeps the raw result lines the tables are made from.
@@ -900,3 +908,4 @@ if want tls; then python3 bench/report_tls.py "$results_tls"; fi
 if want events; then python3 bench/report_events.py "$results_events"; fi
 if want attach; then python3 bench/report_attach.py "$results_attach"; fi
 if want fleet; then grep -v '^fleet ' "$work/results-fleet.txt"; cat "$work/fleet-table.txt"; fi
+if want upload; then cat "$work/upload-table.txt"; fi

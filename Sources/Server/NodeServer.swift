@@ -97,7 +97,7 @@ public final class NodeServer: Service, Sendable {
             if case .unix(let path) = address { unlink(path) }
         }
         // Probes stay in the kernel, pinned: programs keep running across
-        // restarts (DESIGN.md, "State and survival").
+        // restarts (docs/state-and-pins.md).
         let remaining = await registry.probeCount
         logger.info("bpfleetd stopped", metadata: ["probes": "\(remaining)"])
         try? await pool.shutdownGracefully()

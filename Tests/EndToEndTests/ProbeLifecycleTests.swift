@@ -197,7 +197,7 @@ extension UInt64 {
 }
 
 /// bpfleetd stops on SIGTERM even with clients connected, and what it
-/// loaded keeps running in the kernel, pinned (DESIGN.md, "State and survival").
+/// loaded keeps running in the kernel, pinned (docs/state-and-pins.md).
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct ShutdownTests {
     @Test func sigtermWithIdleClientsStopsTheServerAndKeepsProbesRunning() async throws {

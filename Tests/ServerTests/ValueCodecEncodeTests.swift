@@ -260,7 +260,7 @@ struct ValueCodecEncodeTests {
         #expect(error?.path == "value.a")
     }
 
-    /// Enums are taken by name (DESIGN.md, "Values"), bitfield or not.
+    /// Enums are taken by name (docs/values.md), bitfield or not.
     @Test func enumBitfieldByName() throws {
         let type = BTFType.structure(name: "s", size: 4, members: [
             CType.bitfield("kind", CType.color, bit: 0, width: 2),

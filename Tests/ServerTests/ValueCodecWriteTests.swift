@@ -198,7 +198,7 @@ struct ValueCodecWriteTests {
         #expect(written(type, [0x09, 0xbc, 0xfa, 0x00]) == #"{"tag":9,"x":2748,"y":-1}"#)
     }
 
-    /// Enums are written by name (DESIGN.md, "Values"), bitfield or not.
+    /// Enums are written by name (docs/values.md), bitfield or not.
     @Test func enumBitfieldByName() {
         let type = BTFType.structure(name: "s", size: 4, members: [
             CType.bitfield("kind", CType.color, bit: 0, width: 2),

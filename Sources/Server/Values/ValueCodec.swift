@@ -8,7 +8,7 @@ public struct ValueError: Error, Hashable, CustomStringConvertible {
 }
 
 /// Converts map keys, values and globals between their bytes and JSON,
-/// guided by BTF (DESIGN.md, "Values"): integers as exact numbers, `char[]`
+/// guided by BTF (docs/values.md): integers as exact numbers, `char[]`
 /// as strings, structs as objects, arrays as arrays, enums by name.
 public enum ValueCodec {
     // MARK: bytes -> JSON

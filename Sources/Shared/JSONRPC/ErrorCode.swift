@@ -1,4 +1,4 @@
-/// JSON-RPC error codes: the specification's and bpfleet's own (DESIGN.md).
+/// JSON-RPC error codes: the specification's and bpfleet's own (docs/protocol.md).
 public struct ErrorCode: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
