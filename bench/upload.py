@@ -12,32 +12,15 @@ alternate between bpfleetd and libbpf.
 Prints one line per object: median and p90 of each side in ms, and the
 helper's and bpfleetd's resident memory after the run."""
 import base64
-import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
+from rpc import call
+
 CLANG = "/opt/swift/usr/bin/clang" if os.path.exists("/opt/swift/usr/bin/clang") else "clang"
-
-
-def call(path, method, params):
-    request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(path)
-        sock.sendall(json.dumps(request).encode() + b"\n")
-        chunks = []
-        while not chunks or not chunks[-1].endswith(b"\n"):
-            chunk = sock.recv(1 << 20)
-            if not chunk:
-                raise SystemExit(f"upload.py: {method}: connection closed")
-            chunks.append(chunk)
-    reply = json.loads(b"".join(chunks))
-    if "error" in reply:
-        raise SystemExit(f"upload.py: {method}: {reply['error']}")
-    return reply["result"]
 
 
 def build_big(programs, work):
