@@ -47,13 +47,16 @@ rm -f "$log"
 # grace period passes, so a server that exited as the run ended may show
 # for a moment (the tests' Bpftool.isGone waits the same way). Anything
 # still there after 10 s was left behind.
-after=$(leftovers)
+# What is there now and was not before (what was there before and is gone
+# now is not the suite's doing).
+left() { comm -13 <(echo "$before" | sort) <(leftovers | sort) | grep -v '^$' || true; }
+after=$(left)
 for _ in $(seq 20); do
-    [ "$after" = "$before" ] && break
+    [ -z "$after" ] && break
     sleep 0.5
-    after=$(leftovers)
+    after=$(left)
 done
-if [ "$after" != "$before" ]; then
+if [ -n "$after" ]; then
     echo "test: the suite left kernel objects or pins behind:" >&2
     echo "$after" >&2
     find /sys/fs/bpf -maxdepth 1 -name 'bpfleet-test-*' -exec rm -rf {} + 2>/dev/null || true
