@@ -45,6 +45,38 @@ struct UserTargetTests {
             #expect(try client.counter("usdt", "usdt_hits", 0) == 15)
             #expect(try client.counter("usdt", "usdt_hits", 1) == 84)
 
+            // Adopted, its program attaches to usdt again, by descriptor:
+            // bpfleetd reads the notes and writes the argument specs.
+            let again = try client.call("probe.attach", [
+                "probe": "usdt", "program": "count_usdt",
+                "target": ["type": "usdt", "binary": .string(target.path), "provider": "bpfleet", "name": "tick"],
+            ])
+            #expect(again["state"] == "attached")
+            let againIDs = again["ids"]?.arrayValue.compactMap { $0.uint64Value.map { UInt32($0) } } ?? []
+            #expect(againIDs.count == ids.count)
+            for id in againIDs { #expect(try Bpftool.show("link", id: id)?["prog_id"] as? Int == Int(programID)) }
+            try target.call(times: 4)  // both links count each hit, and read its argument
+            #expect(try client.counter("usdt", "usdt_hits", 0) == 23)
+            #expect(try client.counter("usdt", "usdt_hits", 1) == 104)
+            let missing = try client.callError("probe.attach", [
+                "probe": "usdt", "program": "count_usdt",
+                "target": ["type": "usdt", "binary": .string(target.path), "provider": "bpfleet", "name": "no_such_probe"],
+            ])
+            #expect(missing.code == .attachFailed)
+            #expect(missing.message == "\(target.path) has no USDT probe bpfleet:no_such_probe")
+
+            // Its pins are adopted like libbpf's.
+            try server.restart(after: SIGKILL)
+            client = try server.client()
+            let twice = try client.call("probe.get", ["probe": "usdt"])
+            #expect(twice["state"] == "running")
+            #expect(twice["links"]?.arrayValue.map { $0["ids"] } == [.array(ids), .array(againIDs.map { .int(Int64($0)) })])
+            try target.call(times: 2)
+            #expect(try client.counter("usdt", "usdt_hits", 0) == 27)
+            #expect(try client.counter("usdt", "usdt_hits", 1) == 110)
+            try client.call("probe.detach", ["probe": "usdt", "linkId": again["linkId"] ?? 0])
+            for id in againIDs { #expect(try Bpftool.isGone("link", id: id)) }
+
             try client.call("probe.unload", ["probe": "usdt"])
             #expect(try Bpftool.isGone("link", id: linkID))
             #expect(try Bpftool.isGone("prog", id: programID))

@@ -122,15 +122,7 @@ extension Attacher {
     /// tables, then a uprobe perf event and a link to it.
     private func attachUprobeByDescriptor(_ program: AttachProgram, binary: String, symbol: String?, offset: UInt64?, pid: Int32?,
                                           retprobe: Bool, target: AttachTarget, message: (Int32) -> String?) throws(ResponseError) -> BPFLink {
-        var path = binary
-        if !binary.contains("/") {
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-            guard bpfleet_resolve_binary_path(binary, &buffer, UInt(buffer.count)) == 0 else {
-                throw ResponseError(.invalidParams, "target.binary: no binary \(binary) in PATH or the library directories on this node",
-                                    data: ["field": "target.binary", "binary": .string(binary)])
-            }
-            path = String(cString: buffer)
-        }
+        let path = try resolvedPath(of: binary)
         var fileOffset = offset ?? 0
         if let symbol {
             let found = bpfleet_elf_function_offset(path, symbol)
@@ -142,6 +134,18 @@ extension Attacher {
         }
         return try attachProbeEvent(program, pmu: "uprobe", name: path, offset: fileOffset, retprobe: retprobe, pid: pid,
                                     target: target, message: message)
+    }
+
+    /// A binary's full path: as given when it has a `/`, else looked up as
+    /// libbpf looks a bare name up (PATH, then the library directories).
+    func resolvedPath(of binary: String) throws(ResponseError) -> String {
+        guard !binary.contains("/") else { return binary }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        guard bpfleet_resolve_binary_path(binary, &buffer, UInt(buffer.count)) == 0 else {
+            throw ResponseError(.invalidParams, "target.binary: no binary \(binary) in PATH or the library directories on this node",
+                                data: ["field": "target.binary", "binary": .string(binary)])
+        }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// A kprobe or uprobe perf event on the kernel's `pmu` and a
@@ -166,12 +170,7 @@ extension Attacher {
     func attachUSDT(_ program: OpaquePointer, named name: String, binary: String, provider: String, probe: String,
                     pid: Int32?, target: AttachTarget) throws(ResponseError) -> BPFLink {
         try require(bpf_program__type(program), [BPF_PROG_TYPE_KPROBE], program: name, target: target)
-        for (value, field) in [(provider, "target.provider"), (probe, "target.name")]
-        where value.isEmpty || !value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
-            throw .invalidParams("\(field): '\(value)' is not a USDT name", field: field)
-        }
-        try checkBinary(binary)
-        try checkPID(pid)
+        try checkUSDT(binary: binary, provider: provider, probe: probe, pid: pid)
         let programID = ProgramInfo(fd: bpf_program__fd(program))?.id ?? 0
         let before = Self.linkIDs(ofProgram: programID)
         let handle = bpf_program__attach_usdt(program, pid ?? -1, binary, provider, probe, nil)
@@ -191,6 +190,15 @@ extension Attacher {
         }
         guard !parts.isEmpty else { return BPFLink(handle: handle) }
         return BPFLink(parts: parts + [("usdt", .composite(handle))], pinAsDirectory: true)
+    }
+
+    func checkUSDT(binary: String, provider: String, probe: String, pid: Int32?) throws(ResponseError) {
+        for (value, field) in [(provider, "target.provider"), (probe, "target.name")]
+        where value.isEmpty || !value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+            throw .invalidParams("\(field): '\(value)' is not a USDT name", field: field)
+        }
+        try checkBinary(binary)
+        try checkPID(pid)
     }
 
     /// The ids of every kernel link of the program `programID`.

@@ -25,15 +25,18 @@ import Foundation
 ///   `BPF_PERF_EVENT` link;
 /// - `auto`: the target the section names, where it names one whole.
 ///
-/// `usdt` answers -32008 naming `bpfleetd:adopted-attach`: libbpf's USDT
-/// support fills the object's spec and IP maps as it attaches, and an
-/// adopted object was never loaded. The link comes back unpinned, made of
-/// the same parts as Attacher's, for the registry to pin and own.
+/// - `usdt`: the binary's USDT notes read, the argument specs written into
+///   the object's `__bpf_usdt_specs` map (`usdtSpecs`), a uprobe perf
+///   event and a `BPF_PERF_EVENT` link with the spec id as its BPF cookie
+///   per call site (Attacher+USDT).
+///
+/// The link comes back unpinned, made of the same parts as Attacher's, for
+/// the registry to pin and own.
 struct DescriptorAttach {
     let features: KernelFeatures
     private var attacher: Attacher { Attacher(features: features) }
 
-    func attach(_ program: AttachProgram, probe: String, to target: AttachTarget) throws(ResponseError) -> BPFLink {
+    func attach(_ program: AttachProgram, probe: String, to target: AttachTarget, usdtSpecs: MapIO? = nil) throws(ResponseError) -> BPFLink {
         if let missing = features.unsupportedTargets[target.type] {
             throw .unsupported(missing.feature, "\(target.type) targets are not available on this node: \(missing.reason)")
         }
@@ -51,10 +54,9 @@ struct DescriptorAttach {
             let fd = bpf_raw_tracepoint_open(name, program.fd)
             guard fd >= 0 else { throw attacher.failure(currentErrno(), program, target: resolved) }
             return BPFLink(parts: [("link", .descriptor(fd))])
-        case .usdt:
-            throw .unsupported(
-                "bpfleetd:adopted-attach",
-                "probe '\(probe)' was adopted from its pins after a restart, and libbpf attaches a usdt program only in the process that loaded its object (it fills the object's USDT spec maps as it attaches); to attach '\(program.name)' to a usdt target, unload the probe and load it again (probe.unload, probe.load)")
+        case .usdt(let binary, let provider, let name, let pid):
+            return try attacher.attachUSDTByDescriptor(program, binary: binary, provider: provider, probe: name, pid: pid,
+                                                       specs: usdtSpecs, target: resolved)
         case .auto:
             // An lsm section (resolve leaves only those as auto).
             if let missing = features.unsupportedTargets["lsm"] {

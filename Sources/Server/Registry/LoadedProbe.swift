@@ -78,6 +78,9 @@ final class LoadedProbe: @unchecked Sendable {
     /// Loaded programs, in object order.
     let programs: [ProbeProgram]
     let maps: [ProbeMap]
+    /// libbpf's USDT argument specs map, for usdt targets attached by
+    /// descriptor.
+    var usdtSpecs: MapIO? { maps.first { $0.name == Attacher.usdtSpecsMap }?.io }
     var links: [Int: ProbeLink] = [:]
     var nextLinkId = 1
     /// Links of the desired state that could not be attached again at

@@ -81,7 +81,7 @@ struct ProbeAdoption {
             case .failure(.missing):
                 // Pinned links that went missing are attached again.
                 do throws(ResponseError) {
-                    link = try attach.attach(program.byDescriptor, probe: desired.name, to: wanted.target)
+                    link = try attach.attach(program.byDescriptor, probe: desired.name, to: wanted.target, usdtSpecs: probe.usdtSpecs)
                     guard link.pin(at: path) == 0 else {
                         throw ResponseError.kernel("pin link at \(path)", errno: currentErrno())
                     }

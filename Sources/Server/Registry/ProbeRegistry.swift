@@ -179,7 +179,7 @@ public actor ProbeRegistry {
     /// same parts and pins either way (BPFLink).
     func attachAndPin(_ program: ProbeProgram, of probe: LoadedProbe, to target: AttachTarget, at path: String) throws(ResponseError) -> BPFLink {
         let link = probe.isAdopted
-            ? try descriptorAttach.attach(program.byDescriptor, probe: probe.name, to: target)
+            ? try descriptorAttach.attach(program.byDescriptor, probe: probe.name, to: target, usdtSpecs: probe.usdtSpecs)
             : try attacher.attach(program.handle, named: program.name, to: target)
         guard link.pin(at: path) == 0 else {
             throw .kernel("pin link at \(path)", errno: currentErrno())
