@@ -2,9 +2,9 @@ import BpfleetShared
 import Foundation
 import Testing
 
-/// Uploaded objects are opened by bpfleetd's object helper, a child
-/// process: a helper that dies, stops answering or runs out of memory
-/// costs the one request it was serving, and is replaced.
+/// Uploaded objects are opened, and probes loaded, by bpfleetd's object
+/// helper, a child process: a helper that dies, stops answering or runs
+/// out of memory costs the one request it was serving, and is replaced.
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct ObjectHelperTests {
     /// The server's object helper: its child started with --object-helper.
@@ -76,6 +76,34 @@ struct ObjectHelperTests {
             #expect(kill(helper, 0) == -1 && errno == ESRCH)
             // The next upload is served by the new helper.
             #expect(try client.upload("exec_count").hasPrefix("sha256:"))
+        }
+    }
+
+    @Test func aHelperKilledMidLoadLeavesNothingAndTheNameLoadsAgain() async throws {
+        try await withServer { server in
+            let client = try server.client()
+            let objectId = try client.upload("exec_count")
+            let before = try client.call("probe.list")
+            let helper = try Self.helper(of: server)
+            kill(helper, SIGSTOP)
+            let request: JSONValue = ["jsonrpc": "2.0", "id": 8, "method": "probe.load",
+                                      "params": ["name": "killed", "objectId": .string(objectId)]]
+            try client.send(String(decoding: try JSONEncoder().encode(request), as: UTF8.self))
+            try Self.waitForRequestsSent(server, count: 2)  // the upload's, then the load's
+            kill(helper, SIGKILL)
+            let reply = try client.readReply()
+            let error = try JSONDecoder().decode(ResponseError.self, from: JSONEncoder().encode(reply["error"]))
+            #expect(error.code == .invalidObject)
+            #expect(error.message == "the object helper died of signal 9 (SIGKILL) while loading the object")
+
+            #expect(try client.call("probe.list") == before)
+            #expect(server.pins() == [])
+            #expect(kill(helper, 0) == -1 && errno == ESRCH)
+            // The name was not taken: it loads, through the new helper.
+            let loaded = try client.call("probe.load", ["name": "killed", "objectId": .string(objectId)])
+            #expect(loaded["programs"]?.arrayValue.first?["name"] == "count_exec")
+            try client.call("probe.unload", ["probe": "killed"])
+            #expect(server.pins() == [])
         }
     }
 

@@ -7,11 +7,32 @@ struct HelperRequest: Codable, Sendable {
         /// Open the object (libbpf's ELF and BTF parsing, bpfleetd's BTF
         /// checks) and describe its programs, maps and globals.
         case describe
+        /// Open it, load the probe through the verifier and pin its
+        /// programs and maps under `load.pinDirectory`.
+        case load
     }
 
     var operation: Operation
     /// What libbpf calls the object in its messages.
     var name: String
+    var load: LoadSpec?
+
+    struct LoadSpec: Codable, Sendable {
+        var probe: ProbeLoad
+        var pinDirectory: String
+        /// Maps the new object takes over instead of creating its own
+        /// (a replace's kept maps), by name: their pins.
+        var reuse: [String: String]
+    }
+}
+
+/// A program as libbpf opened it: what attaching it needs that the kernel
+/// does not keep (the section, the expected attach type).
+struct ProgramFacts: Codable, Sendable, Hashable {
+    var name: String
+    var section: String
+    var type: UInt32
+    var expectedAttachType: UInt32
 }
 
 /// The helper's answer: a description, or the error the request gets.
@@ -20,9 +41,18 @@ struct HelperReply: Codable, Sendable {
         var programs: [ProgramDescription]
         var maps: [MapDescription]
         var globals: [GlobalVariable]
+        var facts: [ProgramFacts]
+    }
+
+    /// What a load pinned: its programs (at `DIR/programs/NAME`) and its
+    /// maps by name (at `ProbeLoader.mapPinPath`).
+    struct Loaded: Codable, Sendable, Hashable {
+        var programs: [ProgramFacts]
+        var maps: [String]
     }
 
     var described: Described?
+    var loaded: Loaded?
     var error: ResponseError?
 }
 

@@ -57,6 +57,18 @@ final class ObjectHelper: @unchecked Sendable {
         return described
     }
 
+    /// Loads a probe and pins its programs and maps under
+    /// `spec.pinDirectory`: what was pinned. A helper that fails past its
+    /// first pin may leave pins there; the caller removes them.
+    func load(_ spec: HelperRequest.LoadSpec, elf: [UInt8], name: String) throws(ResponseError) -> HelperReply.Loaded {
+        let reply = try call(HelperRequest(operation: .load, name: name, load: spec), payload: elf, doing: "loading the object")
+        if let error = reply.error { throw error }
+        guard let loaded = reply.loaded else {
+            throw ResponseError(.internalError, "the object helper answered a load without what it pinned")
+        }
+        return loaded
+    }
+
     /// Ends the helper: its channel closed, the process killed and reaped.
     func stop() {
         guard let helper = running else { return }

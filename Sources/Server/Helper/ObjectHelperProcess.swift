@@ -55,19 +55,24 @@ public enum ObjectHelperProcess {
         } catch {
             return HelperReply(error: ResponseError(.internalError, "the object helper did not understand its request: \(error)"))
         }
-        switch request.operation {
-        case .describe:
-            do throws(ResponseError) {
+        do throws(ResponseError) {
+            switch request.operation {
+            case .describe:
                 return HelperReply(described: try describe(payload, name: request.name))
-            } catch {
-                return HelperReply(error: error)
+            case .load:
+                guard let spec = request.load else {
+                    throw ResponseError(.internalError, "the object helper was asked to load without a load spec")
+                }
+                return HelperReply(loaded: try ProbeLoader().load(spec, elf: payload, name: request.name))
             }
+        } catch {
+            return HelperReply(error: error)
         }
     }
 
     static func describe(_ elf: [UInt8], name: String) throws(ResponseError) -> HelperReply.Described {
         let object = try BPFObject(elf: elf, name: name)
         return HelperReply.Described(programs: object.describePrograms(), maps: object.describeMaps(),
-                                     globals: object.describeGlobals())
+                                     globals: object.describeGlobals(), facts: object.programFacts)
     }
 }

@@ -50,15 +50,6 @@ extension Attacher {
     /// kernel link holds its own reference to the event, so the descriptor
     /// is closed). nil with errno set, the descriptor closed.
     static func perfEventLink(_ program: AttachProgram, perfFD: Int32) -> Attachment? {
-        if let loaded = program.loaded {
-            guard let link = bpf_program__attach_perf_event(loaded, perfFD) else {
-                let code = errno
-                close(perfFD)
-                errno = code
-                return nil
-            }
-            return .libbpf(link)
-        }
         let fd = bpf_link_create(program.fd, perfFD, BPF_PERF_EVENT, nil)
         close(perfFD)
         guard fd >= 0 else {

@@ -36,16 +36,11 @@ extension Attacher {
     }
 
     /// A program the kernel bound to its hook at load (tp_btf, fentry,
-    /// fexit, lsm: the attach BTF id it was verified against): libbpf's
-    /// `bpf_program__attach_trace`/`_lsm` for a loaded one; by descriptor,
-    /// what they do: `BPF_LINK_CREATE` with no target and the program's
+    /// fexit, lsm: the attach BTF id it was verified against), as libbpf's
+    /// `bpf_program__attach_trace`/`_lsm` do: `BPF_LINK_CREATE` with no target and the program's
     /// attach type, or `BPF_RAW_TRACEPOINT_OPEN` with no name on kernels
     /// whose link_create does not take it.
     func attachBound(_ program: AttachProgram, target: AttachTarget) throws(ResponseError) -> BPFLink {
-        if let loaded = program.loaded {
-            let handle = program.type == BPF_PROG_TYPE_LSM ? bpf_program__attach_lsm(loaded) : bpf_program__attach_trace(loaded)
-            return try finish(handle, errno: currentErrno(), program, target: target)
-        }
         var fd = bpf_link_create(program.fd, 0, program.expectedAttachType, nil)
         if fd < 0, -fd == EINVAL || -fd == EOPNOTSUPP {
             fd = bpf_raw_tracepoint_open(nil, program.fd)
@@ -61,16 +56,8 @@ extension Attacher {
             throw .invalidParams("target.function: '\(function)' is not a kernel function name", field: "target.function")
         }
         let missing = "kernel function '\(function)' does not exist or cannot be probed"
-        guard let loaded = program.loaded else {
-            return try attachProbeEvent(program, pmu: "kprobe", name: function, offset: 0, retprobe: retprobe, pid: nil, target: target,
-                                        message: { $0 == ENOENT ? missing : nil })
-        }
-        var opts = bpf_kprobe_opts()
-        opts.sz = libbpfOptionsSize(\bpf_kprobe_opts.retprobe)
-        opts.retprobe = retprobe
-        let handle = bpf_program__attach_kprobe_opts(loaded, function, &opts)
-        let code = currentErrno()
-        return try finish(handle, errno: code, program, target: target, message: code == ENOENT ? missing : nil)
+        return try attachProbeEvent(program, pmu: "kprobe", name: function, offset: 0, retprobe: retprobe, pid: nil, target: target,
+                                    message: { $0 == ENOENT ? missing : nil })
     }
 
     func attachUprobe(_ program: AttachProgram, binary: String, symbol: String?, offset: UInt64?,
@@ -96,24 +83,8 @@ extension Attacher {
             }
             return nil
         }
-        guard let loaded = program.loaded else {
-            return try attachUprobeByDescriptor(program, binary: binary, symbol: symbol, offset: offset, pid: pid, retprobe: retprobe,
-                                                target: target, message: message)
-        }
-        var opts = bpf_uprobe_opts()
-        opts.sz = libbpfOptionsSize(\bpf_uprobe_opts.func_name)
-        opts.retprobe = retprobe
-        let handle: OpaquePointer?
-        if let symbol {
-            handle = symbol.withCString { symbolText in
-                opts.func_name = symbolText
-                return bpf_program__attach_uprobe_opts(loaded, pid ?? -1, binary, 0, &opts)
-            }
-        } else {
-            handle = bpf_program__attach_uprobe_opts(loaded, pid ?? -1, binary, Int(offset ?? 0), &opts)
-        }
-        let code = currentErrno()
-        return try finish(handle, errno: code, program, target: target, message: handle == nil ? message(code) : nil)
+        return try attachUprobeByDescriptor(program, binary: binary, symbol: symbol, offset: offset, pid: pid, retprobe: retprobe,
+                                            target: target, message: message)
     }
 
     /// What `bpf_program__attach_uprobe_opts` does, for a program held by
@@ -167,31 +138,6 @@ extension Attacher {
         return BPFLink(parts: [("link", link)])
     }
 
-    func attachUSDT(_ program: OpaquePointer, named name: String, binary: String, provider: String, probe: String,
-                    pid: Int32?, target: AttachTarget) throws(ResponseError) -> BPFLink {
-        try require(bpf_program__type(program), [BPF_PROG_TYPE_KPROBE], program: name, target: target)
-        try checkUSDT(binary: binary, provider: provider, probe: probe, pid: pid)
-        let programID = ProgramInfo(fd: bpf_program__fd(program))?.id ?? 0
-        let before = Self.linkIDs(ofProgram: programID)
-        let handle = bpf_program__attach_usdt(program, pid ?? -1, binary, provider, probe, nil)
-        let code = currentErrno()
-        guard let handle else {
-            throw failure(code, program: name, section: String(cString: bpf_program__section_name(program)), target: target,
-                          message: code == ENOENT ? "\(binary) has no USDT probe \(provider):\(probe)" : nil)
-        }
-        // libbpf's USDT link is a bundle of kernel links (a uprobe per call
-        // site) with no descriptor of its own, so it cannot be pinned; its
-        // kernel links are the program's links that were not there before
-        // (attaches of a probe are serialized), held and pinned one by one.
-        var parts: [(name: String, attachment: Attachment)] = []
-        for id in Self.linkIDs(ofProgram: programID).subtracting(before).sorted() {
-            let fd = bpf_link_get_fd_by_id(id)
-            if fd >= 0 { parts.append(("site\(parts.count)", .descriptor(fd))) }
-        }
-        guard !parts.isEmpty else { return BPFLink(handle: handle) }
-        return BPFLink(parts: parts + [("usdt", .composite(handle))], pinAsDirectory: true)
-    }
-
     func checkUSDT(binary: String, provider: String, probe: String, pid: Int32?) throws(ResponseError) {
         for (value, field) in [(provider, "target.provider"), (probe, "target.name")]
         where value.isEmpty || !value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
@@ -199,21 +145,6 @@ extension Attacher {
         }
         try checkBinary(binary)
         try checkPID(pid)
-    }
-
-    /// The ids of every kernel link of the program `programID`.
-    static func linkIDs(ofProgram programID: UInt32) -> Set<UInt32> {
-        var ids: Set<UInt32> = []
-        var id: UInt32 = 0
-        while bpf_link_get_next_id(id, &id) == 0 {
-            let fd = bpf_link_get_fd_by_id(id)
-            guard fd >= 0 else { continue }
-            var info = bpf_link_info()
-            var length = UInt32(MemoryLayout<bpf_link_info>.size)
-            if bpf_obj_get_info_by_fd(fd, &info, &length) == 0, info.prog_id == programID { ids.insert(id) }
-            close(fd)
-        }
-        return ids
     }
 
     // MARK: Shared
@@ -242,14 +173,5 @@ extension Attacher {
         ResponseError(.invalidParams,
                       "program '\(program.name)' is a \(programTypeName(program.type)) program (section '\(program.section)') and cannot attach to a \(target.type) target, which takes \(kind) programs",
                       data: ["field": "target.type", "programType": .string(programTypeName(program.type)), "section": .string(program.section)])
-    }
-
-    /// The owning link, or the attach failure with libbpf's errno.
-    func finish(_ handle: OpaquePointer?, errno code: Int32, _ program: AttachProgram, target: AttachTarget,
-                message: String? = nil) throws(ResponseError) -> BPFLink {
-        guard let handle else {
-            throw failure(code, program, target: target, message: message)
-        }
-        return BPFLink(handle: handle)
     }
 }

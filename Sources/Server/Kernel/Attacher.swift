@@ -3,50 +3,12 @@ import CBPFSupport
 import CLibBPF
 import Foundation
 
-/// Attaches a loaded program to a target and hands back the owning link.
+/// Validation, errors and the kernel calls of attaching a program held by
+/// its descriptor; DescriptorAttach chooses among them by target.
 struct Attacher {
     let features: KernelFeatures
 
-    func attach(_ program: OpaquePointer, named name: String, to target: AttachTarget) throws(ResponseError) -> BPFLink {
-        let type = bpf_program__type(program)
-        if let missing = features.unsupportedTargets[target.type] {
-            throw .unsupported(missing.feature, "\(target.type) targets are not available on this node: \(missing.reason)")
-        }
-        bpfleet_libbpf_messages_reset()
-        let handle: OpaquePointer?
-        switch target {
-        case .tracepoint(let category, let tracepoint):
-            try require(type, [BPF_PROG_TYPE_TRACEPOINT], program: name, target: target)
-            try validateName(category, field: "target.category")
-            try validateName(tracepoint, field: "target.name")
-            handle = bpf_program__attach_tracepoint(program, category, tracepoint)
-        case .rawTracepoint(let tracepoint):
-            try require(type, [BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE], program: name, target: target)
-            try validateName(tracepoint, field: "target.name")
-            handle = bpf_program__attach_raw_tracepoint(program, tracepoint)
-        case .auto:
-            // The kind of hook the section names decides which feature it needs.
-            let section = String(cString: bpf_program__section_name(program))
-            if let kind = Self.sectionFeature(type: type, section: section), let missing = features.unsupportedTargets[kind] {
-                throw .unsupported(missing.feature, "program '\(name)' is a \(kind) program (section '\(section)'): \(missing.reason)")
-            }
-            handle = bpf_program__attach(program)
-        case .usdt(let binary, let provider, let probeName, let pid):
-            return try attachUSDT(program, named: name, binary: binary, provider: provider, probe: probeName, pid: pid, target: target)
-        case .tpBtf, .fentry, .fexit, .kprobe, .uprobe, .xdp, .tc, .cgroup, .perfEvent:
-            return try attachShared(AttachProgram(loaded: program, named: name), to: target)
-        }
-        guard let handle else {
-            let code = currentErrno()
-            throw failure(code, program: name, section: String(cString: bpf_program__section_name(program)), target: target)
-        }
-        return BPFLink(handle: handle)
-    }
-
-    /// The targets whose validation and errors are the same whether the
-    /// program was loaded by this process or is held by a pinned descriptor
-    /// (DescriptorAttach); each goes through libbpf when `program.loaded`,
-    /// and to the kernel directly otherwise.
+    /// The targets DescriptorAttach hands on whole.
     func attachShared(_ program: AttachProgram, to target: AttachTarget) throws(ResponseError) -> BPFLink {
         bpfleet_libbpf_messages_reset()
         switch target {

@@ -14,18 +14,12 @@ enum Attachment {
     case descriptor(Int32)
     /// A filter on the clsact qdisc, for kernels without tcx.
     case classicTC(ClassicTCFilter)
-    /// A libbpf link that bundles kernel links it does not expose and has
-    /// no descriptor of its own (USDT: a uprobe per call site). The kernel
-    /// links are the attachment's other parts; this one undoes libbpf's
-    /// bookkeeping when dropped and is never pinned.
-    case composite(OpaquePointer)
 
     var fd: Int32 {
         switch self {
         case .libbpf(let handle): bpf_link__fd(handle)
         case .descriptor(let fd): fd
         case .classicTC(let filter): filter.programFD
-        case .composite: -1
         }
     }
 
@@ -33,7 +27,7 @@ enum Attachment {
     var isKernelLink: Bool {
         switch self {
         case .libbpf, .descriptor: true
-        case .classicTC, .composite: false
+        case .classicTC: false
         }
     }
 
@@ -93,7 +87,6 @@ final class BPFLink: @unchecked Sendable {
             case .libbpf(let handle): bpf_link__destroy(handle)
             case .descriptor(let fd): close(fd)
             case .classicTC(let filter): if pinPaths[index] == nil { filter.detach() }
-            case .composite(let handle): bpf_link__destroy(handle)
             }
         }
     }
@@ -116,8 +109,6 @@ final class BPFLink: @unchecked Sendable {
             switch part.attachment {
             case .classicTC(let filter):
                 if !filter.exists() { return "the tc filter is no longer on interface index \(filter.ifindex)" }
-            case .composite:
-                continue
             case .libbpf, .descriptor:
                 var info = bpf_link_info()
                 var length = UInt32(MemoryLayout<bpf_link_info>.size)
@@ -177,8 +168,6 @@ final class BPFLink: @unchecked Sendable {
             // Not a link: the pin holds the program, and marks the filter as
             // meant to outlive this process (docs/state-and-pins.md).
             rc = bpf_obj_pin(filter.programFD, path)
-        case .composite(let handle):
-            return bpf_link__pin(handle, path) == 0 ? 0 : -1
         }
         guard rc == 0 else { return -1 }
         pinPaths[index] = path

@@ -88,6 +88,14 @@ final class BPFObject: @unchecked Sendable {
         }
     }
 
+    /// Every program's section and the types libbpf gave it.
+    var programFacts: [ProgramFacts] {
+        programs.map { program in
+            ProgramFacts(name: String(cString: bpf_program__name(program)), section: String(cString: bpf_program__section_name(program)),
+                         type: bpf_program__type(program).rawValue, expectedAttachType: bpf_program__expected_attach_type(program).rawValue)
+        }
+    }
+
     func describeMaps() -> [MapDescription] {
         maps.map { map in
             let (keyType, valueType) = btfTypeNames(map)

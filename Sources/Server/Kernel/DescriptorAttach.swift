@@ -3,12 +3,11 @@ import CBPFSupport
 import CLibBPF
 import Foundation
 
-/// Attaches a program that bpfleetd holds only by its descriptor: a
-/// program of an adopted probe, found pinned at start-up. Its libbpf object
-/// was opened (for BTF, names, sections and expected attach types) but
-/// never loaded, and libbpf's `bpf_program__attach_*` take loaded programs
-/// only, so this goes to the kernel directly, with Attacher's validation
-/// and errors (the same functions, given a program without `loaded`):
+/// Attaches a program by its descriptor: bpfleetd holds every program by
+/// the descriptor of its pin (the object helper loaded it; no libbpf object
+/// of it lives in this process), for fresh, adopted and restored probes
+/// alike. This goes to the kernel directly, with Attacher's validation and
+/// errors:
 ///
 /// - `tracepoint`: `perf_event_open` on the tracepoint's tracefs id, then
 ///   `BPF_LINK_CREATE` with `BPF_PERF_EVENT` (the link holds the event);

@@ -9,6 +9,8 @@ struct ProgramInfo {
     var instructions: UInt32
     var runCount: UInt64
     var runTimeNs: UInt64
+    /// The BTF the program was loaded with (0: none).
+    var btfID: UInt32
 
     init?(fd: Int32) {
         var info = bpf_prog_info()
@@ -20,6 +22,7 @@ struct ProgramInfo {
         instructions = info.xlated_prog_len / 8
         runCount = info.run_cnt
         runTimeNs = info.run_time_ns
+        btfID = info.btf_id
     }
 }
 

@@ -65,7 +65,7 @@ extension EventsSubscribe: ServedMethod {
         }
         var type: BTFType?
         if let recordType {
-            guard let found = probe.object.btf?.type(named: recordType) else {
+            guard let found = probe.btf?.reader.type(named: recordType) else {
                 throw ResponseError.invalidParams("recordType: the object has no BTF type '\(recordType)'", field: "recordType")
             }
             type = found

@@ -2,11 +2,11 @@ import BpfleetShared
 import CLibBPF
 import Foundation
 
-/// One map of a loaded probe: libbpf's handle (owned by the probe's object),
-/// its kernel facts, its pin and how its entries read as JSON.
+/// One map of a probe: its descriptor (taken from its pin), its kernel
+/// facts, its pin and how its entries read as JSON.
 struct ProbeMap: @unchecked Sendable {
     var name: String
-    var handle: OpaquePointer
+    var descriptor: OwnedDescriptor
     var info: MapInfo
     var io: MapIO
     var codec: MapCodec
@@ -21,23 +21,23 @@ struct ProbeMap: @unchecked Sendable {
     }
 }
 
-/// A program of a probe. A loaded probe's programs are libbpf's, and the
-/// object owns their descriptors; an adopted probe's libbpf object was only
-/// opened (for names, sections and BTF), and the descriptor is the one
-/// taken from the program's pin, owned here.
+/// A program of a probe: its descriptor (taken from its pin), and what
+/// libbpf made of its section when the object helper opened the object,
+/// which the kernel does not keep.
 struct ProbeProgram: @unchecked Sendable {
     var name: String
-    var handle: OpaquePointer
-    var pinned: OwnedDescriptor?
+    var descriptor: OwnedDescriptor
+    var section: String
+    var type: bpf_prog_type
+    var expectedAttachType: bpf_attach_type
     var pinPath: String
 
-    var fd: Int32 { pinned?.fd ?? bpf_program__fd(handle) }
-    var section: String { String(cString: bpf_program__section_name(handle)) }
-    var type: bpf_prog_type { bpf_program__type(handle) }
+    var fd: Int32 { descriptor.fd }
 
-    /// The program as DescriptorAttach takes it: by its descriptor (the
-    /// pin's, for an adopted probe), described by its opened object.
-    var byDescriptor: AttachProgram { AttachProgram(named: name, fd: fd, opened: handle) }
+    /// The program as DescriptorAttach takes it.
+    var byDescriptor: AttachProgram {
+        AttachProgram(name: name, fd: fd, type: type, expectedAttachType: expectedAttachType, section: section)
+    }
 }
 
 /// How a bpfleetd came to hold a probe (docs/state-and-pins.md).
@@ -56,13 +56,11 @@ struct ProbeLink: @unchecked Sendable {
     var description: LinkDescription
 }
 
-/// A probe in the kernel: owns its object (programs and maps) and its
-/// links. Dropping the last reference closes every descriptor; `unpin`
-/// removes its bpffs pins, after which nothing keeps it in the kernel.
-///
-/// The object is loaded (a probe this process loaded or restored) or only
-/// opened (an adopted probe: its maps' descriptors come from their pins
-/// through `bpf_map__reuse_fd`, its programs' from theirs).
+/// A probe in the kernel: owns the descriptors of its programs, maps and
+/// links, all taken from their pins (the object helper loaded and pinned
+/// them; bpfleetd never loads an object itself). Dropping the last
+/// reference closes every descriptor; `unpinAll` removes its bpffs pins,
+/// after which nothing keeps it in the kernel.
 final class LoadedProbe: @unchecked Sendable {
     let name: String
     let objectId: String
@@ -74,7 +72,9 @@ final class LoadedProbe: @unchecked Sendable {
     /// When this process adopted or restored it.
     let originAt: Date
     let pinDirectory: String
-    let object: BPFObject
+    /// The BTF its programs were loaded with, read back from the kernel
+    /// (event record types are looked up there).
+    let btf: KernelBTF?
     /// Loaded programs, in object order.
     let programs: [ProbeProgram]
     let maps: [ProbeMap]
@@ -92,7 +92,7 @@ final class LoadedProbe: @unchecked Sendable {
     var restoreError: String?
 
     init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], pinDirectory: String,
-         object: BPFObject, programs: [ProbeProgram], maps: [ProbeMap],
+         btf: KernelBTF?, programs: [ProbeProgram], maps: [ProbeMap],
          loadedAt: Date = Date(), origin: ProbeOrigin = .loaded) {
         self.name = name
         self.objectId = objectId
@@ -102,14 +102,10 @@ final class LoadedProbe: @unchecked Sendable {
         self.origin = origin
         self.originAt = Date()
         self.pinDirectory = pinDirectory
-        self.object = object
+        self.btf = btf
         self.programs = programs
         self.maps = maps
     }
-
-    /// Whether new links must go through `DescriptorAttach` (the programs
-    /// are held by their pins' descriptors, not by a loaded libbpf object).
-    var isAdopted: Bool { origin == .adopted }
 
     func program(named program: String) throws(ResponseError) -> ProbeProgram {
         guard let match = programs.first(where: { $0.name == program }) else {
@@ -169,7 +165,7 @@ final class LoadedProbe: @unchecked Sendable {
         }
         // Links of the desired state that could not be taken over.
         for link in unattachedLinks.keys { try? FileManager.default.removeItem(atPath: "\(pinDirectory)/links/\(link)") }
-        for map in maps { _ = bpf_map__unpin(map.handle, map.pinPath) }
+        for map in maps { unlink(map.pinPath) }
         for program in programs { unlink(program.pinPath) }
         rmdir(pinDirectory + "/links")
         rmdir(pinDirectory + "/maps")

@@ -3,11 +3,10 @@ import CLibBPF
 import Foundation
 
 /// Takes over a probe an earlier bpfleetd left pinned: the same kernel
-/// programs, maps and links, still running. The stored object is opened
-/// (never loaded) for names, sections and BTF; the kernel objects come from
-/// their pins (`bpf_obj_get`): maps through `bpf_map__reuse_fd`, so map
-/// I/O, codecs and event readers work as on a loaded probe; programs as
-/// descriptors the probe owns; links as `bpf_link__open` of their pins.
+/// programs, maps and links, still running, by their pins' descriptors.
+/// What the kernel does not keep (sections, expected attach types, map
+/// names) comes from the stored object, described by the object helper;
+/// this process never opens it.
 struct ProbeAdoption {
     let pinRoot: String
     let attach: DescriptorAttach
@@ -18,49 +17,23 @@ struct ProbeAdoption {
         case notAdoptable(String)
     }
 
-    func adopt(_ desired: DesiredProbe, elf: [UInt8]) throws(ResponseError) -> Outcome {
+    func adopt(_ desired: DesiredProbe, described: HelperReply.Described) throws(ResponseError) -> Outcome {
         let directory = "\(pinRoot)/\(desired.name)"
         guard FileManager.default.fileExists(atPath: directory) else { return .notAdoptable("no pins") }
-        let object = try BPFObject(elf: elf, name: String(desired.name.prefix(15)))
-
-        var programs: [ProbeProgram] = []
+        var facts: [ProgramFacts] = []
         for name in desired.programs {
-            guard let handle = object.programs.first(where: { String(cString: bpf_program__name($0)) == name }) else {
+            guard let fact = described.facts.first(where: { $0.name == name }) else {
                 throw ResponseError(.invalidObject, "program '\(name)' of the desired state is not in object \(desired.objectId)")
             }
-            let path = "\(directory)/programs/\(name)"
-            let fd = bpf_obj_get(path)
-            guard fd >= 0 else { return .notAdoptable("program pin \(path) is missing (\(errnoName(currentErrno())))") }
-            let owned = OwnedDescriptor(fd)
-            guard ProgramInfo(fd: fd) != nil else { return .notAdoptable("\(path) is not a program") }
-            programs.append(ProbeProgram(name: name, handle: handle, pinned: owned, pinPath: path))
+            facts.append(fact)
         }
-
-        let btf = object.btf
-        var maps: [ProbeMap] = []
-        for map in object.maps {
-            // Names and BTF type ids before reuse: bpf_map__reuse_fd renames
-            // the map to the kernel's (truncated) name.
-            let name = BPFObject.displayName(map)
-            let typeIDs = (bpf_map__btf_key_type_id(map), bpf_map__btf_value_type_id(map))
-            let typeNames = object.btfTypeNames(map)
-            let path = ProbeLoader.mapPinPath(name, under: directory)
-            let fd = bpf_obj_get(path)
-            guard fd >= 0 else { return .notAdoptable("map pin \(path) is missing (\(errnoName(currentErrno())))") }
-            defer { close(fd) }
-            guard let info = MapInfo(fd: fd), info.type == bpf_map__type(map), info.keySize == bpf_map__key_size(map) else {
-                return .notAdoptable("\(path) is not the object's map \(name)")
-            }
-            guard bpf_map__reuse_fd(map, fd) == 0 else {
-                throw .kernel("reuse the descriptor of \(path)", errno: currentErrno())
-            }
-            maps.append(ProbeLoader.probeMap(map, of: object, btf: btf, name: name, info: info, pinPath: path,
-                                             typeIDs: typeIDs, typeNames: typeNames))
+        let probe: LoadedProbe
+        switch LoadedProbe.open(name: desired.name, objectId: desired.objectId, labels: desired.labels, globals: desired.globals,
+                                directory: directory, programs: facts, maps: described.maps.map(\.name), expected: described.maps,
+                                loadedAt: desired.loadedAt, origin: .adopted) {
+        case .success(let opened): probe = opened
+        case .failure(let failure): return .notAdoptable(failure.description)
         }
-
-        let probe = LoadedProbe(name: desired.name, objectId: desired.objectId, labels: desired.labels,
-                                globals: desired.globals, pinDirectory: directory, object: object,
-                                programs: programs, maps: maps, loadedAt: desired.loadedAt, origin: .adopted)
         probe.nextLinkId = max(desired.nextLinkId, (desired.links.map(\.linkId).max() ?? 0) + 1)
         mkdir(directory + "/links", 0o700)
 

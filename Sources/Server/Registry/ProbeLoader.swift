@@ -3,22 +3,22 @@ import CBPFSupport
 import CLibBPF
 import Foundation
 
-/// Loads one probe: opens the object, selects programs, writes globals,
-/// runs the verifier, pins the maps. Either the whole probe comes back or
-/// nothing of it is left in the kernel or in bpffs.
+/// Loads one probe, in the object helper process (docs/hostile-input.md):
+/// opens the object, selects programs, writes globals, runs the verifier,
+/// pins the programs and maps under the pin directory it is given. Either
+/// all of it is pinned or nothing of it is left in the kernel or in bpffs;
+/// bpfleetd then takes the probe over from its pins (LoadedProbe.open).
 struct ProbeLoader {
-    var pinRoot: String
     /// Verifier log buffer per load; the kernel fails with ENOSPC past it,
     /// and libbpf then still returns what fit.
     var logBufferSize = 16 << 20
 
-    /// `pinDirectory` overrides `PINROOT/NAME` (a replace loads beside the
-    /// probe it replaces); `reusing` names maps whose kernel map, by
-    /// descriptor, the new object takes instead of creating its own
-    /// (`bpf_map__reuse_fd`; the caller has checked they are compatible).
-    func load(_ request: ProbeLoad, elf: [UInt8], loadedAt: Date = Date(), origin: ProbeOrigin = .loaded,
-              pinDirectory: String? = nil, reusing: [String: Int32] = [:]) throws(ResponseError) -> LoadedProbe {
-        let object = try BPFObject(elf: elf, name: String(request.name.prefix(15)))
+    /// `spec.reuse` names maps whose kernel map, by its pin, the new object
+    /// takes instead of creating its own (`bpf_map__reuse_fd`; bpfleetd has
+    /// checked they are compatible).
+    func load(_ spec: HelperRequest.LoadSpec, elf: [UInt8], name objectName: String) throws(ResponseError) -> HelperReply.Loaded {
+        let request = spec.probe
+        let object = try BPFObject(elf: elf, name: objectName)
         let available = object.programs.map { String(cString: bpf_program__name($0)) }
 
         var selected = Set(available)
@@ -36,16 +36,17 @@ struct ProbeLoader {
 
         try writeGlobals(request.globals ?? [:], into: object)
 
-        // Names and BTF type ids before reuse: bpf_map__reuse_fd renames the
-        // map to the kernel's (truncated) name and takes the kernel's BTF ids.
-        let described = object.maps.map { map in
-            MapNaming(name: BPFObject.displayName(map), typeIDs: (bpf_map__btf_key_type_id(map), bpf_map__btf_value_type_id(map)),
-                      typeNames: object.btfTypeNames(map))
-        }
-        for map in object.maps {
-            guard let fd = reusing[BPFObject.displayName(map)] else { continue }
+        // Names before reuse: bpf_map__reuse_fd renames the map to the
+        // kernel's (truncated) name.
+        let names = object.maps.map(BPFObject.displayName)
+        for (index, map) in object.maps.enumerated() {
+            guard let path = spec.reuse[names[index]] else { continue }
+            let fd = bpf_obj_get(path)
+            guard fd >= 0 else { throw .kernel("open the kept map \(names[index]) at \(path)", errno: currentErrno()) }
+            // libbpf takes a duplicate of the descriptor.
+            defer { close(fd) }
             guard bpf_map__reuse_fd(map, fd) == 0 else {
-                throw .kernel("reuse map \(BPFObject.displayName(map))", errno: currentErrno())
+                throw .kernel("reuse map \(names[index])", errno: currentErrno())
             }
         }
 
@@ -81,22 +82,19 @@ struct ProbeLoader {
                                 data: ["errno": .int(Int64(code)), "errnoName": .string(errnoName(code)), "operation": "load", "libbpf": .string(messages)])
         }
 
-        let pinDirectory = pinDirectory ?? "\(pinRoot)/\(request.name)"
-        let maps = try pinMaps(of: object, under: pinDirectory, naming: described)
-        let programs = try pinPrograms(of: object, under: pinDirectory, maps: maps)
-        return LoadedProbe(name: request.name, objectId: request.objectId, labels: request.labels ?? [:],
-                           globals: request.globals ?? [:], pinDirectory: pinDirectory, object: object,
-                           programs: programs, maps: maps, loadedAt: loadedAt, origin: origin)
+        let maps = try pinMaps(of: object, under: spec.pinDirectory, names: names)
+        let programs = try pinPrograms(of: object, under: spec.pinDirectory, maps: maps)
+        return HelperReply.Loaded(programs: object.programFacts.filter { programs.contains($0.name) }, maps: maps.map(\.name))
     }
 
     /// Pins every loaded program at `DIR/programs/NAME`, so that a
     /// restarted bpfleetd finds them again (adoption); on failure removes
     /// every pin of the probe.
-    private func pinPrograms(of object: BPFObject, under directory: String, maps: [ProbeMap]) throws(ResponseError) -> [ProbeProgram] {
-        var pinned: [ProbeProgram] = []
+    private func pinPrograms(of object: BPFObject, under directory: String, maps: [PinnedMap]) throws(ResponseError) -> [String] {
+        var pinned: [String] = []
         func undo() {
-            for program in pinned { unlink(program.pinPath) }
-            for map in maps { _ = bpf_map__unpin(map.handle, map.pinPath) }
+            for program in pinned { unlink("\(directory)/programs/\(program)") }
+            for map in maps { unlink(map.path) }
             rmdir(directory + "/programs")
             rmdir(directory + "/maps")
             rmdir(directory + "/links")
@@ -117,7 +115,7 @@ struct ProbeLoader {
                 undo()
                 throw .kernel("pin program \(name) at \(path)", errno: code)
             }
-            pinned.append(ProbeProgram(name: name, handle: program, pinned: nil, pinPath: path))
+            pinned.append(name)
         }
         return pinned
     }
@@ -155,16 +153,15 @@ struct ProbeLoader {
         }
     }
 
-    private struct MapNaming {
+    private struct PinnedMap {
         var name: String
-        var typeIDs: (key: UInt32, value: UInt32)
-        var typeNames: (String?, String?)
+        var path: String
     }
 
-    private func pinMaps(of object: BPFObject, under directory: String, naming: [MapNaming]) throws(ResponseError) -> [ProbeMap] {
-        var pinned: [ProbeMap] = []
+    private func pinMaps(of object: BPFObject, under directory: String, names: [String]) throws(ResponseError) -> [PinnedMap] {
+        var pinned: [PinnedMap] = []
         func undo() {
-            for map in pinned { _ = bpf_map__unpin(map.handle, map.pinPath) }
+            for map in pinned { unlink(map.path) }
             rmdir(directory + "/maps")
             rmdir(directory + "/links")
             rmdir(directory)
@@ -181,20 +178,19 @@ struct ProbeLoader {
             undo()
             throw .kernel("mkdir under \(directory)", errno: code)
         }
-        let btf = object.btf
         for (index, map) in object.maps.enumerated() {
             let fd = bpf_map__fd(map)
-            guard fd >= 0, let info = MapInfo(fd: fd) else { continue }
-            let name = naming[index].name
+            guard fd >= 0 else { continue }
             // bpffs refuses names that start with a dot: `.bss` pins as `_bss`.
-            let path = Self.mapPinPath(name, under: directory)
-            if bpf_map__pin(map, path) != 0 {
+            let path = Self.mapPinPath(names[index], under: directory)
+            // bpf_obj_pin, not bpf_map__pin: nothing of libbpf's outlives
+            // this process.
+            if bpf_obj_pin(fd, path) != 0 {
                 let code = currentErrno()
                 undo()
-                throw .kernel("pin map \(name) at \(path)", errno: code)
+                throw .kernel("pin map \(names[index]) at \(path)", errno: code)
             }
-            pinned.append(Self.probeMap(map, of: object, btf: btf, name: name, info: info, pinPath: path,
-                                        typeIDs: naming[index].typeIDs, typeNames: naming[index].typeNames))
+            pinned.append(PinnedMap(name: names[index], path: path))
         }
         return pinned
     }
@@ -203,25 +199,5 @@ struct ProbeLoader {
     /// that start with a dot makes `.bss` `_bss`.
     static func mapPinPath(_ name: String, under directory: String) -> String {
         "\(directory)/maps/\(name.hasPrefix(".") ? "_" + name.dropFirst() : Substring(name))"
-    }
-
-    /// A map of a probe: its descriptor (`bpf_map__fd`) and kernel facts,
-    /// typed through the object's BTF.
-    static func probeMap(_ map: OpaquePointer, of object: BPFObject, btf: BTFReader?, name: String, info: MapInfo,
-                         pinPath: String, typeIDs: (key: UInt32, value: UInt32)? = nil,
-                         typeNames: (String?, String?)? = nil) -> ProbeMap {
-        let io = MapIO(fd: bpf_map__fd(map), info: info)
-        let ids = typeIDs ?? (bpf_map__btf_key_type_id(map), bpf_map__btf_value_type_id(map))
-        var keyType = btf?.type(ids.key)
-        if keyType == nil, [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].contains(info.type), info.keySize == 4 {
-            keyType = .integer(size: 4, signed: false, char: false, bool: false)  // array indices
-        }
-        let valueType = btf?.type(ids.value)
-        let (keyName, valueName) = typeNames ?? object.btfTypeNames(map)
-        return ProbeMap(
-            name: name, handle: map, info: info, io: io,
-            codec: MapCodec(keySize: Int(info.keySize), valueSize: Int(info.valueSize), cpus: io.isPerCPU ? io.cpus : nil,
-                            keyType: keyType, valueType: valueType),
-            keyTypeName: keyName ?? (keyType != nil ? "__u32" : nil), valueTypeName: valueName, pinPath: pinPath)
     }
 }

@@ -17,9 +17,7 @@ public actor ProbeRegistry {
     var failed: [String: FailedProbe] = [:]
     let desired: DesiredStateStore
     let intents: IntentStore
-    let loader: ProbeLoader
-    let attacher: Attacher
-    private let descriptorAttach: DescriptorAttach
+    let descriptorAttach: DescriptorAttach
     let pinRoot: String
     let logger: Logger
     /// Opens and describes uploaded objects out of this process.
@@ -35,8 +33,6 @@ public actor ProbeRegistry {
         self.store = try ObjectStore(stateDirectory: stateDirectory)
         self.desired = try DesiredStateStore(stateDirectory: stateDirectory)
         self.intents = try IntentStore(stateDirectory: stateDirectory)
-        self.loader = ProbeLoader(pinRoot: pinRoot)
-        self.attacher = Attacher(features: features)
         self.descriptorAttach = DescriptorAttach(features: features)
         self.pinRoot = pinRoot
         self.helper = helper
@@ -114,7 +110,7 @@ public actor ProbeRegistry {
         // intent: the next start removes what was pinned.
         try intents.begin(request.name)
         defer { intents.end(request.name) }
-        let probe = try loader.load(request, elf: elf)
+        let probe = try loadPinned(request, elf: elf, directory: "\(pinRoot)/\(request.name)", loadedAt: Date(), origin: .loaded)
         do {
             try attachAll(request.attach ?? [], to: probe)
             try desired.write(probe.desiredState())
@@ -126,6 +122,31 @@ public actor ProbeRegistry {
         probes[request.name] = probe
         logger.info("probe loaded", metadata: ["probe": "\(request.name)", "objectId": "\(request.objectId)"])
         return probe.describe()
+    }
+
+    /// The object helper loads the probe and pins it under `directory`;
+    /// this process takes it over from the pins. `reuse` names kept maps
+    /// by their pins. Nothing is left pinned when it fails.
+    func loadPinned(_ request: ProbeLoad, elf: [UInt8], directory: String, reuse: [String: String] = [:],
+                    loadedAt: Date, origin: ProbeOrigin) throws(ResponseError) -> LoadedProbe {
+        let loaded: HelperReply.Loaded
+        do throws(ResponseError) {
+            loaded = try helper.load(HelperRequest.LoadSpec(probe: request, pinDirectory: directory, reuse: reuse),
+                                     elf: elf, name: String(request.name.prefix(15)))
+        } catch {
+            // A helper that died may have pinned part of the probe.
+            if error.data?["helper"] != nil { try? FileManager.default.removeItem(atPath: directory) }
+            throw error
+        }
+        switch LoadedProbe.open(name: request.name, objectId: request.objectId, labels: request.labels ?? [:],
+                                globals: request.globals ?? [:], directory: directory, programs: loaded.programs,
+                                maps: loaded.maps, loadedAt: loadedAt, origin: origin) {
+        case .success(let probe):
+            return probe
+        case .failure(let failure):
+            try? FileManager.default.removeItem(atPath: directory)
+            throw ResponseError(.internalError, "the pins of the probe the object helper loaded could not be taken over: \(failure)")
+        }
     }
 
     /// `probe.load`'s `attach`: each link in order under link ids 1, 2, ...
@@ -174,13 +195,9 @@ public actor ProbeRegistry {
         return description
     }
 
-    /// A fresh link of `program`, pinned at `path`: through libbpf for a
-    /// probe whose object is loaded, by descriptor for an adopted one; the
-    /// same parts and pins either way (BPFLink).
+    /// A fresh link of `program`, by its descriptor, pinned at `path`.
     func attachAndPin(_ program: ProbeProgram, of probe: LoadedProbe, to target: AttachTarget, at path: String) throws(ResponseError) -> BPFLink {
-        let link = probe.isAdopted
-            ? try descriptorAttach.attach(program.byDescriptor, probe: probe.name, to: target, usdtSpecs: probe.usdtSpecs)
-            : try attacher.attach(program.handle, named: program.name, to: target)
+        let link = try descriptorAttach.attach(program.byDescriptor, probe: probe.name, to: target, usdtSpecs: probe.usdtSpecs)
         guard link.pin(at: path) == 0 else {
             throw .kernel("pin link at \(path)", errno: currentErrno())
         }
@@ -370,7 +387,8 @@ public actor ProbeRegistry {
                 throw ResponseError(.notFound, "object \(wanted.objectId) is not in the state directory: \(error.message)")
             }
             let adoption = ProbeAdoption(pinRoot: pinRoot, attach: descriptorAttach)
-            switch try adoption.adopt(wanted, elf: elf) {
+            let described = try helper.describe(elf, name: String(name.prefix(15)))
+            switch try adoption.adopt(wanted, described: described) {
             case .adopted(let probe, let notes):
                 probes[name] = probe
                 if !probe.unattachedLinks.isEmpty {
@@ -406,7 +424,7 @@ public actor ProbeRegistry {
         removePins(of: wanted.name)
         let request = ProbeLoad(name: wanted.name, objectId: wanted.objectId, programs: wanted.programs,
                                 globals: wanted.globals, labels: wanted.labels)
-        let probe = try loader.load(request, elf: elf, loadedAt: wanted.loadedAt, origin: .restored)
+        let probe = try loadPinned(request, elf: elf, directory: "\(pinRoot)/\(wanted.name)", loadedAt: wanted.loadedAt, origin: .restored)
         do throws(ResponseError) {
             for link in wanted.links.sorted(by: { $0.linkId < $1.linkId }) {
                 let path = "\(probe.pinDirectory)/links/\(link.linkId)"

@@ -22,7 +22,7 @@ extension ProbeRegistry {
                             ["probe": .string(name), "state": "degraded"])
         }
         let elf = try store.elf(of: request.objectId)
-        let reusing = try checkReplacement(request, of: old, elf: elf)
+        let reusing = try checkReplacement(request, of: old, described: try store.description(of: request.objectId))
         let journal = ReplaceJournal(desired: desired)
         let live = "\(pinRoot)/\(name)"
         let staging = stagingDirectory(of: name)
@@ -32,7 +32,7 @@ extension ProbeRegistry {
 
         // 1. The new probe, pinned beside the old one. The marker tells a
         //    restart which directory holds the new probe (see settleReplacement).
-        let fresh = try loader.load(request, elf: elf, pinDirectory: staging, reusing: reusing)
+        let fresh = try loadPinned(request, elf: elf, directory: staging, reuse: reusing, loadedAt: Date(), origin: .loaded)
         var updated: [(linkId: Int, oldProgram: Int32)] = []
         var attached: [Int: BPFLink] = [:]
         func rollBack() {
@@ -59,9 +59,9 @@ extension ProbeRegistry {
             let updatable = Set(old.links.filter { Self.isUpdatable($0.value.link) }.map(\.key))
             for (linkId, link) in old.links.sorted(by: { $0.key < $1.key }) where !updatable.contains(linkId) {
                 do throws(ResponseError) {
-                    attached[linkId] = try attacher.attach(
-                        try fresh.program(named: link.description.program).handle, named: link.description.program,
-                        to: link.description.target)
+                    attached[linkId] = try descriptorAttach.attach(
+                        try fresh.program(named: link.description.program).byDescriptor, probe: name,
+                        to: link.description.target, usdtSpecs: fresh.usdtSpecs)
                 } catch {
                     throw ResponseError(error.code, "link \(linkId) (\(link.description.program) to \(link.description.target.type)): the new program could not be attached: \(error.message)",
                                         data: error.data)
@@ -101,7 +101,7 @@ extension ProbeRegistry {
         }
         let probe = LoadedProbe(
             name: name, objectId: request.objectId, labels: request.labels ?? [:], globals: request.globals ?? [:],
-            pinDirectory: live, object: fresh.object,
+            pinDirectory: live, btf: fresh.btf,
             programs: fresh.programs.map { program in
                 var moved = program
                 moved.pinPath = live + program.pinPath.dropFirst(staging.count)
@@ -110,7 +110,6 @@ extension ProbeRegistry {
             maps: fresh.maps.map { map in
                 var moved = map
                 moved.pinPath = live + map.pinPath.dropFirst(staging.count)
-                bpf_map__set_pin_path(map.handle, moved.pinPath)
                 return moved
             },
             loadedAt: Date(), origin: .loaded)
@@ -140,7 +139,7 @@ extension ProbeRegistry {
         rmdir("\(live)/incoming")
         let replacedProgramIds = old.describe().programs.map(\.id)
         // The old probe: its pins (and with them the links not moved) go;
-        // its programs are freed when its object closes.
+        // its programs are freed when its descriptors close.
         try? FileManager.default.removeItem(atPath: staging)
         old.links.removeAll()
         probes[name] = probe
@@ -153,13 +152,12 @@ extension ProbeRegistry {
         return description
     }
 
-    /// Everything that can be checked without the kernel: each linked
-    /// program is in the new object and selected; each kept map exists on
-    /// both sides with the same type and sizes. Answers the descriptors of
-    /// the kept maps by name.
-    private func checkReplacement(_ request: ProbeLoad, of old: LoadedProbe, elf: [UInt8]) throws(ResponseError) -> [String: Int32] {
-        let object = try BPFObject(elf: elf, name: "replace")
-        let available = object.programs.map { String(cString: bpf_program__name($0)) }
+    /// Everything that can be checked without the kernel, from the new
+    /// object's description: each linked program is in the new object and
+    /// selected; each kept map exists on both sides with the same type and
+    /// sizes. Answers the pins of the kept maps by name.
+    private func checkReplacement(_ request: ProbeLoad, of old: LoadedProbe, described: ObjectDescription) throws(ResponseError) -> [String: String] {
+        let available = described.programs.map(\.name)
         let selected = Set(request.programs ?? available)
         for link in old.links.values.sorted(by: { $0.description.linkId < $1.description.linkId }) {
             let program = link.description.program
@@ -172,15 +170,15 @@ extension ProbeRegistry {
                                     data: ["field": "programs", "program": .string(program), "linkId": .int(Int64(link.description.linkId))])
             }
         }
-        var reusing: [String: Int32] = [:]
+        var reusing: [String: String] = [:]
         for (index, name) in (request.keepMaps ?? []).enumerated() {
             let field = "keepMaps[\(index)]"
             guard let kept = old.maps.first(where: { $0.name == name }) else {
                 throw ResponseError(.invalidParams, "\(field): probe '\(old.name)' has no map '\(name)' (maps: \(old.maps.map(\.name).joined(separator: ", ")))",
                                     data: ["field": .string(field), "map": .string(name)])
             }
-            guard let map = object.maps.first(where: { BPFObject.displayName($0) == name }) else {
-                throw ResponseError(.invalidParams, "\(field): the new object has no map '\(name)' (maps: \(object.maps.map(BPFObject.displayName).joined(separator: ", ")))",
+            guard let map = described.maps.first(where: { $0.name == name }) else {
+                throw ResponseError(.invalidParams, "\(field): the new object has no map '\(name)' (maps: \(described.maps.map(\.name).joined(separator: ", ")))",
                                     data: ["field": .string(field), "map": .string(name)])
             }
             guard !name.hasPrefix(".rodata") else {
@@ -188,17 +186,18 @@ extension ProbeRegistry {
                                     data: ["field": .string(field), "map": .string(name)])
             }
             let info = kept.info
+            let keptType = mapTypeName(info.type)
             let differences = [
-                info.type != bpf_map__type(map) ? "type \(mapTypeName(info.type)) vs \(mapTypeName(bpf_map__type(map)))" : nil,
-                info.keySize != bpf_map__key_size(map) ? "key size \(info.keySize) vs \(bpf_map__key_size(map))" : nil,
-                info.valueSize != bpf_map__value_size(map) ? "value size \(info.valueSize) vs \(bpf_map__value_size(map))" : nil,
-                info.maxEntries != bpf_map__max_entries(map) ? "max entries \(info.maxEntries) vs \(bpf_map__max_entries(map))" : nil,
+                keptType != map.type ? "type \(keptType) vs \(map.type)" : nil,
+                info.keySize != map.keySize ? "key size \(info.keySize) vs \(map.keySize)" : nil,
+                info.valueSize != map.valueSize ? "value size \(info.valueSize) vs \(map.valueSize)" : nil,
+                info.maxEntries != map.maxEntries ? "max entries \(info.maxEntries) vs \(map.maxEntries)" : nil,
             ].compactMap { $0 }
             guard differences.isEmpty else {
                 throw ResponseError(.invalidParams, "\(field): map '\(name)' of the new object does not match the kept one (old vs new: \(differences.joined(separator: ", ")))",
                                     data: ["field": .string(field), "map": .string(name), "differences": .array(differences.map(JSONValue.string))])
             }
-            reusing[name] = kept.io.fd
+            reusing[name] = kept.pinPath
         }
         return reusing
     }

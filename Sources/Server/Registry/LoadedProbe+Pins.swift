@@ -1,0 +1,70 @@
+import BpfleetShared
+import CLibBPF
+import Foundation
+
+extension LoadedProbe {
+    /// Takes a probe over from its pins under `directory`: each program of
+    /// `programs` at `programs/NAME`, each map of `maps` at its pin
+    /// (`ProbeLoader.mapPinPath`), by descriptor; map keys and values typed
+    /// through the BTF the kernel holds for each map. `expected` (the
+    /// object's description) is checked against each map, when given.
+    /// The reason when a pin is missing or is not what it should be.
+    static func open(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue],
+                     directory: String, programs facts: [ProgramFacts], maps names: [String], expected: [MapDescription]? = nil,
+                     loadedAt: Date, origin: ProbeOrigin) -> Result<LoadedProbe, PinFailure> {
+        var programs: [ProbeProgram] = []
+        for fact in facts {
+            let path = "\(directory)/programs/\(fact.name)"
+            let fd = bpf_obj_get(path)
+            guard fd >= 0 else { return .failure(PinFailure("program pin \(path) is missing (\(errnoName(currentErrno())))")) }
+            let owned = OwnedDescriptor(fd)
+            guard ProgramInfo(fd: fd) != nil else { return .failure(PinFailure("\(path) is not a program")) }
+            programs.append(ProbeProgram(name: fact.name, descriptor: owned, section: fact.section,
+                                         type: bpf_prog_type(rawValue: fact.type),
+                                         expectedAttachType: bpf_attach_type(rawValue: fact.expectedAttachType), pinPath: path))
+        }
+        var btfs: [UInt32: KernelBTF] = [:]
+        func btf(_ id: UInt32) -> KernelBTF? {
+            if let known = btfs[id] { return known }
+            let loaded = KernelBTF(id: id)
+            btfs[id] = loaded
+            return loaded
+        }
+        var maps: [ProbeMap] = []
+        for mapName in names {
+            let path = ProbeLoader.mapPinPath(mapName, under: directory)
+            let fd = bpf_obj_get(path)
+            guard fd >= 0 else { return .failure(PinFailure("map pin \(path) is missing (\(errnoName(currentErrno())))")) }
+            let owned = OwnedDescriptor(fd)
+            guard let info = MapInfo(fd: fd) else { return .failure(PinFailure("\(path) is not a map")) }
+            if let expected {
+                guard let described = expected.first(where: { $0.name == mapName }), described.type == mapTypeName(info.type),
+                      described.keySize == info.keySize, described.valueSize == info.valueSize else {
+                    return .failure(PinFailure("\(path) is not the object's map \(mapName)"))
+                }
+            }
+            let reader = btf(info.btfID)?.reader
+            var keyType = info.btfKeyTypeID == 0 ? nil : reader?.type(info.btfKeyTypeID)
+            if keyType == nil, [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].contains(info.type), info.keySize == 4 {
+                keyType = .integer(size: 4, signed: false, char: false, bool: false)  // array indices
+            }
+            let valueType = info.btfValueTypeID == 0 ? nil : reader?.type(info.btfValueTypeID)
+            let keyName = info.btfKeyTypeID == 0 ? nil : reader?.name(info.btfKeyTypeID)
+            let valueName = info.btfValueTypeID == 0 ? nil : reader?.name(info.btfValueTypeID)
+            let io = MapIO(fd: fd, info: info)
+            maps.append(ProbeMap(
+                name: mapName, descriptor: owned, info: info, io: io,
+                codec: MapCodec(keySize: Int(info.keySize), valueSize: Int(info.valueSize), cpus: io.isPerCPU ? io.cpus : nil,
+                                keyType: keyType, valueType: valueType),
+                keyTypeName: keyName ?? (keyType != nil ? "__u32" : nil), valueTypeName: valueName, pinPath: path))
+        }
+        let programBTF = programs.lazy.compactMap { ProgramInfo(fd: $0.fd)?.btfID }.first.flatMap(btf)
+        return .success(LoadedProbe(name: name, objectId: objectId, labels: labels, globals: globals, pinDirectory: directory,
+                                    btf: programBTF, programs: programs, maps: maps, loadedAt: loadedAt, origin: origin))
+    }
+
+    struct PinFailure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}
