@@ -23,7 +23,9 @@ struct Listener: Sendable {
 
     typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
 
-    func bind() async throws -> NIOAsyncChannel<Connection, Never> {
+    /// The listening channel, and for a Unix socket the file it made,
+    /// which only this listener may remove.
+    func bind() async throws -> (NIOAsyncChannel<Connection, Never>, UnixSocketFile?) {
         let maximumLength = configuration.maxMessageBytes
         let tls = self.tls
         let handshakeTimeout = TimeAmount.nanoseconds(Int64(configuration.handshakeTimeout * 1e9))
@@ -52,12 +54,26 @@ struct Listener: Sendable {
         switch address {
         case .unix(let path):
             try makeDirectories((path as NSString).deletingLastPathComponent, mode: 0o755)
-            let server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true,
-                                                  childChannelInitializer: initializer)
-            try Self.restrict(socket: path, group: configuration.socketGroup)
-            return server
+            // Bound here, not by NIO: NIO's Unix listeners remove whatever
+            // file is at their path when they close (and, asked to, before
+            // they bind), even the socket of another bpfleetd.
+            let (descriptor, file) = try UnixSocketFile.bind(path, backlog: 512)
+            do {
+                try Self.restrict(socket: path, group: configuration.socketGroup)
+            } catch {
+                close(descriptor)
+                file.removeIfOurs()
+                throw error
+            }
+            do {
+                // NIO owns the descriptor from here, failed or not.
+                return (try await bootstrap.bind(descriptor, childChannelInitializer: initializer), file)
+            } catch {
+                file.removeIfOurs()
+                throw error
+            }
         case .tcp(let host, let port):
-            return try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
+            return (try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer), nil)
         }
     }
 
