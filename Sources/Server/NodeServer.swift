@@ -15,8 +15,10 @@ import UnixSignals
 public final class NodeServer: Service, Sendable {
     public let configuration: Configuration
     private let logger: Logger
-    /// The SIGHUP watcher, cancelled at shutdown.
-    private let hangups = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// The SIGHUP watcher, cancelled at shutdown; `stopped` when the
+    /// shutdown came before the watcher started (a SIGTERM right after
+    /// start), so that it is cancelled as soon as it exists.
+    private let hangups = NIOLockedValueBox<(watcher: Task<Void, Never>?, stopped: Bool)>((nil, false))
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -107,7 +109,10 @@ public final class NodeServer: Service, Sendable {
                 server.channel.close(promise: nil)
                 listener.connections.closeInbound()
             }
-            self.hangups.withLockedValue { $0?.cancel() }
+            self.hangups.withLockedValue { hangups in
+                hangups.stopped = true
+                hangups.watcher?.cancel()
+            }
         }
         // Only the socket files this process bound: one that someone put in
         // their place since is not ours to remove.
@@ -139,7 +144,10 @@ public final class NodeServer: Service, Sendable {
                 }
             }
         }
-        hangups.withLockedValue { $0 = task }
+        hangups.withLockedValue { hangups in
+            hangups.watcher = task
+            if hangups.stopped { task.cancel() }
+        }
         await task.value
     }
 

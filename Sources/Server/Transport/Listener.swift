@@ -57,14 +57,8 @@ struct Listener: Sendable {
             // Bound here, not by NIO: NIO's Unix listeners remove whatever
             // file is at their path when they close (and, asked to, before
             // they bind), even the socket of another bpfleetd.
-            let (descriptor, file) = try UnixSocketFile.bind(path, backlog: 512)
-            do {
-                try Self.restrict(socket: path, group: configuration.socketGroup)
-            } catch {
-                close(descriptor)
-                file.removeIfOurs()
-                throw error
-            }
+            let group = configuration.socketGroup
+            let (descriptor, file) = try UnixSocketFile.bind(path, backlog: 512) { try Self.restrict(socket: $0, group: group) }
             do {
                 // NIO owns the descriptor from here, failed or not.
                 return (try await bootstrap.bind(descriptor, childChannelInitializer: initializer), file)
@@ -108,8 +102,11 @@ struct Listener: Sendable {
 
     private func identify(_ channel: any Channel) async throws -> PeerIdentity {
         if tls != nil {
-            let handshake = try await channel.pipeline.handler(type: HandshakeDeadline.self).get()
-            try await handshake.completed.futureResult.get()
+            // The handler stays on its event loop; only its future leaves.
+            let handshake = try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.handler(type: HandshakeDeadline.self).completed.futureResult
+            }.get()
+            try await handshake.get()
             guard let certificate = try await channel.nioSSL_peerCertificate().get() else {
                 throw ChannelError.ioOnClosedChannel
             }

@@ -3,11 +3,29 @@ import Foundation
 /// The file of a Unix socket listener. bpfleetd binds a path only when no
 /// process listens there (a socket file whose owner died, SIGKILL or a
 /// crash, is replaced), and at exit removes the file only if it is still
-/// the one it bound: the same device and inode as right after `bind`.
+/// the one it bound: the same device, inode and change time as once it was
+/// bound and given its owner and mode (the change time because a file
+/// made after ours was removed may get our inode number again).
 struct UnixSocketFile: Sendable {
     let path: String
-    let device: UInt64
-    let inode: UInt64
+    let identity: Identity
+
+    struct Identity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var changed: timespec
+
+        init(_ status: stat) {
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+            changed = status.st_ctim
+        }
+
+        static func == (left: Identity, right: Identity) -> Bool {
+            left.device == right.device && left.inode == right.inode
+                && left.changed.tv_sec == right.changed.tv_sec && left.changed.tv_nsec == right.changed.tv_nsec
+        }
+    }
 
     /// What is at a socket path now.
     enum Occupant: Equatable {
@@ -37,12 +55,13 @@ struct UnixSocketFile: Sendable {
     }
 
     /// Binds and listens on `path` when no one listens there, removing a
-    /// stale socket file first; returns the listening descriptor (for
+    /// stale socket file first; `prepare` sets the file's owner and mode
+    /// before anyone can connect. Returns the listening descriptor (for
     /// NIO, which then never removes the file itself: its own Unix
     /// listeners unlink whatever is at their path when they close). The
     /// socket's directory is locked meanwhile, so that two bpfleetd starting
     /// at once cannot both find the path free.
-    static func bind(_ path: String, backlog: Int32) throws -> (descriptor: Int32, file: UnixSocketFile) {
+    static func bind(_ path: String, backlog: Int32, prepare: (String) throws -> Void) throws -> (descriptor: Int32, file: UnixSocketFile) {
         let directory = try DirectoryLock(of: path)
         defer { directory.unlock() }
         let occupant = try occupant(of: path)
@@ -65,13 +84,20 @@ struct UnixSocketFile: Sendable {
             close(descriptor)
             throw StartupError("cannot bind unix:\(path): \(String(cString: strerror(code)))")
         }
+        do {
+            try prepare(path)
+        } catch {
+            close(descriptor)
+            unlink(path)
+            throw error
+        }
         var status = stat()
         guard lstat(path, &status) == 0 else {
             let code = errno
             close(descriptor)
             throw StartupError("the socket unix:\(path) is gone right after bind: \(String(cString: strerror(code)))")
         }
-        let file = UnixSocketFile(path: path, device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+        let file = UnixSocketFile(path: path, identity: Identity(status))
         guard listen(descriptor, backlog) == 0 else {
             let code = errno
             close(descriptor)
@@ -89,7 +115,7 @@ struct UnixSocketFile: Sendable {
         let directory = directoryLocked ? nil : try? DirectoryLock(of: path)
         defer { directory?.unlock() }
         var status = stat()
-        guard lstat(path, &status) == 0, UInt64(status.st_dev) == device, UInt64(status.st_ino) == inode else {
+        guard lstat(path, &status) == 0, Identity(status) == identity else {
             return false
         }
         return unlink(path) == 0
