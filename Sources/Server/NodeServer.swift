@@ -53,7 +53,7 @@ public final class NodeServer: Service, Sendable {
         pool.start()
         let registry = try ProbeRegistry(
             kernelLoop: kernelThread.next(), stateDirectory: configuration.stateDirectory,
-            pinRoot: configuration.pinRoot, features: features, logger: logger)
+            pinRoot: configuration.pinRoot, maxProbeMemory: configuration.maxProbeMemory, features: features, logger: logger)
         // Probes an earlier bpfleetd left: adopted, restored or failed,
         // before the first request can see them.
         await registry.recover()

@@ -67,6 +67,9 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds without a complete request before a connection is closed.")
     var idleTimeout: Double = 300
 
+    @Option(name: .customLong("max-probe-memory"), help: "Kernel memory one probe's maps may take, each and in total: bytes, or with K, M, G, T (powers of 1024).")
+    var maxProbeMemory = "256M"
+
     @Flag(name: .customLong("no-run-stats"), help: "Do not turn on kernel run statistics (run counts and time).")
     var noRunStats = false
 
@@ -82,6 +85,9 @@ struct BpfleetDaemon: AsyncParsableCommand {
         }
         guard handshakeTimeout > 0, idleTimeout > 0 else {
             throw ValidationError("--handshake-timeout and --idle-timeout must be more than 0")
+        }
+        guard let memory = KernelMemoryBudget.parseSize(maxProbeMemory), memory > 0 else {
+            throw ValidationError("--max-probe-memory: '\(maxProbeMemory)' is not a size (bytes, or a number with K, M, G or T: 512M, 1G)")
         }
         if let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"], Logger.Level(rawValue: level) == nil {
             throw ValidationError("unknown log level '\(level)'")
@@ -113,12 +119,14 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.auditLog = auditLog
         configuration.socketGroup = socketGroup
         configuration.runStatistics = !noRunStats
+        configuration.maxProbeMemory = KernelMemoryBudget.parseSize(maxProbeMemory) ?? configuration.maxProbeMemory
         let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"] ?? "info"
         configuration.logLevel = Logger.Level(rawValue: level) ?? .info
 
+        let handlerLevel = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.logLevel
+            handler.logLevel = handlerLevel
             return handler
         }
         let logger = Logger(label: "bpfleetd")

@@ -8,6 +8,8 @@ import Foundation
 /// nothing of it is left in the kernel or in bpffs.
 struct ProbeLoader {
     var pinRoot: String
+    /// The kernel memory one probe's maps may take (--max-probe-memory).
+    var memoryBudget: KernelMemoryBudget
     /// Verifier log buffer per load; the kernel fails with ENOSPC past it,
     /// and libbpf then still returns what fit.
     var logBufferSize = 16 << 20
@@ -35,6 +37,8 @@ struct ProbeLoader {
         }
 
         try writeGlobals(request.globals ?? [:], into: object)
+        // Before the kernel allocates anything; kept maps exist already.
+        try memoryBudget.check(object.budgetedMaps, reused: Set(reusing.keys))
 
         // Names and BTF type ids before reuse: bpf_map__reuse_fd renames the
         // map to the kernel's (truncated) name and takes the kernel's BTF ids.

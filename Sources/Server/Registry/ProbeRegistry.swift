@@ -26,11 +26,14 @@ public actor ProbeRegistry {
         kernelLoop.executor.asUnownedSerialExecutor()
     }
 
-    init(kernelLoop: any EventLoop, stateDirectory: String, pinRoot: String, features: KernelFeatures, logger: Logger) throws {
+    init(kernelLoop: any EventLoop, stateDirectory: String, pinRoot: String, maxProbeMemory: UInt64,
+         features: KernelFeatures, logger: Logger) throws {
         self.kernelLoop = kernelLoop
         self.store = try ObjectStore(stateDirectory: stateDirectory)
         self.desired = try DesiredStateStore(stateDirectory: stateDirectory)
-        self.loader = ProbeLoader(pinRoot: pinRoot)
+        let budget = KernelMemoryBudget(limit: maxProbeMemory, possibleCPUs: Int(libbpf_num_possible_cpus()),
+                                        pageSize: UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1)))
+        self.loader = ProbeLoader(pinRoot: pinRoot, memoryBudget: budget)
         self.attacher = Attacher(features: features)
         self.descriptorAttach = DescriptorAttach(features: features)
         self.pinRoot = pinRoot
