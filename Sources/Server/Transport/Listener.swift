@@ -67,7 +67,12 @@ struct Listener: Sendable {
                 throw error
             }
         case .tcp(let host, let port):
-            return (try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer), nil)
+            do {
+                return (try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer), nil)
+            } catch {
+                // A port another process listens on, most likely.
+                throw StartupError("cannot listen on \(address): \(error)")
+            }
         }
     }
 
