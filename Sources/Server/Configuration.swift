@@ -37,6 +37,10 @@ public struct Configuration: Sendable {
     /// Seconds without a complete request (and none running) before a
     /// connection is closed.
     public var idleTimeout: Double = 300
+    /// Kernel memory one probe's maps may take, each and all together
+    /// (KernelMemoryBudget); a load past it is refused before the kernel
+    /// allocates anything.
+    public var maxProbeMemory: UInt64 = 256 << 20
 
     /// Keep kernel run statistics (run counts, run time) on.
     public var runStatistics = true

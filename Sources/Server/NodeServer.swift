@@ -15,8 +15,10 @@ import UnixSignals
 public final class NodeServer: Service, Sendable {
     public let configuration: Configuration
     private let logger: Logger
-    /// The SIGHUP watcher, cancelled at shutdown.
-    private let hangups = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// The SIGHUP watcher, cancelled at shutdown; `stopped` when the
+    /// shutdown came before the watcher started (a SIGTERM right after
+    /// start), so that it is cancelled as soon as it exists.
+    private let hangups = NIOLockedValueBox<(watcher: Task<Void, Never>?, stopped: Bool)>((nil, false))
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -29,10 +31,17 @@ public final class NodeServer: Service, Sendable {
         let roles = try RoleBook(path: configuration.rolesFile)
         bpfleet_capture_libbpf_messages()
         try Filesystems.preparePinRoot(configuration.pinRoot)
+        try makeDirectories(configuration.stateDirectory)
+        // One bpfleetd per state directory, pin root and socket: a second
+        // one stops here, before it touches a probe, naming the first.
+        let ownership = try [OwnershipLock.stateDirectory(configuration.stateDirectory),
+                             OwnershipLock.pinRoot(configuration.pinRoot)]
+        for address in configuration.listen {
+            if case .unix(let path) = address { try UnixSocketFile.checkAvailable(path) }
+        }
         if Filesystems.tracefsPath(mountIfMissing: configuration.mountTracefs) == nil {
             logger.warning("tracefs is not mounted: tracepoint targets are unavailable (mount -t tracefs tracefs /sys/kernel/tracing)")
         }
-        try makeDirectories(configuration.stateDirectory)
         if configuration.runStatistics, !RunStatistics.enable() {
             logger.warning("the kernel refused BPF_ENABLE_STATS: probes will not report run counts")
         }
@@ -46,7 +55,8 @@ public final class NodeServer: Service, Sendable {
         helper.warmUp()
         let registry = try ProbeRegistry(
             kernelLoop: kernelThread.next(), stateDirectory: configuration.stateDirectory,
-            pinRoot: configuration.pinRoot, features: features, helper: helper, logger: logger)
+            pinRoot: configuration.pinRoot, maxProbeMemory: configuration.maxProbeMemory, features: features, helper: helper,
+            logger: logger)
         // Probes an earlier bpfleetd left: adopted, restored or failed,
         // before the first request can see them.
         await registry.recover()
@@ -62,13 +72,24 @@ public final class NodeServer: Service, Sendable {
                                       maxPerIdentity: configuration.maxConnectionsPerIdentity)
 
         var bound: [(Listener, NIOAsyncChannel<Listener.Connection, Never>)] = []
-        for address in configuration.listen {
-            var listenerTLS: NIOSSLContext?
-            if case .tcp = address { listenerTLS = tls }
-            let listener = Listener(address: address, configuration: configuration, dispatcher: dispatcher,
-                                    group: group, tls: listenerTLS, budget: budget, logger: logger)
-            bound.append((listener, try await listener.bind()))
-            logger.info("listening", metadata: ["address": "\(address)"])
+        var socketFiles: [UnixSocketFile] = []
+        do {
+            for address in configuration.listen {
+                var listenerTLS: NIOSSLContext?
+                if case .tcp = address { listenerTLS = tls }
+                let listener = Listener(address: address, configuration: configuration, dispatcher: dispatcher,
+                                        group: group, tls: listenerTLS, budget: budget, logger: logger)
+                let (server, socketFile) = try await listener.bind()
+                bound.append((listener, server))
+                socketFiles += socketFile.map { [$0] } ?? []
+                logger.info("listening", metadata: ["address": "\(address)"])
+            }
+        } catch {
+            // A listener that could not bind: the ones already bound close
+            // and take their socket files with them.
+            for (_, server) in bound { try? await server.channel.close() }
+            for file in socketFiles { file.removeIfOurs() }
+            throw error
         }
         let servers = bound
         logger.info("bpfleetd ready", metadata: [
@@ -91,10 +112,15 @@ public final class NodeServer: Service, Sendable {
                 server.channel.close(promise: nil)
                 listener.connections.closeInbound()
             }
-            self.hangups.withLockedValue { $0?.cancel() }
+            self.hangups.withLockedValue { hangups in
+                hangups.stopped = true
+                hangups.watcher?.cancel()
+            }
         }
-        for address in configuration.listen {
-            if case .unix(let path) = address { unlink(path) }
+        // Only the socket files this process bound: one that someone put in
+        // their place since is not ours to remove.
+        for file in socketFiles where !file.removeIfOurs() {
+            logger.notice("the socket file is no longer the one bpfleetd bound (removed or replaced): left alone", metadata: ["path": "\(file.path)"])
         }
         // Probes stay in the kernel, pinned: programs keep running across
         // restarts (docs/state-and-pins.md).
@@ -103,6 +129,9 @@ public final class NodeServer: Service, Sendable {
         try? await pool.shutdownGracefully()
         try? await kernelThread.shutdownGracefully()
         try? await group.shutdownGracefully()
+        // Held until here: the next bpfleetd may start once this one has
+        // let go of everything.
+        for lock in ownership { lock.release() }
     }
 
     /// SIGHUP: read the roles file again; connections stay, and their next
@@ -118,7 +147,10 @@ public final class NodeServer: Service, Sendable {
                 }
             }
         }
-        hangups.withLockedValue { $0 = task }
+        hangups.withLockedValue { hangups in
+            hangups.watcher = task
+            if hangups.stopped { task.cancel() }
+        }
         await task.value
     }
 

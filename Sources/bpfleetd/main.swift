@@ -67,6 +67,9 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds without a complete request before a connection is closed.")
     var idleTimeout: Double = 300
 
+    @Option(name: .customLong("max-probe-memory"), help: "Kernel memory one probe's maps may take, each and in total: bytes, or with K, M, G, T (powers of 1024).")
+    var maxProbeMemory = "256M"
+
     @Flag(name: .customLong("no-run-stats"), help: "Do not turn on kernel run statistics (run counts and time).")
     var noRunStats = false
 
@@ -97,10 +100,14 @@ struct BpfleetDaemon: AsyncParsableCommand {
         guard handshakeTimeout > 0, idleTimeout > 0 else {
             throw ValidationError("--handshake-timeout and --idle-timeout must be more than 0")
         }
-        guard let memory = ByteSize.parse(helperMemory), memory >= 64 << 20 else {
-            throw ValidationError("--object-helper-memory: expected a size of at least 64M (bytes, or with K, M or G), got '\(helperMemory)'")
+        guard let memory = KernelMemoryBudget.parseSize(maxProbeMemory), memory > 0 else {
+            throw ValidationError("--max-probe-memory: '\(maxProbeMemory)' is not a size (bytes, or a number with K, M, G or T: 512M, 1G)")
         }
         _ = memory
+        guard let helperBytes = KernelMemoryBudget.parseSize(helperMemory), helperBytes >= 64 << 20 else {
+            throw ValidationError("--object-helper-memory: expected a size of at least 64M (bytes, or with K, M or G), got '\(helperMemory)'")
+        }
+        _ = helperBytes
         guard helperCPU >= 1, helperTimeout > 0 else {
             throw ValidationError("--object-helper-cpu must be at least 1 and --object-helper-timeout more than 0")
         }
@@ -114,7 +121,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let limits = HelperLimits(memoryBytes: ByteSize.parse(helperMemory) ?? HelperLimits().memoryBytes,
+        let limits = HelperLimits(memoryBytes: KernelMemoryBudget.parseSize(helperMemory).map { Int(clamping: $0) } ?? HelperLimits().memoryBytes,
                                   cpuSeconds: helperCPU, timeoutSeconds: helperTimeout)
         if objectHelper {
             throw ExitCode(ObjectHelperProcess.serve(limits: limits))
@@ -140,12 +147,14 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.auditLog = auditLog
         configuration.socketGroup = socketGroup
         configuration.runStatistics = !noRunStats
+        configuration.maxProbeMemory = KernelMemoryBudget.parseSize(maxProbeMemory) ?? configuration.maxProbeMemory
         let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"] ?? "info"
         configuration.logLevel = Logger.Level(rawValue: level) ?? .info
 
+        let handlerLevel = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.logLevel
+            handler.logLevel = handlerLevel
             return handler
         }
         let logger = Logger(label: "bpfleetd")

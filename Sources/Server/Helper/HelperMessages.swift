@@ -23,6 +23,8 @@ struct HelperRequest: Codable, Sendable {
         /// Maps the new object takes over instead of creating its own
         /// (a replace's kept maps), by name: their pins.
         var reuse: [String: String]
+        /// --max-probe-memory (KernelMemoryBudget).
+        var maxProbeMemory: UInt64
     }
 }
 

@@ -106,6 +106,16 @@ final class BPFObject: @unchecked Sendable {
         }
     }
 
+    /// Every map a load creates, as the memory budget reads it.
+    var budgetedMaps: [KernelMemoryBudget.Map] {
+        maps.filter { bpf_map__autocreate($0) }.map { map in
+            KernelMemoryBudget.Map(
+                name: Self.displayName(map), type: mapTypeName(bpf_map__type(map)), keySize: bpf_map__key_size(map),
+                valueSize: bpf_map__value_size(map), maxEntries: bpf_map__max_entries(map),
+                flags: bpf_map__map_flags(map), extra: bpf_map__map_extra(map))
+        }
+    }
+
     func btfTypeNames(_ map: OpaquePointer) -> (String?, String?) {
         guard let btf else { return (nil, nil) }
         let key = bpf_map__btf_key_type_id(map)

@@ -35,6 +35,10 @@ struct ProbeLoader {
         }
 
         try writeGlobals(request.globals ?? [:], into: object)
+        // Before the kernel allocates anything; kept maps exist already.
+        let budget = KernelMemoryBudget(limit: spec.maxProbeMemory, possibleCPUs: Int(libbpf_num_possible_cpus()),
+                                        pageSize: UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1)))
+        try budget.check(object.budgetedMaps, reused: Set(spec.reuse.keys))
 
         // Names before reuse: bpf_map__reuse_fd renames the map to the
         // kernel's (truncated) name.

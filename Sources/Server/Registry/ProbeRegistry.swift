@@ -17,6 +17,8 @@ public actor ProbeRegistry {
     var failed: [String: FailedProbe] = [:]
     let desired: DesiredStateStore
     let intents: IntentStore
+    /// --max-probe-memory: what one probe's maps may take in the kernel.
+    let maxProbeMemory: UInt64
     let descriptorAttach: DescriptorAttach
     let pinRoot: String
     let logger: Logger
@@ -27,12 +29,13 @@ public actor ProbeRegistry {
         kernelLoop.executor.asUnownedSerialExecutor()
     }
 
-    init(kernelLoop: any EventLoop, stateDirectory: String, pinRoot: String, features: KernelFeatures, helper: ObjectHelper,
-         logger: Logger) throws {
+    init(kernelLoop: any EventLoop, stateDirectory: String, pinRoot: String, maxProbeMemory: UInt64, features: KernelFeatures,
+         helper: ObjectHelper, logger: Logger) throws {
         self.kernelLoop = kernelLoop
         self.store = try ObjectStore(stateDirectory: stateDirectory)
         self.desired = try DesiredStateStore(stateDirectory: stateDirectory)
         self.intents = try IntentStore(stateDirectory: stateDirectory)
+        self.maxProbeMemory = maxProbeMemory
         self.descriptorAttach = DescriptorAttach(features: features)
         self.pinRoot = pinRoot
         self.helper = helper
@@ -131,7 +134,8 @@ public actor ProbeRegistry {
                     loadedAt: Date, origin: ProbeOrigin) throws(ResponseError) -> LoadedProbe {
         let loaded: HelperReply.Loaded
         do throws(ResponseError) {
-            loaded = try helper.load(HelperRequest.LoadSpec(probe: request, pinDirectory: directory, reuse: reuse),
+            loaded = try helper.load(HelperRequest.LoadSpec(probe: request, pinDirectory: directory, reuse: reuse,
+                                                            maxProbeMemory: maxProbeMemory),
                                      elf: elf, name: String(request.name.prefix(15)))
         } catch {
             // A helper that died may have pinned part of the probe.

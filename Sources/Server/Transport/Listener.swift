@@ -23,7 +23,9 @@ struct Listener: Sendable {
 
     typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
 
-    func bind() async throws -> NIOAsyncChannel<Connection, Never> {
+    /// The listening channel, and for a Unix socket the file it made,
+    /// which only this listener may remove.
+    func bind() async throws -> (NIOAsyncChannel<Connection, Never>, UnixSocketFile?) {
         let maximumLength = configuration.maxMessageBytes
         let tls = self.tls
         let handshakeTimeout = TimeAmount.nanoseconds(Int64(configuration.handshakeTimeout * 1e9))
@@ -52,12 +54,25 @@ struct Listener: Sendable {
         switch address {
         case .unix(let path):
             try makeDirectories((path as NSString).deletingLastPathComponent, mode: 0o755)
-            let server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true,
-                                                  childChannelInitializer: initializer)
-            try Self.restrict(socket: path, group: configuration.socketGroup)
-            return server
+            // Bound here, not by NIO: NIO's Unix listeners remove whatever
+            // file is at their path when they close (and, asked to, before
+            // they bind), even the socket of another bpfleetd.
+            let group = configuration.socketGroup
+            let (descriptor, file) = try UnixSocketFile.bind(path, backlog: 512) { try Self.restrict(socket: $0, group: group) }
+            do {
+                // NIO owns the descriptor from here, failed or not.
+                return (try await bootstrap.bind(descriptor, childChannelInitializer: initializer), file)
+            } catch {
+                file.removeIfOurs()
+                throw error
+            }
         case .tcp(let host, let port):
-            return try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
+            do {
+                return (try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer), nil)
+            } catch {
+                // A port another process listens on, most likely.
+                throw StartupError("cannot listen on \(address): \(error)")
+            }
         }
     }
 
@@ -92,8 +107,11 @@ struct Listener: Sendable {
 
     private func identify(_ channel: any Channel) async throws -> PeerIdentity {
         if tls != nil {
-            let handshake = try await channel.pipeline.handler(type: HandshakeDeadline.self).get()
-            try await handshake.completed.futureResult.get()
+            // The handler stays on its event loop; only its future leaves.
+            let handshake = try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.handler(type: HandshakeDeadline.self).completed.futureResult
+            }.get()
+            try await handshake.get()
             guard let certificate = try await channel.nioSSL_peerCertificate().get() else {
                 throw ChannelError.ioOnClosedChannel
             }
