@@ -12,7 +12,7 @@ swift build --build-tests
 
 # Our programs' names, to tell what the suite left from what the system runs.
 # (bpftool prints at most 15 characters of a name: count_tc_ingres.)
-ours='count_exec|count_syscall|record_exec|out_of_bounds|touch|execsnoop|execsnoop_perf|flood_ringbuf|flood_perf|count_xdp|count_tc_ingres|count_tc_egress|count_call|count_egress|count_sock_crea|count_sample|count_exec_btf|count_kprobe|count_fentry|count_file_open|count_usdt|touch_shapes|count_kill'
+ours='count_exec|count_syscall|record_exec|out_of_bounds|touch|execsnoop|execsnoop_perf|flood_ringbuf|flood_perf|count_xdp|count_tc_ingres|count_tc_egress|count_call|count_egress|count_sock_crea|count_sample|count_exec_btf|count_kprobe|count_fentry|count_file_open|count_usdt|touch_shapes|count_kill|touch_huge'
 leftovers() {
     bpftool prog show 2>/dev/null | grep -E "name ($ours) " || true
     find /sys/fs/bpf -maxdepth 1 -name 'bpfleet-test-*' 2>/dev/null || true

@@ -7,7 +7,7 @@ import Glibc
 struct HelperChannel {
     let fd: Int32
 
-    static let maxHeader = 16 << 20
+    static let maxHeader = 64 << 20
     static let maxPayload = 256 << 20
 
     enum Failure: Error {

@@ -95,8 +95,8 @@ struct DescriptorAttach {
             return .auto
         default:
             throw .unsupported(
-                "bpfleetd:adopted-attach",
-                "probe '\(probe)' was adopted from its pins after a restart; section '\(program.section)' of program '\(program.name)' names no whole target bpfleetd can attach an adopted probe's program to without libbpf's loaded object (tracepoint, raw_tracepoint, tp_btf, fentry, fexit, kprobe, lsm); give a target, or unload the probe and load it again")
+                "bpfleetd:auto-attach",
+                "section '\(program.section)' of program '\(program.name)' names no whole target for auto (tracepoint, raw_tracepoint, tp_btf, fentry, fexit, kprobe, lsm sections do); give the target")
         }
     }
 
