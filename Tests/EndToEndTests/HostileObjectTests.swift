@@ -119,6 +119,32 @@ struct HostileObjectTests {
         }
     }
 
+    @Test func relocationsThatPointNowhere() async throws {
+        try await withServer { server in
+            let client = try server.client()
+            // The program's relocations (Elf64_Rel: r_offset, then r_info
+            // with the symbol index in its high 32 bits); the first one is
+            // its reference to the map `shapes`.
+            let relocations = try Self.fixture().section(prefixed: ".relraw_tracepoint")
+            let first = relocations.range.lowerBound
+            let section = relocations.name
+
+            var symbol = try Self.fixture()
+            symbol.set64(first + 8, to: 0xffff << 32 | (symbol.word64(at: first + 8) & 0xffff_ffff))
+            try expectRefused(symbol, "not a valid BPF ELF object (E4001): sec '\(section)': symbol #65535 not found for relo #0", server, client)
+
+            var past = try Self.fixture()
+            past.set64(first, to: 0x7fff_fff8)
+            try expectRefused(past, "not a valid BPF ELF object (E4001): sec '\(section)': invalid offset 0x7ffffff8 for relo #0", server, client)
+
+            var between = try Self.fixture()
+            let offset = between.word64(at: first) + 3
+            between.set64(first, to: offset)
+            try expectRefused(between, "not a valid BPF ELF object (E4001): sec '\(section)': invalid offset 0x\(String(offset, radix: 16)) for relo #0",
+                              server, client)
+        }
+    }
+
     @Test func truncatedObjects() async throws {
         try await withServer { server in
             let client = try server.client()

@@ -79,6 +79,31 @@ struct HostileObject {
 
     // MARK: ELF64, little-endian
 
+    /// The first section whose name starts with `prefix`: its name and
+    /// where its bytes are.
+    func section(prefixed prefix: String) throws -> (name: String, range: Range<Int>) {
+        for (name, range) in sections() where name.hasPrefix(prefix) { return (name, range) }
+        throw TestFailure("no section named \(prefix)...")
+    }
+
+    private func sections() -> [(String, Range<Int>)] {
+        let sectionHeaders = Int(u64(0x28))
+        let entrySize = Int(u16(0x3A))
+        let count = Int(u16(0x3C))
+        let names = Int(u64(sectionHeaders + Int(u16(0x3E)) * entrySize + 0x18))
+        return (0..<count).map { index in
+            let header = sectionHeaders + index * entrySize
+            let start = Int(u64(header + 0x18))
+            return (string(at: names + Int(u32(header))), start..<(start + Int(u64(header + 0x20))))
+        }
+    }
+
+    mutating func set64(_ offset: Int, to value: UInt64) {
+        for byte in 0..<8 { bytes[offset + byte] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte))) }
+    }
+
+    func word64(at offset: Int) -> UInt64 { u64(offset) }
+
     private func section(named wanted: String) throws -> Range<Int> {
         let sectionHeaders = Int(u64(0x28))
         let entrySize = Int(u16(0x3A))
