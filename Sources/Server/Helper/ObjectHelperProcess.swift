@@ -12,7 +12,10 @@ public enum ObjectHelperProcess {
 
     /// Serves until the channel closes; the process's exit status.
     public static func serve(limits: HelperLimits) -> Int32 {
-        guard bpfleet_die_with_parent() == 0, getppid() != 1 else { return 1 }
+        // A parent gone before this line closed its end of the channel:
+        // the first receive ends the loop. (bpfleetd may itself be pid 1 in
+        // a container, so the parent's pid proves nothing.)
+        guard bpfleet_die_with_parent() == 0 else { return 1 }
         var memory = rlimit(rlim_cur: rlim_t(limits.memoryBytes), rlim_max: rlim_t(limits.memoryBytes))
         setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &memory)
         bpfleet_capture_libbpf_messages()
