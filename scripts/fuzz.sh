@@ -6,6 +6,7 @@
 #
 #   FUZZ_SECONDS=600 make fuzz            # ten minutes per target
 #   FUZZ_TARGETS="jsonrpc values" make fuzz
+#   FUZZ_BUILD=0 make fuzz                # run what is built, build nothing
 #
 # The working corpus (what libFuzzer found interesting) grows under
 # .build-fuzz/corpus/<target>/ and is kept between runs, out of git.
@@ -46,13 +47,15 @@ build() {
     done
 }
 
-# The first frame of a crash's stack that is neither the sanitizers',
-# libFuzzer's, the C library's nor the Swift runtime's: where it crashed.
+# Where a crash happened: the first frame of its stack in bpfleet's own
+# sources or in libbpf, else the first that is neither the sanitizers',
+# libFuzzer's, the C library's nor the Swift runtime's; demangled.
 crash_frame() {
-    sed -n '/==ERROR\|Fatal error\|deadly signal/,$p' "$1" \
-        | grep -E '^ *#[0-9]+ 0x[0-9a-f]+ in ' \
-        | grep -Ev '__sanitizer|__asan|__interceptor|fuzzer::|libclang_rt|libc\.so|__libc|abort|raise|gsignal|libswiftCore|swift_|_assertionFailure|_fatalErrorMessage|Swift/|bpfleet_fuzz_run|LLVMFuzzerTestOneInput' \
-        | head -1 | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in //'
+    local frames
+    frames=$(sed -n '/==ERROR\|Fatal error\|deadly signal/,$p' "$1" | grep -E '^ *#[0-9]+ 0x[0-9a-f]+ in ' \
+        | grep -Ev 'Sources/Fuzz/|Fuzzing/|fuzzer::' | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in //' | swift-demangle --simplified)
+    { grep -E '/Sources/|libbpf' <<<"$frames" || grep -Ev '__sanitizer|__asan|__interceptor|libclang_rt|libc\.so|__libc|abort|raise|gsignal|libswiftCore|swift_|compiler-generated' <<<"$frames" || true; } \
+        | head -1 | sed -E 's|^(.*) /.*/([^/]+:[0-9]+)(:[0-9]+)?$|\1 (\2)|'
 }
 
 run() {
@@ -93,7 +96,7 @@ run() {
         | tee -a "$scratch/summary.txt"
 }
 
-build
+[ "${FUZZ_BUILD:-1}" = 0 ] || build
 echo "fuzz: $(date -u +%FT%TZ) ${seconds}s per target" >>"$scratch/summary.txt"
 for target in $targets; do
     run "$target"

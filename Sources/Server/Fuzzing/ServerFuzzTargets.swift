@@ -91,19 +91,17 @@ public enum ServerFuzzTargets {
 
     // MARK: values
 
-    /// A BTF type built from the first bytes (any shape BTF can describe,
-    /// consistent or not), then the value codec both ways: the next bytes
+    /// A BTF type built from the first bytes (any shape `BTFReader` can
+    /// produce from an object's BTF), then the value codec both ways: the next bytes
     /// as a value of that type to JSON, which must parse, and back to bytes;
     /// the rest as JSON text to bytes; and a map codec over the same type.
     public static func values(_ bytes: UnsafeRawBufferPointer) {
         var input = FuzzInput(bytes)
         var budget = 48
-        let type = input.type(depth: 0, budget: &budget)
+        var nodes = 1
+        let type = input.type(depth: 0, budget: &budget, nodes: &nodes)
         let size = type.size
         guard size >= 0, size <= largestValue else { return }
-        // Where the value is written: the type's own size, or (as a global
-        // variable whose section gives another size) something else.
-        let capacity = input.byte() < 0xE0 ? size : Int(input.byte())
         var raw = [UInt8](repeating: 0, count: size)
         for index in raw.indices { raw[index] = input.byte() }
         let jsonText = input.rest
@@ -114,9 +112,9 @@ public enum ServerFuzzTargets {
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: written) else {
             preconditionFailure("ValueCodec.write wrote JSON that does not parse: \(String(decoding: written, as: UTF8.self))")
         }
-        encode(value, as: type, capacity: capacity)
+        encode(value, as: type)
         let given = try? JSONDecoder().decode(JSONValue.self, from: Data(jsonText))
-        if let given { encode(given, as: type, capacity: capacity) }
+        if let given { encode(given, as: type) }
 
         let codec = MapCodec(keySize: size, valueSize: size, cpus: 2, keyType: type, valueType: type)
         var out = JSONWriter(buffer: ByteBuffer())
@@ -132,10 +130,11 @@ public enum ServerFuzzTargets {
         }
     }
 
-    /// Encodes into a buffer of exactly `capacity` bytes, so that the
-    /// address sanitizer sees any write past it.
-    private static func encode(_ value: JSONValue, as type: BTFType, capacity: Int) {
-        let out = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
+    /// Encodes into a buffer of exactly the type's size (as every caller
+    /// does: map keys and values, global variables), so that the address
+    /// sanitizer sees any write past it.
+    private static func encode(_ value: JSONValue, as type: BTFType) {
+        let out = UnsafeMutableRawBufferPointer.allocate(byteCount: type.size, alignment: 8)
         defer { out.deallocate() }
         out.initializeMemory(as: UInt8.self, repeating: 0)
         do throws(ValueError) {
@@ -221,46 +220,64 @@ struct FuzzInput {
     }
 
     private static let names = ["a", "b", "comm", "", "pid", "a"]
-    private static let integerSizes = [1, 2, 4, 8, 0, 3, 16]
 
-    /// A BTF type of at most `budget` nodes and six levels: mostly laid out
-    /// as a compiler would, sometimes as only hostile BTF would be (members
-    /// past the end, bitfields wider than their type, huge arrays).
-    mutating func type(depth: Int, budget: inout Int) -> BTFType {
+    /// A BTF type of any shape `BTFReader` can hand the codec, small (at
+    /// most `budget` nodes below the arrays, six levels) or huge (an array
+    /// of up to a million elements): integers of 1, 2, 4, 8 or 16 bytes,
+    /// floats of any size, enums of 1, 2, 4 or 8, arrays whose size does
+    /// not overflow, structs and unions whose members and bitfields (of at
+    /// most 64 bits) lie inside them, laid out as a compiler would or
+    /// overlapping anywhere, and opaque bytes. `nodes` counts the expanded
+    /// tree, as the reader bounds it.
+    mutating func type(depth: Int, budget: inout Int, nodes: inout Int) -> BTFType {
         budget -= 1
+        nodes = 1
         let choice = byte()
         let leaf = depth >= 6 || budget <= 0
         switch leaf ? choice % 3 : choice % 8 {
         case 0:
-            let size = Self.integerSizes[Int(byte()) % Self.integerSizes.count]
-            return .integer(size: size, signed: choice & 0x10 != 0, char: choice & 0x20 != 0, bool: choice & 0x40 != 0)
+            let size = [1, 2, 4, 8, 16][Int(byte()) % 5]
+            return .integer(size: size, signed: choice & 0x10 != 0, char: choice & 0x20 != 0 && size == 1, bool: choice & 0x40 != 0)
         case 1:
-            return .float(size: [4, 8, 2, 16][Int(byte() % 4)])
+            return .float(size: [4, 8, 2, 16, 0, 3][Int(byte() % 6)])
         case 2:
             return .opaque(size: Int(byte() % 24))
         case 3:
-            return .pointer(size: [8, 4, 0, 3][Int(choice >> 4) % 4])
+            return .pointer(size: MemoryLayout<UInt>.size)
         case 4:
+            var elementNodes = 1
+            let element = type(depth: depth + 1, budget: &budget, nodes: &elementNodes)
             let countChoice = byte()
-            let count = countChoice >= 0xF0 ? uint32() : Int(countChoice % 40)
-            return .array(element: type(depth: depth + 1, budget: &budget), count: count)
+            var count = countChoice >= 0xF0 ? uint32() : Int(countChoice % 40)
+            // BTFReader's bounds: fewer than 2^20 nodes, at most 2^32-1 bytes.
+            count = min(count, ((1 << 20) - 1) / elementNodes - 1)
+            if element.size > 0 { count = min(count, Int(UInt32.max) / element.size) }
+            count = max(count, 0)
+            nodes = elementNodes * count + 1
+            return .array(element: element, count: count)
         case 5, 6:
             let name = Self.names[Int(byte()) % Self.names.count]
             let memberCount = Int(byte() % 6)
+            let isStruct = choice % 8 == 5
             let laidOut = choice & 0x80 == 0
             var members: [BTFMember] = []
             var end = 0
             for _ in 0..<memberCount {
                 let memberName = Self.names[Int(byte()) % Self.names.count]
-                let memberType = type(depth: depth + 1, budget: &budget)
+                var memberNodes = 1
+                let memberType = type(depth: depth + 1, budget: &budget, nodes: &memberNodes)
+                guard nodes + memberNodes < 1 << 20 else { break }
+                nodes += memberNodes
                 let widthChoice = byte()
-                let bitfieldSize = widthChoice >= 0xC0 ? Int(widthChoice % 72) : 0
-                let bitOffset = laidOut ? (choice % 8 == 5 ? end * 8 : 0) : uint16()
-                members.append(BTFMember(name: memberName, type: memberType, bitOffset: bitOffset, bitfieldSize: bitfieldSize))
-                end = max(end, bitOffset / 8 + max(memberType.size, 0))
+                let bitfieldSize = widthChoice >= 0xC0 ? Int(widthChoice % 64) + 1 : 0
+                let start = laidOut ? (isStruct ? end * 8 : 0) : uint16()
+                members.append(BTFMember(name: memberName, type: memberType, bitOffset: start, bitfieldSize: bitfieldSize))
+                let last = bitfieldSize > 0 ? (start + bitfieldSize + 7) / 8 : start / 8 + memberType.size
+                end = max(end, last)
             }
-            let size = laidOut ? end : uint16() % 512
-            return choice % 8 == 5
+            // Padding past the last member, as a compiler or hostile BTF leaves.
+            let size = end + Int(byte() % 4)
+            return isStruct
                 ? .structure(name: name, size: size, members: members)
                 : .union(name: name, size: size, members: members)
         default:
@@ -270,7 +287,7 @@ struct FuzzInput {
                 let value = Int64(truncatingIfNeeded: UInt64(uint32()) << 32 | UInt64(uint32()))
                 cases.append(BTFEnumCase(name: ["RED", "GREEN", "", "BLUE", "RED"][index], value: value))
             }
-            let size = [4, 1, 2, 8, 0, 3][Int(byte() % 6)]
+            let size = [4, 1, 2, 8][Int(byte() % 4)]
             return .enumeration(name: "e", size: size, signed: choice & 0x10 != 0, cases: cases)
         }
     }
