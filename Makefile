@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (README): `make demo` and `make test`.
-.PHONY: demo test bench programs setup
+.PHONY: demo test bench fuzz programs setup
 
 demo:
 	bash scripts/demo.sh
@@ -9,6 +9,10 @@ test:
 
 bench:
 	bash scripts/bench.sh
+
+# libFuzzer over every parser, FUZZ_SECONDS (default 60) each (docs/fuzzing.md).
+fuzz:
+	bash scripts/fuzz.sh
 
 programs:
 	$(MAKE) -C programs

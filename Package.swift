@@ -128,3 +128,22 @@ let package = Package(
         ),
     ]
 )
+
+// The fuzz targets (docs/fuzzing.md): one libFuzzer executable per parser,
+// declared only for `make fuzz`, which sets BPFLEET_FUZZ=1 and builds them
+// in their own scratch path with the fuzzer and address sanitizers. The
+// ordinary build never sees them: an executable whose main is libFuzzer's
+// cannot link without the sanitizer flags.
+if Context.environment["BPFLEET_FUZZ"] == "1" {
+    // libFuzzer's driver, for a Swift @main to hand the input loop to.
+    package.targets.append(.target(name: "CFuzzDriver", path: "Sources/Fuzz/CFuzzDriver"))
+    let fuzzTargets: [(name: String, library: Target.Dependency)] = [
+        ("jsonrpc", "BpfleetServer"), ("values", "BpfleetServer"), ("btf", "BpfleetServer"),
+        ("object", "BpfleetServer"), ("roles", "BpfleetServer"), ("manifest", "BpfleetClient"),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(target.name)", dependencies: [target.library, "CFuzzDriver"], path: "Sources/Fuzz/\(target.name)"))
+        package.products.append(.executable(name: "fuzz-\(target.name)", targets: ["fuzz-\(target.name)"]))
+    }
+}

@@ -88,6 +88,11 @@ public final class RoleBook: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw StartupError("cannot read the roles file \(path)")
         }
+        return try rules(from: data, in: path)
+    }
+
+    /// The rules a roles file's bytes give; `path` names the file in errors.
+    static func rules(from data: Data, in path: String) throws -> Rules {
         let file: File
         do {
             file = try YAMLDecoder().decode(File.self, from: data)

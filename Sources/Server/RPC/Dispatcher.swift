@@ -18,6 +18,11 @@ struct Dispatcher: Sendable {
         self.roles = roles
         self.audit = audit
         self.logger = logger
+        methods = Self.servedMethods
+    }
+
+    /// The method table, by name, built from `ProtocolV1.methods`.
+    static let servedMethods: [String: any ServedMethod.Type] = {
         var table: [String: any ServedMethod.Type] = [:]
         for type in ProtocolV1.methods {
             guard let served = type as? any ServedMethod.Type else {
@@ -25,8 +30,8 @@ struct Dispatcher: Sendable {
             }
             table[type.method] = served
         }
-        methods = table
-    }
+        return table
+    }()
 
     /// Every method name the server answers.
     var methodNames: [String] { methods.keys.sorted() }
@@ -74,24 +79,49 @@ struct Dispatcher: Sendable {
         case failure(RequestID?, ResponseError)
     }
 
-    /// nil: a notification, which gets no reply.
-    private func handleOne(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle?) async -> Outcome? {
+    /// What one request object asks for, read before anyone's role is
+    /// looked at: a failure to answer at once, or the method to call.
+    enum ParsedRequest {
+        /// Not JSON (-32700) or not a request object (-32600).
+        case refused(RequestID?, ResponseError)
+        /// A well-formed request for a method this server does not have.
+        case unknown(RequestEnvelope, method: String)
+        case call(RequestEnvelope, method: String, any ServedMethod.Type)
+    }
+
+    /// Reads one request object's envelope and finds its method in `methods`.
+    static func parse(_ data: Data, methods: [String: any ServedMethod.Type]) -> ParsedRequest {
         let envelope: RequestEnvelope
         do {
             envelope = try JSONDecoder().decode(RequestEnvelope.self, from: data)
         } catch {
-            return .failure(nil, ResponseError(.parseError, "parse error: \(Self.parseProblem(error))"))
+            return .refused(nil, ResponseError(.parseError, "parse error: \(parseProblem(error))"))
         }
-        if let problem = envelope.problem {
-            return .failure(envelope.id.replyID, ResponseError(.invalidRequest, "invalid request: \(problem)"))
+        // A request with no problem has a method (RequestEnvelope says so).
+        guard envelope.problem == nil, let methodName = envelope.method else {
+            let problem = envelope.problem ?? "\"method\" must be a string"
+            return .refused(envelope.id.replyID, ResponseError(.invalidRequest, "invalid request: \(problem)"))
+        }
+        guard let method = methods[methodName] else { return .unknown(envelope, method: methodName) }
+        return .call(envelope, method: methodName, method)
+    }
+
+    /// nil: a notification, which gets no reply.
+    private func handleOne(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle?) async -> Outcome? {
+        let envelope: RequestEnvelope
+        let methodName: String
+        let method: any ServedMethod.Type
+        switch Self.parse(data, methods: methods) {
+        case .refused(let id, let error):
+            return .failure(id, error)
+        case .unknown(let unknown, let name):
+            if unknown.id == .absent { return nil }
+            return .failure(unknown.id.replyID, ResponseError(.methodNotFound, "method not found: \(name)", data: ["method": .string(name)]))
+        case .call(let found, let name, let type):
+            (envelope, methodName, method) = (found, name, type)
         }
         let isNotification = envelope.id == .absent
         let id = envelope.id.replyID
-        let methodName = envelope.method!
-        guard let method = methods[methodName] else {
-            if isNotification { return nil }
-            return .failure(id, ResponseError(.methodNotFound, "method not found: \(methodName)", data: ["method": .string(methodName)]))
-        }
         // Who may call this, before anything of the request is looked at.
         let role = roles.map { $0.role(of: peer) } ?? .operator
         let needed = Role.needed(by: method)
@@ -153,18 +183,7 @@ struct Dispatcher: Sendable {
                                         context: CallContext) async -> ([String: JSONValue], Result<Reply, any Error>) {
         let request: M
         do {
-            if hasParams {
-                request = try JSONDecoder.wire().decode(ParamsBox<M>.self, from: data).params
-            } else {
-                request = try JSONDecoder.wire().decode(M.self, from: Data("{}".utf8))
-            }
-        } catch var error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, hasParams,
-               let located = Self.locate(ParamsBox<M>.self, in: data) {
-                error = located
-            }
-            let (path, message) = ResponseError.describing(error, root: "")
-            return ([:], .failure(ResponseError(.invalidParams, "invalid params: \(message)", data: ["field": .string(path)])))
+            request = try Self.decodeParams(method, from: data, hasParams: hasParams)
         } catch {
             return ([:], .failure(error))
         }
@@ -176,32 +195,60 @@ struct Dispatcher: Sendable {
         }
     }
 
-    private func handleBatch(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle,
-                             done: @Sendable () -> Void) async {
-        let sink = connection.sink
-        var finished = false
-        defer { if !finished { done() } }
+    /// Decodes a request's params as the method's own type (`{}` when it
+    /// has none); a decoding failure is invalid params naming the field.
+    static func decodeParams<M: RPCMethod>(_ method: M.Type, from data: Data, hasParams: Bool) throws -> M {
+        do {
+            if hasParams {
+                return try JSONDecoder.wire().decode(ParamsBox<M>.self, from: data).params
+            }
+            return try JSONDecoder.wire().decode(M.self, from: Data("{}".utf8))
+        } catch var error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, hasParams,
+               let located = locate(ParamsBox<M>.self, in: data) {
+                error = located
+            }
+            let (path, message) = ResponseError.describing(error, root: "")
+            throw ResponseError(.invalidParams, "invalid params: \(message)", data: ["field": .string(path)])
+        }
+    }
+
+    /// A batch's members, each as the JSON text of one request object, or
+    /// why the line is not a batch that can be answered member by member.
+    static func batchMembers(_ data: Data) -> Result<[Data], ResponseError> {
         let elements: [JSONValue]
         do {
             elements = try JSONDecoder().decode([JSONValue].self, from: data)
         } catch {
             if (try? JSONDecoder().decode(JSONValue.self, from: data)) != nil {
-                await write(.failure(nil, ResponseError(.invalidRequest, "invalid request: a batch must be an array of request objects")), to: sink)
-            } else {
-                await write(.failure(nil, ResponseError(.parseError, "parse error: \(Self.parseProblem(error))")), to: sink)
+                return .failure(ResponseError(.invalidRequest, "invalid request: a batch must be an array of request objects"))
             }
-            return
+            return .failure(ResponseError(.parseError, "parse error: \(parseProblem(error))"))
         }
         guard !elements.isEmpty else {
-            await write(.failure(nil, ResponseError(.invalidRequest, "invalid request: empty batch")), to: sink)
+            return .failure(ResponseError(.invalidRequest, "invalid request: empty batch"))
+        }
+        return .success(elements.map { (try? JSONEncoder.wire().encode($0)) ?? Data() })
+    }
+
+    private func handleBatch(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle,
+                             done: @Sendable () -> Void) async {
+        let sink = connection.sink
+        var finished = false
+        defer { if !finished { done() } }
+        let elements: [Data]
+        switch Self.batchMembers(data) {
+        case .success(let members):
+            elements = members
+        case .failure(let error):
+            await write(.failure(nil, error), to: sink)
             return
         }
         // Members run concurrently; the replies go out together as one array.
         typealias Member = (index: Int, reply: ByteBuffer?, start: (@Sendable () -> Void)?)
         let members = await withTaskGroup(of: Member.self) { group in
-            for (index, element) in elements.enumerated() {
+            for (index, bytes) in elements.enumerated() {
                 group.addTask {
-                    let bytes = (try? JSONEncoder.wire().encode(element)) ?? Data()
                     guard let outcome = await handleOne(bytes, from: peer, on: connection) else { return (index, nil, nil) }
                     let buffer = BufferSink()
                     let start = await write(outcome, to: buffer, terminate: false)

@@ -1,0 +1,294 @@
+import BpfleetShared
+import CBPFSupport
+import CLibBPF
+import Foundation
+import NIOCore
+
+/// The server's parsers as fuzz targets (docs/fuzzing.md): each takes any
+/// bytes, runs them through the same code a stranger's input reaches, and
+/// must return, whatever the bytes. libFuzzer calls them (`make fuzz`), and
+/// the unit tests replay every kept seed through them.
+///
+/// They trap (preconditionFailure) only on a broken invariant that a crash
+/// would not show: JSON the value codec writes must parse.
+public enum ServerFuzzTargets {
+    /// The largest type the values and btf targets turn into bytes: the
+    /// kernel's largest map value is far smaller.
+    static let largestValue = 1 << 16
+
+    // MARK: jsonrpc
+
+    /// One line through the dispatcher's request parsing: a batch's
+    /// members, each request's envelope, its method, and its params decoded
+    /// as the method it names and as every other method's params, as the
+    /// dispatcher decodes them, with the error replies encoded. Nothing is
+    /// served. The client's response scanner reads the same bytes.
+    public static func jsonrpc(_ bytes: UnsafeRawBufferPointer) {
+        let data = Data(bytes)
+        _ = try? JSONScanner.members(of: bytes)
+        let firstByte = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
+        let members: [Data]
+        if firstByte == UInt8(ascii: "[") {
+            switch Dispatcher.batchMembers(data) {
+            case .success(let batch): members = batch
+            case .failure(let error):
+                _ = Dispatcher.encode(error)
+                return
+            }
+        } else {
+            members = [data]
+        }
+        for member in members {
+            switch Dispatcher.parse(member, methods: Dispatcher.servedMethods) {
+            case .refused(_, let error):
+                _ = Dispatcher.encode(error)
+            case .unknown(let envelope, _):
+                decodeEveryParams(member, envelope)
+            case .call(let envelope, _, let method):
+                if !envelope.hasParams || envelope.paramsAreObject {
+                    decodeParams(method, member, hasParams: envelope.hasParams)
+                }
+                decodeEveryParams(member, envelope)
+            }
+        }
+    }
+
+    private static func decodeEveryParams(_ data: Data, _ envelope: RequestEnvelope) {
+        guard envelope.hasParams, envelope.paramsAreObject else { return }
+        for method in ProtocolV1.methods {
+            decodeParams(method, data, hasParams: true)
+        }
+    }
+
+    private static func decodeParams<M: RPCMethod>(_ method: M.Type, _ data: Data, hasParams: Bool) {
+        do {
+            let params = try Dispatcher.decodeParams(method, from: data, hasParams: hasParams)
+            _ = (params as? any Audited)?.auditTargets
+        } catch let error as ResponseError {
+            _ = Dispatcher.encode(error)
+        } catch {
+            _ = "\(error)"
+        }
+    }
+
+    // MARK: roles
+
+    /// A roles file's bytes through the reader bpfleetd starts with (and
+    /// reloads on SIGHUP), then a few peers against the rules it gives.
+    public static func roles(_ bytes: UnsafeRawBufferPointer) {
+        guard let rules = try? RoleBook.rules(from: Data(bytes), in: "roles.yaml") else { return }
+        let peers: [PeerIdentity] = [
+            .unix(uid: 0, gid: 0, pid: 1, groups: []),
+            .unix(uid: 1000, gid: 1000, pid: 2, groups: [27, 1000]),
+            .certificate(subject: "CN=deployer", commonName: "deployer", subjectAlternativeNames: ["deployer", "10.0.0.1"]),
+            .plaintext(address: "127.0.0.1"),
+        ]
+        for peer in peers {
+            _ = rules.operators.matches(peer)
+            _ = rules.viewers.matches(peer)
+        }
+    }
+
+    // MARK: values
+
+    /// A BTF type built from the first bytes (any shape `BTFReader` can
+    /// produce from an object's BTF), then the value codec both ways: the next bytes
+    /// as a value of that type to JSON, which must parse, and back to bytes;
+    /// the rest as JSON text to bytes; and a map codec over the same type.
+    public static func values(_ bytes: UnsafeRawBufferPointer) {
+        var input = FuzzInput(bytes)
+        var budget = 48
+        var nodes = 1
+        let type = input.type(depth: 0, budget: &budget, nodes: &nodes)
+        let size = type.size
+        guard size >= 0, size <= largestValue else { return }
+        var raw = [UInt8](repeating: 0, count: size)
+        for index in raw.indices { raw[index] = input.byte() }
+        let jsonText = input.rest
+
+        var writer = JSONWriter(buffer: ByteBuffer())
+        raw.withUnsafeBytes { ValueCodec.write(type, $0, to: &writer) }
+        let written = Data(writer.buffer.readableBytesView)
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: written) else {
+            preconditionFailure("ValueCodec.write wrote JSON that does not parse: \(String(decoding: written, as: UTF8.self))")
+        }
+        encode(value, as: type)
+        let given = try? JSONDecoder().decode(JSONValue.self, from: Data(jsonText))
+        if let given { encode(given, as: type) }
+
+        let codec = MapCodec(keySize: size, valueSize: size, cpus: 2, keyType: type, valueType: type)
+        var out = JSONWriter(buffer: ByteBuffer())
+        raw.withUnsafeBytes { codec.writeKey($0, format: .typed, to: &out) }
+        let perCPU = [UInt8](repeating: 0x5A, count: codec.valueBufferSize)
+        perCPU.withUnsafeBytes { codec.writeValue($0, format: .typed, to: &out) }
+        for format in [ValueFormat.typed, .hex] {
+            _ = try? codec.encodeKey(value, format: format)
+            _ = try? codec.encodeValue(value, format: format)
+            if let given {
+                _ = try? codec.encodeValue(given, format: format)
+            }
+        }
+    }
+
+    /// Encodes into a buffer of exactly the type's size (as every caller
+    /// does: map keys and values, global variables), so that the address
+    /// sanitizer sees any write past it.
+    private static func encode(_ value: JSONValue, as type: BTFType) {
+        let out = UnsafeMutableRawBufferPointer.allocate(byteCount: type.size, alignment: 8)
+        defer { out.deallocate() }
+        out.initializeMemory(as: UInt8.self, repeating: 0)
+        do throws(ValueError) {
+            try ValueCodec.encode(value, as: type, into: out, path: "value")
+        } catch {
+            _ = error.description
+        }
+    }
+
+    // MARK: btf
+
+    /// Raw BTF (a `.BTF` section) through libbpf's parser, then every type
+    /// id through `BTFReader`: its C spelling, its resolved type, the id
+    /// its name finds, and a zeroed value of it through the value codec.
+    public static func btf(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty, bytes.count <= Int(UInt32.max) else { return }
+        bpfleet_capture_libbpf_messages()
+        bpfleet_libbpf_messages_reset()
+        guard let handle = btf__new(base, UInt32(bytes.count)) else { return }
+        defer { btf__free(handle) }
+        let reader = BTFReader(btf: handle)
+        // A corpus input stays small; this bounds one that claims more.
+        let count = min(btf__type_cnt(handle), 4096)
+        guard count > 1 else { return }
+        for id in 1..<count {
+            _ = reader.name(id)
+            if let type = reader.type(id) {
+                let size = type.size
+                if size >= 0, size <= largestValue {
+                    let zeros = [UInt8](repeating: 0, count: size)
+                    var writer = JSONWriter(buffer: ByteBuffer())
+                    zeros.withUnsafeBytes { ValueCodec.write(type, $0, to: &writer) }
+                }
+            }
+            if let t = btf__type_by_id(handle, id), let name = btf__name_by_offset(handle, t.pointee.name_off) {
+                let spelling = String(cString: name)
+                if !spelling.isEmpty { _ = reader.type(named: spelling) }
+            }
+        }
+    }
+
+    // MARK: object
+
+    /// An uploaded object's bytes through what `object.upload` does before
+    /// storing it: libbpf opens the ELF (no kernel), then its programs,
+    /// maps and global variables are described through BTF.
+    public static func object(_ bytes: UnsafeRawBufferPointer) {
+        bpfleet_capture_libbpf_messages()
+        guard let object = try? BPFObject(elf: bytes, name: "fuzz") else { return }
+        _ = object.describePrograms()
+        _ = object.describeMaps()
+        _ = object.describeGlobals()
+    }
+}
+
+/// A fuzz input read as a stream of small choices; past its end every
+/// choice is 0, so any input is a complete one.
+struct FuzzInput {
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    mutating func byte() -> UInt8 {
+        guard offset < bytes.count else { return 0 }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func uint16() -> Int {
+        Int(byte()) | Int(byte()) << 8
+    }
+
+    mutating func uint32() -> Int {
+        uint16() | uint16() << 16
+    }
+
+    /// What is left, unread.
+    var rest: [UInt8] {
+        offset < bytes.count ? Array(bytes[offset...]) : []
+    }
+
+    private static let names = ["a", "b", "comm", "", "pid", "a"]
+
+    /// A BTF type of any shape `BTFReader` can hand the codec, small (at
+    /// most `budget` nodes below the arrays, six levels) or huge (an array
+    /// of up to a million elements): integers of 1, 2, 4, 8 or 16 bytes,
+    /// floats of any size, enums of 1, 2, 4 or 8, arrays whose size does
+    /// not overflow, structs and unions whose members and bitfields (of at
+    /// most 64 bits) lie inside them, laid out as a compiler would or
+    /// overlapping anywhere, and opaque bytes. `nodes` counts the expanded
+    /// tree, as the reader bounds it.
+    mutating func type(depth: Int, budget: inout Int, nodes: inout Int) -> BTFType {
+        budget -= 1
+        nodes = 1
+        let choice = byte()
+        let leaf = depth >= 6 || budget <= 0
+        switch leaf ? choice % 3 : choice % 8 {
+        case 0:
+            let size = [1, 2, 4, 8, 16][Int(byte()) % 5]
+            return .integer(size: size, signed: choice & 0x10 != 0, char: choice & 0x20 != 0 && size == 1, bool: choice & 0x40 != 0)
+        case 1:
+            return .float(size: [4, 8, 2, 16, 0, 3][Int(byte() % 6)])
+        case 2:
+            return .opaque(size: Int(byte() % 24))
+        case 3:
+            return .pointer(size: MemoryLayout<UInt>.size)
+        case 4:
+            var elementNodes = 1
+            let element = type(depth: depth + 1, budget: &budget, nodes: &elementNodes)
+            let countChoice = byte()
+            var count = countChoice >= 0xF0 ? uint32() : Int(countChoice % 40)
+            // BTFReader's bounds: fewer than 2^20 nodes, at most 2^32-1 bytes.
+            count = min(count, ((1 << 20) - 1) / elementNodes - 1)
+            if element.size > 0 { count = min(count, Int(UInt32.max) / element.size) }
+            count = max(count, 0)
+            nodes = elementNodes * count + 1
+            return .array(element: element, count: count)
+        case 5, 6:
+            let name = Self.names[Int(byte()) % Self.names.count]
+            let memberCount = Int(byte() % 6)
+            let isStruct = choice % 8 == 5
+            let laidOut = choice & 0x80 == 0
+            var members: [BTFMember] = []
+            var end = 0
+            for _ in 0..<memberCount {
+                let memberName = Self.names[Int(byte()) % Self.names.count]
+                var memberNodes = 1
+                let memberType = type(depth: depth + 1, budget: &budget, nodes: &memberNodes)
+                guard nodes + memberNodes < 1 << 20 else { break }
+                nodes += memberNodes
+                let widthChoice = byte()
+                let bitfieldSize = widthChoice >= 0xC0 ? Int(widthChoice % 64) + 1 : 0
+                let start = laidOut ? (isStruct ? end * 8 : 0) : uint16()
+                members.append(BTFMember(name: memberName, type: memberType, bitOffset: start, bitfieldSize: bitfieldSize))
+                let last = bitfieldSize > 0 ? (start + bitfieldSize + 7) / 8 : start / 8 + memberType.size
+                end = max(end, last)
+            }
+            // Padding past the last member, as a compiler or hostile BTF leaves.
+            let size = end + Int(byte() % 4)
+            return isStruct
+                ? .structure(name: name, size: size, members: members)
+                : .union(name: name, size: size, members: members)
+        default:
+            let caseCount = Int(byte() % 5)
+            var cases: [BTFEnumCase] = []
+            for index in 0..<caseCount {
+                let value = Int64(truncatingIfNeeded: UInt64(uint32()) << 32 | UInt64(uint32()))
+                cases.append(BTFEnumCase(name: ["RED", "GREEN", "", "BLUE", "RED"][index], value: value))
+            }
+            let size = [4, 1, 2, 8][Int(byte() % 4)]
+            return .enumeration(name: "e", size: size, signed: choice & 0x10 != 0, cases: cases)
+        }
+    }
+}
