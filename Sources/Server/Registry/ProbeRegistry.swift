@@ -261,8 +261,8 @@ public actor ProbeRegistry {
     }
 
     func describeProbes() -> [ProbeDescription] {
-        Set(probes.keys).union(failed.keys).sorted().map { name in
-            probes[name]?.describe() ?? failed[name]!.describe()
+        Set(probes.keys).union(failed.keys).sorted().compactMap { name in
+            probes[name]?.describe() ?? failed[name]?.describe()
         }
     }
 
@@ -272,7 +272,7 @@ public actor ProbeRegistry {
     }
 
     func maps(of probeName: String?) throws(ResponseError) -> [LoadedMap] {
-        let selected = try probeName.map { name throws(ResponseError) in [try probe(named: name)] } ?? probes.keys.sorted().map { probes[$0]! }
+        let selected = try probeName.map { name throws(ResponseError) in [try probe(named: name)] } ?? probes.sorted { $0.key < $1.key }.map(\.value)
         return selected.flatMap { probe in probe.maps.map { $0.describe(probe: probe.name) } }
     }
 
@@ -347,8 +347,8 @@ public actor ProbeRegistry {
                            metadata: ["pinRoot": "\(pinRoot)", "probes": "\(orphans)"])
         }
         logger.notice("probes recovered", metadata: [
-            "adopted": "\(counts["adopted"]!)", "restored": "\(counts["restored"]!)",
-            "degraded": "\(counts["degraded"]!)", "failed": "\(counts["failed"]!)",
+            "adopted": "\(counts["adopted", default: 0])", "restored": "\(counts["restored", default: 0])",
+            "degraded": "\(counts["degraded", default: 0])", "failed": "\(counts["failed", default: 0])",
             "setAside": "\(reading.setAside.count)", "orphans": "\(orphans.count)",
         ])
     }

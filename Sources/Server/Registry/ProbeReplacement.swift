@@ -68,8 +68,7 @@ extension ProbeRegistry {
                 }
             }
             // 3. Links the kernel moves in place: same kernel link, new program.
-            for linkId in updatable.sorted() {
-                let link = old.links[linkId]!
+            for (linkId, link) in old.links.sorted(by: { $0.key < $1.key }) where updatable.contains(linkId) {
                 let from = try old.program(named: link.description.program).fd
                 let to = try fresh.program(named: link.description.program).fd
                 var options = bpf_link_update_opts()

@@ -71,7 +71,7 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
                 return nil
             }
             searched = 0
-            var line = buffer.readSlice(length: newline + 1)!
+            guard var line = buffer.readSlice(length: newline + 1) else { return nil }  // newline is within the readable bytes
             line.moveWriterIndex(to: line.writerIndex - 1)
             if line.readableBytes > maximumLength {
                 return .oversized(line.readableBytes)
