@@ -6,11 +6,7 @@ import Testing
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct EventsTests {
     func nextNotification(_ client: LineClient, timeout: TimeInterval = 10) throws -> JSONValue? {
-        while let line = try client.readLine(timeout: timeout) {
-            let message = try JSONDecoder().decode(JSONValue.self, from: line)
-            if message["method"] != nil { return message }
-        }
-        return nil
+        try client.nextNotification(timeout: timeout)
     }
 
     /// Records until `count` have come (or the stream goes quiet).

@@ -35,6 +35,20 @@ struct ObjectHelperTests {
         }
     }
 
+    /// Stops `pid` (SIGSTOP) and waits until the kernel has stopped it: a
+    /// process the scheduler has not run since the signal is not stopped
+    /// yet, and would still answer.
+    static func stop(_ pid: pid_t) throws {
+        kill(pid, SIGSTOP)
+        let deadline = Date().addingTimeInterval(20)
+        while true {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            if let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].split(separator: " ").first == "T" { return }
+            guard Date() < deadline else { throw TestFailure("helper \(pid) did not stop") }
+            usleep(5_000)
+        }
+    }
+
     static func uploadParams(_ bytes: Data) -> JSONValue {
         ["data": .string(bytes.base64EncodedString()), "name": "helper-test"]
     }
@@ -56,7 +70,7 @@ struct ObjectHelperTests {
             let before = try client.call("object.list")
             let helper = try Self.helper(of: server)
             // Stopped, it holds the request unread; killed, it never answers.
-            kill(helper, SIGSTOP)
+            try Self.stop(helper)
             let request: JSONValue = ["jsonrpc": "2.0", "id": 7, "method": "object.upload",
                                       "params": Self.uploadParams(try TestEnvironment.program("exec_count"))]
             try client.send(String(decoding: try JSONEncoder().encode(request), as: UTF8.self))
@@ -85,7 +99,7 @@ struct ObjectHelperTests {
             let objectId = try client.upload("exec_count")
             let before = try client.call("probe.list")
             let helper = try Self.helper(of: server)
-            kill(helper, SIGSTOP)
+            try Self.stop(helper)
             let request: JSONValue = ["jsonrpc": "2.0", "id": 8, "method": "probe.load",
                                       "params": ["name": "killed", "objectId": .string(objectId)]]
             try client.send(String(decoding: try JSONEncoder().encode(request), as: UTF8.self))
@@ -111,7 +125,7 @@ struct ObjectHelperTests {
         try await withServer(["--object-helper-timeout", "1"]) { server in
             let client = try server.client()
             let helper = try Self.helper(of: server)
-            kill(helper, SIGSTOP)
+            try Self.stop(helper)
             let error = try client.callError("object.upload", Self.uploadParams(try TestEnvironment.program("exec_count")))
             #expect(error.code == .invalidObject)
             #expect(error.message == "the object helper did not answer within 1 s while describing the object (its time limit); it was stopped and replaced")

@@ -8,11 +8,7 @@ import Testing
 struct WatchTests {
     /// The next notification on `client` (skipping replies), or nil at close.
     func nextNotification(_ client: LineClient, timeout: TimeInterval = 10) throws -> JSONValue? {
-        while let line = try client.readLine(timeout: timeout) {
-            let message = try JSONDecoder().decode(JSONValue.self, from: line)
-            if message["method"] != nil { return message }
-        }
-        return nil
+        try client.nextNotification(timeout: timeout)
     }
 
     func watch(_ client: LineClient, _ probe: String, _ map: String, intervalMs: Int, mode: String) throws -> Int {

@@ -8,6 +8,8 @@ final class LineClient: @unchecked Sendable {
     let fd: Int32
     private var pending: [UInt8] = []
     private var nextID: Int64 = 1
+    /// Notifications that arrived while a request waited for its reply.
+    private var notifications: [JSONValue] = []
 
     init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -81,9 +83,27 @@ final class LineClient: @unchecked Sendable {
         var message: [String: JSONValue] = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
         if let params { message["params"] = params }
         try send(String(decoding: try JSONEncoder().encode(JSONValue.object(message)), as: UTF8.self))
-        let reply = try readReply()
+        // A subscription's notifications may come first: they are kept
+        // for nextNotification, in order.
+        var reply = try readReply()
+        while reply["id"] == nil, reply["method"] != nil {
+            notifications.append(reply)
+            reply = try readReply()
+        }
         guard reply["id"] == .int(id) else { throw TestFailure("reply for another id: \(reply)") }
         return reply
+    }
+
+    /// The next notification (a message with a method): one kept while a
+    /// request waited, else the next one read; nil when the server closed
+    /// the connection. Replies read meanwhile are skipped.
+    func nextNotification(timeout: TimeInterval = 10) throws -> JSONValue? {
+        if !notifications.isEmpty { return notifications.removeFirst() }
+        while let line = try readLine(timeout: timeout) {
+            let message = try JSONDecoder().decode(JSONValue.self, from: line)
+            if message["method"] != nil { return message }
+        }
+        return nil
     }
 
     /// The result of a call that must succeed.
