@@ -105,7 +105,7 @@ run() {
         | tee -a "$scratch/summary.txt"
 }
 
-[ "${FUZZ_BUILD:-1}" = 0 ] || build
+[ "${FUZZ_BUILD:-1}" = 0 ] || { scripts/setup.sh; build; }
 echo "fuzz: $(date -u +%FT%TZ) ${seconds}s per target" >>"$scratch/summary.txt"
 for target in $targets; do
     run "$target"
