@@ -132,8 +132,8 @@ let package = Package(
 // The fuzz targets (docs/fuzzing.md): one libFuzzer executable per parser,
 // declared only for `make fuzz`, which sets BPFLEET_FUZZ=1 and builds them
 // in their own scratch path with the fuzzer and address sanitizers. The
-// ordinary build never sees them: an executable whose main is libFuzzer's
-// cannot link without the sanitizer flags.
+// ordinary build never sees them: an executable that hands its input loop
+// to libFuzzer cannot link without the sanitizer flags.
 if Context.environment["BPFLEET_FUZZ"] == "1" {
     // libFuzzer's driver, for a Swift @main to hand the input loop to.
     package.targets.append(.target(name: "CFuzzDriver", path: "Sources/Fuzz/CFuzzDriver"))

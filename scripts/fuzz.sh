@@ -16,8 +16,9 @@ export PATH="/opt/swift/usr/bin:$PATH"
 
 seconds=${FUZZ_SECONDS:-60}
 targets=${FUZZ_TARGETS:-"jsonrpc manifest roles values btf object"}
-# After this many crashes a target stops for this run: they are likely the
-# same bug found again.
+# A crash stops libFuzzer; the script starts it again for the time left,
+# keeping the first input per crash site. After this many distinct sites
+# (or 30 restarts) a target stops for this run.
 max_crashes=${FUZZ_MAX_CRASHES:-3}
 scratch=.build-fuzz
 seeds=Tests/FuzzSeeds
@@ -52,8 +53,9 @@ build() {
 # libFuzzer's, the C library's nor the Swift runtime's; demangled.
 crash_frame() {
     local frames
-    frames=$(sed -n '/==ERROR\|Fatal error\|deadly signal/,$p' "$1" | grep -E '^ *#[0-9]+ 0x[0-9a-f]+ in ' \
-        | grep -Ev 'Sources/Fuzz/|Fuzzing/|fuzzer::' | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in //' | swift-demangle --simplified)
+    frames=$(sed -n '/==ERROR\|Fatal error\|deadly signal/,$p' "$1" | grep -E '^ *#[0-9]+ 0x[0-9a-f]+ ' \
+        | grep -Ev 'Sources/Fuzz/|Fuzzing/|fuzzer::' | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ +(in )?//; s/ \(BuildId: [0-9a-f]+\)//' \
+        | swift-demangle --simplified)
     { grep -E '/Sources/|libbpf' <<<"$frames" || grep -Ev '__sanitizer|__asan|__interceptor|libclang_rt|libc\.so|__libc|abort|raise|gsignal|libswiftCore|swift_|compiler-generated' <<<"$frames" || true; } \
         | head -1 | sed -E 's|^(.*) /.*/([^/]+:[0-9]+)(:[0-9]+)?$|\1 (\2)|'
 }
@@ -63,9 +65,9 @@ run() {
     local corpus=$scratch/corpus/$target artifacts=$scratch/artifacts/$target logs=$scratch/logs/$target
     mkdir -p "$corpus" "$artifacts" "$logs"
     cp -n "$seeds/$target"/* "$corpus"/ 2>/dev/null || true
-    local executions=0 crashes=0 round=0 left=$seconds features="" started
+    local executions=0 crashes=0 round=0 left=$seconds features="" started sites=""
     started=$(date +%s)
-    while [ "$left" -gt 0 ] && [ "$crashes" -lt "$max_crashes" ]; do
+    while [ "$left" -gt 0 ] && [ "$crashes" -lt "$max_crashes" ] && [ "$round" -lt 30 ]; do
         round=$((round + 1))
         local log=$logs/run-$round.log status=0
         "$binary" -max_total_time="$left" -max_len="$(max_len "$target")" -rss_limit_mb=2048 -timeout=10 \
@@ -77,9 +79,16 @@ run() {
         local unit
         unit=$(grep -oE 'Test unit written to [^ ]+' "$log" | tail -1 | sed 's/Test unit written to //' || true)
         [ -n "$unit" ] && [ -f "$unit" ] || { echo "fuzz: $target stopped (status $status) with no input saved; see $log" >&2; break; }
-        crashes=$((crashes + 1))
         local frame kept
         frame=$(crash_frame "$log")
+        # The same site again (libbpf's crashes in the object target come
+        # back every few seconds): already kept this run.
+        if grep -qxF -- "${frame:-?}" <<<"$sites"; then
+            echo "fuzz: $target: again in ${frame:-?} ($(basename "$unit"), not kept)"
+            continue
+        fi
+        sites+="${frame:-?}"$'\n'
+        crashes=$((crashes + 1))
         # A crash inside libbpf is libbpf's: kept apart, not replayed in
         # process (docs/fuzzing.md).
         if [[ "$frame" == *libbpf* ]]; then
@@ -92,11 +101,11 @@ run() {
         echo "fuzz: $target: $(basename "$unit") in ${frame:-?} -> $kept/ (log $log)"
     done
     local elapsed=$(($(date +%s) - started))
-    printf 'fuzz: %-9s %6ss %12s executions  %s  crashes %s\n' "$target" "$elapsed" "$executions" "${features:-}" "$crashes" \
+    printf 'fuzz: %-9s %6ss %12s executions  %s  crash sites %s, restarts %s\n' "$target" "$elapsed" "$executions" "${features:-}" "$crashes" "$((round - 1))" \
         | tee -a "$scratch/summary.txt"
 }
 
-[ "${FUZZ_BUILD:-1}" = 0 ] || build
+[ "${FUZZ_BUILD:-1}" = 0 ] || { scripts/setup.sh; build; }
 echo "fuzz: $(date -u +%FT%TZ) ${seconds}s per target" >>"$scratch/summary.txt"
 for target in $targets; do
     run "$target"
