@@ -72,9 +72,7 @@ final class ObjectHelper: @unchecked Sendable {
     /// Ends the helper: its channel closed, the process killed and reaped.
     func stop() {
         guard let helper = running else { return }
-        running = nil
-        close(helper.channel.fd)
-        close(helper.stderr)
+        closeEnds(helper)
         kill(helper.pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(helper.pid, &status, 0) < 0, errno == EINTR {}
@@ -116,25 +114,29 @@ final class ObjectHelper: @unchecked Sendable {
     /// What became of a helper whose channel broke: its wait status and
     /// peak memory. Waits up to a second for it to exit, then kills it.
     private func reap(_ helper: Running) -> (status: Int32, peakBytes: Int) {
-        running = nil
-        close(helper.channel.fd)
         var status: Int32 = 0
         var usage = rusage()
+        // A helper still alive sees the end of its requests and exits.
+        shutdown(helper.channel.fd, Int32(SHUT_RDWR))
+        defer { closeEnds(helper) }  // after it exits: its last words are in the pipe
         for _ in 0..<100 {
             let rc = wait4(helper.pid, &status, WNOHANG, &usage)
-            if rc == helper.pid {
-                drainStderr(helper.stderr)
-                close(helper.stderr)
-                return (status, usage.ru_maxrss * 1024)
-            }
+            if rc == helper.pid { return (status, usage.ru_maxrss * 1024) }
             if rc < 0, errno != EINTR { break }
             usleep(10_000)
         }
         kill(helper.pid, SIGKILL)
         while wait4(helper.pid, &status, 0, &usage) < 0, errno == EINTR {}
+        return (status, usage.ru_maxrss * 1024)
+    }
+
+    /// Forgets the helper: its socket closed, what it wrote to its standard
+    /// error kept, the pipe closed.
+    private func closeEnds(_ helper: Running) {
+        running = nil
+        close(helper.channel.fd)
         drainStderr(helper.stderr)
         close(helper.stderr)
-        return (status, usage.ru_maxrss * 1024)
     }
 
     private func drainStderr(_ fd: Int32) {
@@ -154,7 +156,8 @@ final class ObjectHelper: @unchecked Sendable {
         // replaced before this request, which is not its fault.
         var status: Int32 = 0
         if let helper = running, waitpid(helper.pid, &status, WNOHANG) == helper.pid {
-            reapAlreadyGone(helper)
+            closeEnds(helper)
+            stderrTail = []
             logger.error("the object helper ended between requests; starting another", metadata: [
                 "pid": "\(helper.pid)", "signal": "\(Self.signalName(status & 0x7f))", "exitStatus": "\((status >> 8) & 0xff)"])
         }
@@ -193,14 +196,6 @@ final class ObjectHelper: @unchecked Sendable {
             warmUp()
             throw ResponseError(.internalError, "the object helper's answer did not decode: \(error)")
         }
-    }
-
-    private func reapAlreadyGone(_ helper: Running) {
-        running = nil
-        close(helper.channel.fd)
-        drainStderr(helper.stderr)
-        close(helper.stderr)
-        stderrTail = []
     }
 
     /// The error for a helper that died with `status` while doing `what`.

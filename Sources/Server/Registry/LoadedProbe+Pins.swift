@@ -13,12 +13,14 @@ extension LoadedProbe {
                      directory: String, programs facts: [ProgramFacts], maps names: [String], expected: [MapDescription]? = nil,
                      loadedAt: Date, origin: ProbeOrigin) -> Result<LoadedProbe, PinFailure> {
         var programs: [ProbeProgram] = []
+        var programBTFID: UInt32 = 0
         for fact in facts {
             let path = "\(directory)/programs/\(fact.name)"
             let fd = bpf_obj_get(path)
             guard fd >= 0 else { return .failure(PinFailure("program pin \(path) is missing (\(errnoName(currentErrno())))")) }
             let owned = OwnedDescriptor(fd)
-            guard ProgramInfo(fd: fd) != nil else { return .failure(PinFailure("\(path) is not a program")) }
+            guard let info = ProgramInfo(fd: fd) else { return .failure(PinFailure("\(path) is not a program")) }
+            if programBTFID == 0 { programBTFID = info.btfID }
             programs.append(ProbeProgram(name: fact.name, descriptor: owned, section: fact.section,
                                          type: bpf_prog_type(rawValue: fact.type),
                                          expectedAttachType: bpf_attach_type(rawValue: fact.expectedAttachType), pinPath: path))
@@ -58,9 +60,8 @@ extension LoadedProbe {
                                 keyType: keyType, valueType: valueType),
                 keyTypeName: keyName ?? (keyType != nil ? "__u32" : nil), valueTypeName: valueName, pinPath: path))
         }
-        let programBTF = programs.lazy.compactMap { ProgramInfo(fd: $0.fd)?.btfID }.first.flatMap(btf)
         return .success(LoadedProbe(name: name, objectId: objectId, labels: labels, globals: globals, pinDirectory: directory,
-                                    btf: programBTF, programs: programs, maps: maps, loadedAt: loadedAt, origin: origin))
+                                    btf: btf(programBTFID), programs: programs, maps: maps, loadedAt: loadedAt, origin: origin))
     }
 
     struct PinFailure: Error, CustomStringConvertible {
