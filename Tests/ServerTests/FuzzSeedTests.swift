@@ -33,7 +33,7 @@ struct FuzzSeed: Sendable, CustomTestStringConvertible {
 /// crash inside libbpf itself.)
 @Suite("fuzz seeds, replayed")
 struct FuzzSeedTests {
-    @Test("every server target has seeds", arguments: ["jsonrpc", "roles", "values", "btf", "object"])
+    @Test("every server target has seeds", arguments: ["jsonrpc", "roles", "values", "btf", "object", "usdt"])
     func seedsExist(_ target: String) {
         #expect(FuzzSeed.all(target).count >= 3)
     }
@@ -61,5 +61,10 @@ struct FuzzSeedTests {
     @Test("object", arguments: FuzzSeed.all("object"))
     func object(_ seed: FuzzSeed) throws {
         try seed.replay(ServerFuzzTargets.object)
+    }
+
+    @Test("usdt", arguments: FuzzSeed.all("usdt"))
+    func usdt(_ seed: FuzzSeed) throws {
+        try seed.replay(ServerFuzzTargets.usdt)
     }
 }

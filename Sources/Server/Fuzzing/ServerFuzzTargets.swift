@@ -166,6 +166,9 @@ public enum ServerFuzzTargets {
         guard let handle = btf__new(base, UInt32(bytes.count)) else { return }
         defer { btf__free(handle) }
         let reader = BTFReader(btf: handle)
+        // The checks an uploaded object's BTF gets, then the reader on the
+        // same types, checked or not (kernel BTF is read unchecked).
+        do throws(BTFProblem) { try reader.validate() } catch { _ = error.description }
         // A corpus input stays small; this bounds one that claims more.
         let count = min(btf__type_cnt(handle), 4096)
         guard count > 1 else { return }
@@ -185,6 +188,33 @@ public enum ServerFuzzTargets {
             }
         }
     }
+
+    // MARK: usdt
+
+    /// A USDT attach's two parsers: the bytes up to the first NUL as a
+    /// systemtap note's argument string (`USDTSpec.parseX86`, then the
+    /// record bpfleetd writes), and the rest as the binary whose
+    /// `.note.stapsdt` notes are read (libelf, through
+    /// `bpfleet_usdt_sites`), for the probe `p:n` and for the one its
+    /// first note names.
+    public static func usdt(_ bytes: UnsafeRawBufferPointer) {
+        let split = bytes.firstIndex(of: 0) ?? bytes.count
+        if case .success(let spec) = USDTSpec.parseX86(String(decoding: bytes[..<split], as: UTF8.self)) {
+            precondition(spec.encoded.count == USDTSpec.size, "a USDT spec record is \(USDTSpec.size) bytes")
+        }
+        guard split < bytes.count else { return }
+        let binary = UnsafeRawBufferPointer(rebasing: bytes[(split + 1)...])
+        guard let file = fopen(usdtScratch, "w") else { return }
+        _ = fwrite(binary.baseAddress, 1, binary.count, file)
+        fclose(file)
+        var sites = [bpfleet_usdt_site](repeating: bpfleet_usdt_site(), count: 4)
+        for (provider, name) in [("p", "n"), ("bpfleet", "tick")] {
+            _ = bpfleet_usdt_sites(usdtScratch, provider, name, &sites, Int32(sites.count))
+        }
+    }
+
+    /// Where the usdt target writes its binary: the notes are read from a file.
+    static let usdtScratch = NSTemporaryDirectory() + "bpfleet-fuzz-usdt-\(getpid())"
 
     // MARK: object
 
