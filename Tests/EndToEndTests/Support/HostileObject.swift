@@ -105,19 +105,8 @@ struct HostileObject {
     func word64(at offset: Int) -> UInt64 { u64(offset) }
 
     private func section(named wanted: String) throws -> Range<Int> {
-        let sectionHeaders = Int(u64(0x28))
-        let entrySize = Int(u16(0x3A))
-        let count = Int(u16(0x3C))
-        let namesIndex = Int(u16(0x3E))
-        let names = Int(u64(sectionHeaders + namesIndex * entrySize + 0x18))
-        for index in 0..<count {
-            let header = sectionHeaders + index * entrySize
-            if string(at: names + Int(u32(header))) == wanted {
-                let start = Int(u64(header + 0x18))
-                return start..<(start + Int(u64(header + 0x20)))
-            }
-        }
-        throw TestFailure("no section \(wanted)")
+        guard let found = sections().first(where: { $0.0 == wanted }) else { throw TestFailure("no section \(wanted)") }
+        return found.1
     }
 
     private func string(at offset: Int) -> String {
