@@ -37,6 +37,9 @@ public struct Configuration: Sendable {
     /// Seconds without a complete request (and none running) before a
     /// connection is closed.
     public var idleTimeout: Double = 300
+    /// Seconds a stopping bpfleetd waits for clients to read the replies
+    /// to requests it had read, before it closes their connections.
+    public var shutdownGrace: Double = 2
     /// Kernel memory one probe's maps may take, each and all together
     /// (KernelMemoryBudget); a load past it is refused before the kernel
     /// allocates anything.

@@ -112,6 +112,14 @@ public final class NodeServer: Service, Sendable {
                 server.channel.close(promise: nil)
                 listener.connections.closeInbound()
             }
+            // Replies to requests already read go out; a client that does
+            // not read them is not waited for past the grace period.
+            let open = servers.map(\.0.connections)
+            let grace = self.configuration.shutdownGrace
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int64(grace * 1000)))
+                for connections in open { connections.closeAll() }
+            }
             self.hangups.withLockedValue { hangups in
                 hangups.stopped = true
                 hangups.watcher?.cancel()

@@ -35,6 +35,10 @@ final class ResponseRouter: ChannelDuplexHandler {
     private var abandoned: [Int64: @Sendable (ByteBuffer) -> Void] = [:]
     /// Why the connection ended; set once, then every new call fails with it.
     private var failure: ClientError?
+    /// An error the node sent before this client asked anything (it refuses
+    /// a peer with no role at connect, then closes): every call gets it.
+    private var refusal: ResponseError?
+    private var asked = false
 
     init(address: NodeAddress, maximumLength: Int, ending: LockedValue<ClientError?> = LockedValue(nil),
          explain: (@Sendable (any Error) -> ClientError?)? = nil,
@@ -76,10 +80,15 @@ final class ResponseRouter: ChannelDuplexHandler {
             if failure == nil { context.write(wrapOutboundOut(call.frame), promise: nil) }
             return
         }
+        if let refusal {
+            reply.succeed(.error(refusal))
+            return
+        }
         if let failure {
             reply.fail(failure)
             return
         }
+        asked = true
         pending[call.id] = PendingCall(reply: reply, onResult: call.onResult)
         // Its answer must not wait behind notifications nobody is reading.
         if subscriptions.releaseReader() { context.read() }
@@ -129,6 +138,8 @@ final class ResponseRouter: ChannelDuplexHandler {
                 if case .result(let result) = reply { onResult(result) }
             }
             // Any other id belongs to an abandoned call: dropped.
+        case .unattributedError(let error) where !asked && pending.isEmpty:
+            refusal = error
         case .unattributedError(let error):
             // The server could not tell which request it answers; every
             // waiting call may be the one, and none would ever hear back.

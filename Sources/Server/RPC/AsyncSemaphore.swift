@@ -1,11 +1,13 @@
 import NIOConcurrencyHelpers
+import NIOCore
 
-/// A counting semaphore for tasks: bounds requests in flight on a
-/// connection, and (with one permit) keeps one reply's bytes together.
+/// A counting semaphore for tasks: with one permit, it keeps one reply's
+/// bytes together. Waiters queue in a ring buffer, so a wait and a signal
+/// each cost O(1) however many wait.
 final class AsyncSemaphore: Sendable {
     private struct State {
         var permits: Int
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters = CircularBuffer<CheckedContinuation<Void, Never>>()
     }
 
     private let state: NIOLockedValueBox<State>
@@ -39,11 +41,11 @@ final class AsyncSemaphore: Sendable {
 
     func signal() {
         let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-            if state.waiters.isEmpty {
+            guard let first = state.waiters.popFirst() else {
                 state.permits += 1
                 return nil
             }
-            return state.waiters.removeFirst()
+            return first
         }
         waiter?.resume()
     }

@@ -164,12 +164,15 @@ struct Dispatcher: Sendable {
         return isNotification ? nil : outcome
     }
 
+    /// What a peer with no role is told.
+    static func unauthenticated(_ peer: PeerIdentity) -> ResponseError {
+        ResponseError(.unauthenticated, "unauthenticated: \(peer) has no role on this node",
+                      data: ["identity": .string(peer.description)])
+    }
+
     /// -32001 for a peer with no role, -32002 for one whose role is too small.
     private func refusal(of method: String, needing needed: Role, by peer: PeerIdentity, role: Role?) -> ResponseError? {
-        guard let role else {
-            return ResponseError(.unauthenticated, "unauthenticated: \(peer) has no role on this node",
-                                 data: ["identity": .string(peer.description)])
-        }
+        guard let role else { return Self.unauthenticated(peer) }
         guard role >= needed else {
             return ResponseError(.permissionDenied, "permission denied: \(method) needs \(needed.rawValue) (you are \(role.rawValue))",
                                  data: ["method": .string(method), "needs": .string(needed.rawValue), "role": .string(role.rawValue)])

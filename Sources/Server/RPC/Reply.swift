@@ -6,6 +6,10 @@ protocol ReplySink: Sendable {
     /// Writes bytes that form one whole message (or part of one, inside
     /// `exclusively`).
     func write(_ bytes: ByteBuffer) async throws
+    /// Writes pieces that form one whole message, in order and uncut,
+    /// without joining them: a map watch's notification is a small head
+    /// and a body that every watcher of the map shares.
+    func write(_ pieces: [ByteBuffer]) async throws
     /// Runs `body` with a sink no other reply can interleave with, for a
     /// message written in several pieces.
     func exclusively(_ body: @Sendable (any ReplySink) async -> Void) async
@@ -14,6 +18,12 @@ protocol ReplySink: Sendable {
 }
 
 extension ReplySink {
+    func write(_ pieces: [ByteBuffer]) async throws {
+        var whole = ByteBuffer()
+        for var piece in pieces { whole.writeBuffer(&piece) }
+        try await write(whole)
+    }
+
     func exclusively(_ body: @Sendable (any ReplySink) async -> Void) async {
         await body(self)
     }

@@ -38,18 +38,20 @@ struct MapWatcher: Sendable {
             let delivery = try await ticker.next(mode: mode, format: format, previous: previous)
             try Task.checkCancellation()
             seq = max(delivery.reading.tick - joined, seq + 1)
-            try await sink.write(notification(seq: seq, body: delivery.body))
+            // The body goes out as the ticker encoded it, shared by every
+            // watcher it went to: a stalled watch holds a reference, not a copy.
+            try await sink.write([head(seq: seq), delivery.body])
             if mode == .delta { previous = delivery.reading }
         }
     }
 
-    private func notification(seq: Int, body: ByteBuffer) -> ByteBuffer {
-        var out = JSONWriter(buffer: ByteBufferAllocator().buffer(capacity: 96 + body.readableBytes))
+    /// The notification up to its seq; the reading's body follows.
+    private func head(seq: Int) -> ByteBuffer {
+        var out = JSONWriter(buffer: ByteBufferAllocator().buffer(capacity: 96))
         out.raw("{\"jsonrpc\":\"2.0\",\"method\":\"subscription.map\",\"params\":{\"subscription\":")
         out.int(Int64(id))
         out.raw(",\"seq\":")
         out.int(Int64(seq))
-        out.bytes(body)
         return out.buffer
     }
 }

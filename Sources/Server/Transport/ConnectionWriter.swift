@@ -1,41 +1,67 @@
 import NIOCore
 
 /// The outbound side of one connection. Replies run concurrently, so each
-/// message is written under a one-permit semaphore: a streamed snapshot
-/// written in many pieces is never cut into by another reply.
+/// message is handed to the channel under a one-permit semaphore: a
+/// streamed snapshot written in many pieces is never cut into by another
+/// reply.
+///
+/// Every write returns only once its bytes are in the kernel's socket
+/// buffer (or the connection is gone): a client that stops reading holds
+/// up the writers of its own connection, each holding the one message it
+/// is writing, and nothing queues behind them unseen (docs/limits.md).
+/// It also means that when every reply task of a connection has returned,
+/// every reply is on the wire, so a half-closed connection is closed only
+/// after its last reply went out whole.
 final class ConnectionWriter: ReplySink, Sendable {
-    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private let channel: any Channel
     private let turn = AsyncSemaphore(permits: 1)
 
-    init(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any Channel) {
-        self.outbound = outbound
+    init(channel: any Channel) {
         self.channel = channel
     }
 
     func write(_ bytes: ByteBuffer) async throws {
+        try await write([bytes])
+    }
+
+    func write(_ pieces: [ByteBuffer]) async throws {
+        // In the channel's order while the turn is held; waited for after,
+        // so that the next reply can be queued behind this one meanwhile.
         await turn.wait()
-        defer { turn.signal() }
-        try await outbound.write(bytes)
+        let written = Self.hand(pieces, to: channel)
+        turn.signal()
+        try await written.get()
     }
 
     func exclusively(_ body: @Sendable (any ReplySink) async -> Void) async {
         await turn.wait()
         defer { turn.signal() }
-        await body(Unlocked(outbound: outbound, channel: channel))
+        await body(Unlocked(channel: channel))
     }
 
     func abort() async {
         try? await channel.close()
     }
 
-    /// The writer as seen from inside `exclusively`.
+    /// Writes `pieces` as one flush; the future completes when the last is
+    /// written.
+    fileprivate static func hand(_ pieces: [ByteBuffer], to channel: any Channel) -> EventLoopFuture<Void> {
+        guard let last = pieces.last else { return channel.eventLoop.makeSucceededVoidFuture() }
+        for piece in pieces.dropLast() { channel.write(piece, promise: nil) }
+        return channel.writeAndFlush(last)
+    }
+
+    /// The writer as seen from inside `exclusively`: each piece is waited
+    /// for, so a streamed result larger than memory never queues whole.
     private struct Unlocked: ReplySink {
-        let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
         let channel: any Channel
 
         func write(_ bytes: ByteBuffer) async throws {
-            try await outbound.write(bytes)
+            try await channel.writeAndFlush(bytes).get()
+        }
+
+        func write(_ pieces: [ByteBuffer]) async throws {
+            try await ConnectionWriter.hand(pieces, to: channel).get()
         }
 
         func abort() async {

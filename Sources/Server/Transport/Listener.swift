@@ -20,8 +20,12 @@ struct Listener: Sendable {
     let logger: Logger
     /// Open connections, so that a shutdown can end them.
     let connections = OpenConnections()
+    /// Peers with no role, refused at connect (logged at a bounded rate).
+    let strangers = StrangerLog()
 
-    typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
+    /// Inbound lines only: replies are written to the channel directly
+    /// (`ConnectionWriter`), each awaited until it is on the wire.
+    typealias Connection = NIOAsyncChannel<LineFrame, Never>
 
     /// The listening channel, and for a Unix socket the file it made,
     /// which only this listener may remove.
@@ -44,11 +48,11 @@ struct Listener: Sendable {
                 }
                 try channel.pipeline.syncOperations.addHandler(
                     ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLength)))
-                // A connection accepted in the same instant the listener is
-                // closed at shutdown is dropped by the listener's stream
-                // before anyone runs it; with close-on-deinit it is simply
-                // closed instead of trapping on an unfinished writer.
-                return try Connection(synchronouslyWrapping: channel)
+                // Few lines wait unread: a connection's requests beyond them
+                // stay in the client's socket (each line is at most
+                // maxMessageBytes, so this bounds what a connection holds).
+                return try Connection(wrappingChannelSynchronously: channel, configuration: .init(
+                    backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2)))
             }
         }
         switch address {
@@ -134,14 +138,23 @@ struct Listener: Sendable {
         guard let peer = try? await identify(channel) else {
             // No handshake in time, a certificate that would not verify, or
             // a peer gone before it could be identified.
-            try? await connection.executeThenClose { _, _ in }
+            try? await connection.executeThenClose { _ in }
+            return
+        }
+        // A peer with no role could only ever be refused: it is told once
+        // and let go, before it holds a place or has a byte parsed.
+        if let roles = dispatcher.roles, roles.role(of: peer) == nil {
+            strangers.refused(peer, logger: logger)
+            try? await connection.executeThenClose { _ in
+                _ = await dispatcher.write(.failure(nil, Dispatcher.unauthenticated(peer)), to: ConnectionWriter(channel: channel))
+            }
             return
         }
         let refusal = budget.admit(peer)
         defer { if refusal == nil { budget.release(peer) } }
         do {
-            try await connection.executeThenClose { inbound, outbound in
-                let writer = ConnectionWriter(outbound: outbound, channel: channel)
+            try await connection.executeThenClose { inbound in
+                let writer = ConnectionWriter(channel: channel)
                 if let refusal {
                     logger.notice("connection refused", metadata: ["peer": "\(peer)", "reason": "\(refusal.message)"])
                     await dispatcher.write(.failure(nil, refusal), to: writer)
@@ -153,31 +166,50 @@ struct Listener: Sendable {
                 let watchdog = Task { await closeWhenIdle(channel, activity: activity, handle: handle) }
                 defer { watchdog.cancel() }
                 let maxInFlight = configuration.maxInFlightPerConnection
+                let maxOwed = Self.maxOwedReplies(maxInFlight: maxInFlight)
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await frame in inbound {
+                        // Back-pressure: with `maxOwed` replies not yet on
+                        // the wire, the next request waits (and the socket
+                        // is not read) until the client reads.
+                        await activity.owe(limit: maxOwed)
                         switch frame {
                         case .line(let line):
                             guard activity.begin(limit: maxInFlight) else {
                                 let error = ResponseError.limitExceeded(
                                     "maxInFlight", maxInFlight, "\(maxInFlight) requests are already running on this connection; wait for their replies")
-                                group.addTask { await dispatcher.refuse(line, with: error, replyingTo: writer) }
+                                group.addTask {
+                                    await dispatcher.refuse(line, with: error, replyingTo: writer)
+                                    activity.settle()
+                                }
                                 continue
                             }
                             group.addTask {
                                 await dispatcher.handle(line, from: peer, on: handle) { activity.end() }
+                                activity.settle()
                             }
                         case .oversized(let length):
                             activity.touch()
                             group.addTask {
                                 await dispatcher.oversized(length, limit: configuration.maxMessageBytes, replyingTo: writer)
+                                activity.settle()
                             }
                         }
                     }
                 }
+                // Every reply task has returned, so every reply is on the
+                // wire: a half-closed client has them all before the close.
             }
         } catch {
             logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
+    }
+
+    /// Replies a connection may owe (requests read, replies not yet written)
+    /// before it is no longer read: every request it may have running, and
+    /// as many refusals of requests beyond that.
+    static func maxOwedReplies(maxInFlight: Int) -> Int {
+        2 * maxInFlight
     }
 
     /// Closes the connection once it has gone `idleTimeout` without a
@@ -207,12 +239,16 @@ struct Listener: Sendable {
     }
 }
 
-/// When a connection last received a complete request, and how many of its
-/// requests are running.
+/// When a connection last received a complete request, how many of its
+/// requests are running, and how many replies it is owed.
 final class ConnectionActivity: Sendable {
     private struct State {
         var last = NIODeadline.now()
         var running = 0
+        /// Requests read whose reply is not written yet (running or not).
+        var owed = 0
+        /// The read loop, waiting for `owed` to come down.
+        var reader: CheckedContinuation<Void, Never>?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -236,6 +272,37 @@ final class ConnectionActivity: Sendable {
 
     func touch() {
         state.withLockedValue { $0.last = .now() }
+    }
+
+    /// Waits while `limit` replies are owed, then owes one more. Only the
+    /// connection's read loop calls it.
+    func owe(limit: Int) async {
+        while true {
+            let owing = state.withLockedValue { state -> Bool in
+                guard state.owed < limit else { return false }
+                state.owed += 1
+                return true
+            }
+            if owing { return }
+            await withCheckedContinuation { continuation in
+                let roomNow = state.withLockedValue { state -> Bool in
+                    if state.owed < limit { return true }
+                    state.reader = continuation
+                    return false
+                }
+                if roomNow { continuation.resume() }
+            }
+        }
+    }
+
+    /// A reply owed is written (or its connection is gone).
+    func settle() {
+        let reader = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            state.owed -= 1
+            defer { state.reader = nil }
+            return state.reader
+        }
+        reader?.resume()
     }
 
     /// Seconds since the last request ended or arrived; 0 while one runs.

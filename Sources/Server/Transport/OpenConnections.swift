@@ -3,7 +3,8 @@ import NIOCore
 
 /// The connections a listener is serving. At shutdown their inbound side is
 /// closed: requests already read are answered, then each connection ends,
-/// so an idle client cannot keep bpfleetd from stopping.
+/// so an idle client cannot keep bpfleetd from stopping; a client that does
+/// not read its replies is closed outright after a grace period.
 final class OpenConnections: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: any Channel] = [:]
@@ -32,5 +33,14 @@ final class OpenConnections: Sendable {
         for channel in open {
             channel.close(mode: .input).whenFailure { _ in channel.close(promise: nil) }
         }
+    }
+
+    /// Closes every connection still open, replies unsent or not.
+    func closeAll() {
+        let open = state.withLockedValue { state in
+            state.closing = true
+            return Array(state.channels.values)
+        }
+        for channel in open { channel.close(promise: nil) }
     }
 }
