@@ -138,3 +138,13 @@ extension FileHandle {
         return nil
     }
 }
+
+extension ServerProcess {
+    /// The server's resident memory now, in bytes (VmRSS).
+    func residentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return -1 }
+        return kilobytes * 1024
+    }
+}
