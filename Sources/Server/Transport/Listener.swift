@@ -143,14 +143,15 @@ struct Listener: Sendable {
         }
         // A peer with no role could only ever be refused: it is told once
         // and let go, before it holds a place or has a byte parsed.
-        if let roles = dispatcher.roles, roles.role(of: peer) == nil {
+        guard let role = dispatcher.roles.map({ $0.role(of: peer) }) ?? .operator else {
             strangers.refused(peer, logger: logger)
-            try? await connection.executeThenClose { _ in
+            try? await connection.executeThenClose { inbound in
                 _ = await dispatcher.write(.failure(nil, Dispatcher.unauthenticated(peer)), to: ConnectionWriter(channel: channel))
+                await strangers.linger(channel, inbound: inbound)
             }
             return
         }
-        let refusal = budget.admit(peer)
+        let refusal = budget.admit(peer, role: role)
         defer { if refusal == nil { budget.release(peer) } }
         do {
             try await connection.executeThenClose { inbound in
