@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Attacks on one bpfleetd, each with an exact bound on what the attacker
-/// gets (docs/limits.md): strangers are let go at connect, a client that
+/// gets (docs/security.md, "Fair under abuse"): strangers are let go at connect, a client that
 /// does not read is not read either, stalled watchers share one body,
 /// half-closed clients get every reply whole, and SIGTERM ends the server
 /// whatever its clients do.
@@ -46,7 +46,7 @@ struct AbuseTests {
             }
             // None of them holds a place: the operator, with a limit of 4
             // connections, is served. Nor, after its linger of at most a
-            // second (docs/limits.md), a descriptor, though every stranger
+            // second (docs/security.md, "Fair under abuse"), a descriptor, though every stranger
             // keeps its end open.
             var descriptors = server.openDescriptors()
             for _ in 0..<300 where descriptors != baseline {

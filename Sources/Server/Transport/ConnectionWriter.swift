@@ -8,7 +8,7 @@ import NIOCore
 /// Every write returns only once its bytes are in the kernel's socket
 /// buffer (or the connection is gone): a client that stops reading holds
 /// up the writers of its own connection, each holding the one message it
-/// is writing, and nothing queues behind them unseen (docs/limits.md).
+/// is writing, and nothing queues behind them unseen (docs/security.md, "Fair under abuse").
 /// It also means that when every reply task of a connection has returned,
 /// every reply is on the wire, so a half-closed connection is closed only
 /// after its last reply went out whole.
