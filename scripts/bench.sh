@@ -43,9 +43,15 @@
 #  13. object.upload of a 900 KB and a 7 KB object, opened by bpfleetd's
 #      object helper process, against libbpf opening the same bytes
 #      in-process; the helper's memory (bench/upload.py, bench/open_libbpf.c)
+#  abuse (issue 11, fair under abuse):
+#  14. what each attack costs bpfleetd (CPU, RSS growth, an operator's
+#      node.info latency meanwhile): deeply nested lines, a client that never
+#      reads, a 100,000-call batch, 3,200 stalled map watches, 5,000 stranger
+#      connections, a half-closed slow reader; the built bpfleetd, and side
+#      by side the one BENCH_ABUSE_BEFORE names (bench/abuse.py)
 # Speed targets are read off the tables; the run fails only when something
 # is wrong (a check, a crash), never because a number is slow.
-# Knobs: BENCH_ONLY (issue2,tls,events,attach,fleet,upload: the parts to run; default all),
+# Knobs: BENCH_ONLY (issue2,tls,events,attach,fleet,upload,abuse: the parts to run; default all),
 # BENCH_ENTRIES (1000000), BENCH_REPS (7), BENCH_RPC_CALLS (20000),
 # BENCH_RPC_CLIENTS (16), BENCH_RPC_LOAD_CALLS (200000), BENCH_RPC_LOAD_REPS (3),
 # BENCH_TLS_CONNECTIONS (500), BENCH_TLS_HOLD (1000), BENCH_EVENTS_COUNT
@@ -53,7 +59,8 @@
 # BENCH_EVENTS_REPS (3), BENCH_WATCH_CLIENTS (50), BENCH_WATCH_ENTRIES
 # (10000), BENCH_WATCH_SECONDS (10), BENCH_ATTACH_REPS (40),
 # BENCH_ATTACH_PERF_FREQUENCY (99), BENCH_SURVIVAL_PROBES (100),
-# BENCH_SURVIVAL_REPS (5), BENCH_FLEET_NODES (200), BENCH_FLEET_REPS (3), BENCH_CONFIG (release; debug to skip the
+# BENCH_SURVIVAL_REPS (5), BENCH_FLEET_NODES (200), BENCH_FLEET_REPS (3), BENCH_ABUSE_BEFORE (a bpfleetd
+# to measure the abuse part against too; ABUSE_* knobs at the top of bench/abuse.py), BENCH_CONFIG (release; debug to skip the
 # release build), BENCH_RESULTS=DIR (keep the raw result lines the tables are
 # made from), BENCH_PERF=DIR (also profile, untimed, with perf: the server
 # and the client over one more snapshot, the server under one more node.info
@@ -65,7 +72,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
-parts=${BENCH_ONLY:-issue2,tls,events,attach,fleet,upload}
+parts=${BENCH_ONLY:-issue2,tls,events,attach,fleet,upload,abuse}
 entries=${BENCH_ENTRIES:-1000000}
 reps=${BENCH_REPS:-7}
 rpc_calls=${BENCH_RPC_CALLS:-20000}
@@ -91,8 +98,8 @@ fleet_reps=${BENCH_FLEET_REPS:-3}
 
 for part in ${parts//,/ }; do
     case $part in
-        issue2|tls|events|attach|fleet|upload) ;;
-        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls, events, attach, fleet, upload)" >&2; exit 2 ;;
+        issue2|tls|events|attach|fleet|upload|abuse) ;;
+        *) echo "bench: BENCH_ONLY: unknown part '$part' (issue2, tls, events, attach, fleet, upload, abuse)" >&2; exit 2 ;;
     esac
 done
 want() { [[ ",$parts," == *",$1,"* ]]; }
@@ -117,6 +124,7 @@ at_pins=/sys/fs/bpf/bpfleet-bench-attach-$$
 at_c_pins=/sys/fs/bpf/bpfleet-bench-attach-c-$$
 sv_pins=/sys/fs/bpf/bpfleet-bench-survival-$$
 sv_empty_pins=/sys/fs/bpf/bpfleet-bench-survival-empty-$$
+abuse_pins=/sys/fs/bpf/bpfleet-bench-abuse-$$  # bench/abuse.py's pin roots are $abuse_pins-LABEL-ATTACK
 at_netns=bpfleet-bench-$$
 at_if=bfb$$
 at_cgroup=""
@@ -157,7 +165,7 @@ cleanup() {
     rm -rf "$at_pins" "$at_c_pins" "$sv_pins" "$sv_empty_pins"
     ip netns del "$at_netns" 2>/dev/null || true
     if [ -n "$at_cgroup" ]; then rmdir "$at_cgroup" 2>/dev/null || true; fi
-    rm -rf "$pins" "$tls_pins" "$ev_pins" /sys/fs/bpf/bpfleet-bench-fleet-$$-* "$work"
+    rm -rf "$pins" "$tls_pins" "$ev_pins" /sys/fs/bpf/bpfleet-bench-fleet-$$-* "$abuse_pins"-* "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -171,7 +179,7 @@ top_symbols() {  # perf.data -> text
 }
 
 scripts/setup.sh
-if want issue2 || want events || want attach || want fleet; then make -s -C programs; fi
+if want issue2 || want events || want attach || want fleet || want abuse; then make -s -C programs; fi
 
 # --- builds ------------------------------------------------------------------
 # The server and the client, release when it builds (fairer), else debug;
@@ -894,12 +902,16 @@ if want upload; then
     echo "machine nproc=$(nproc) kernel=$(uname -r) loadavg_start $(cut -d' ' -f1-3 /proc/loadavg)" >"$work/upload-table.txt"
     python3 bench/upload.py "$bpfleetd" "$PWD/programs" "$work" "${BENCH_UPLOAD_ROUNDS:-40}" >>"$work/upload-table.txt"
 fi
+if want abuse; then
+    # Prints its own machine line; the raw figures go to $work/abuse-results.txt.
+    ABUSE_PIN_PREFIX="$abuse_pins" python3 bench/abuse.py "$bpfleetd" "${BENCH_ABUSE_BEFORE:--}" "$PWD/programs" "$work" >"$work/abuse-table.txt"
+fi
 
 # --- the tables -------------------------------------------------------------------
 # BENCH_RESULTS=DIR keeps the raw result lines the tables are made from.
 if [ -n "${BENCH_RESULTS:-}" ]; then
     mkdir -p "$BENCH_RESULTS"
-    for file in "$results" "$results_tls" "$results_events" "$results_attach" "$work/results-fleet.txt"; do
+    for file in "$results" "$results_tls" "$results_events" "$results_attach" "$work/results-fleet.txt" "$work/abuse-results.txt"; do
         if [ -e "$file" ]; then cp "$file" "$BENCH_RESULTS/"; fi
     done
 fi
@@ -909,3 +921,4 @@ if want events; then python3 bench/report_events.py "$results_events"; fi
 if want attach; then python3 bench/report_attach.py "$results_attach"; fi
 if want fleet; then grep -v '^fleet ' "$work/results-fleet.txt"; cat "$work/fleet-table.txt"; fi
 if want upload; then cat "$work/upload-table.txt"; fi
+if want abuse; then cat "$work/abuse-table.txt"; fi

@@ -37,6 +37,9 @@ final class ConnectionWriter: ReplySink, Sendable {
         await turn.wait()
         defer { turn.signal() }
         await body(Unlocked(channel: channel))
+        // Returns once the last piece is on the wire, as `write` does: an
+        // empty write completes after every write before it.
+        try? await channel.writeAndFlush(ByteBuffer()).get()
     }
 
     func abort() async {
@@ -51,17 +54,23 @@ final class ConnectionWriter: ReplySink, Sendable {
         return channel.writeAndFlush(last)
     }
 
-    /// The writer as seen from inside `exclusively`: each piece is waited
-    /// for, so a streamed result larger than memory never queues whole.
+    /// The writer as seen from inside `exclusively`: a piece is waited for
+    /// when the channel holds more than its high-water mark of unwritten
+    /// bytes, so a streamed result larger than memory never queues whole,
+    /// while the next piece is encoded as this one is written.
     private struct Unlocked: ReplySink {
         let channel: any Channel
 
         func write(_ bytes: ByteBuffer) async throws {
-            try await channel.writeAndFlush(bytes).get()
+            try await write([bytes])
         }
 
         func write(_ pieces: [ByteBuffer]) async throws {
-            try await ConnectionWriter.hand(pieces, to: channel).get()
+            // A result streamed to a connection that is gone stops here,
+            // not after it has been encoded to the end.
+            guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
+            let written = ConnectionWriter.hand(pieces, to: channel)
+            if !channel.isWritable { try await written.get() }
         }
 
         func abort() async {
