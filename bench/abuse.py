@@ -26,7 +26,8 @@ Measured during each attack: the server's CPU seconds (utime + stime of
   strangers  --roles (root: operator only), --socket-group 54400,
              --max-connections 1000; 20 uids 54400..54419 open 250 connections
              each and hold them 10 s: stranger connections still open on the
-             server 2 s after they connected (its fds over its baseline), and
+             server 2 s after they connected (its fds over its baseline, +-1
+             for the operator's own connection), and
              what root's node.info (a new connection every 0.5 s) got meanwhile
   halfclose  big_hash filled with 50,000 entries; map.snapshot (hex) and
              probe.list sent, the write side shut, read to EOF slowly (4 KB,
@@ -198,7 +199,7 @@ class Server:
         for helper in helpers:
             try:
                 with open(f"/proc/{helper}/cmdline", "rb") as f:
-                    if b"bpfleetd" in f.read():
+                    if b"--object-helper" in f.read():  # bpfleetd's helper (/proc/self/exe --object-helper ...)
                         os.kill(helper, signal.SIGKILL)
             except OSError:
                 pass
@@ -789,11 +790,11 @@ def run_one(label, binary, attack, programs, root, fill_tool):
         finally:
             stats = monitor.end()
         figures.update(stats)
-        run.expired()
         figures["capped"] = run.capped or ""
-        return figures
     finally:
-        server.stop()
+        term_s, killed, term_cpu = server.stop()
+    figures.update({"term_s": term_s, "term_killed": int(killed), "term_cpu_s": term_cpu})
+    return figures
 
 
 def main():

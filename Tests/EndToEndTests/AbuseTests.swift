@@ -3,21 +3,12 @@ import Foundation
 import Testing
 
 /// Attacks on one bpfleetd, each with an exact bound on what the attacker
-/// gets (docs/security.md, "Fair under abuse"): strangers are let go at connect, a client that
-/// does not read is not read either, stalled watchers share one body,
-/// half-closed clients get every reply whole, and SIGTERM ends the server
-/// whatever its clients do.
+/// gets (docs/security.md, "Fair under abuse"): strangers are let go at
+/// connect, a client that does not read is not read either, stalled
+/// watchers share one body, half-closed clients get every reply whole, and
+/// SIGTERM ends the server whatever its clients do.
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct AbuseTests {
-    /// `bpfleet -o json` as another uid (setpriv).
-    func bpfleet(as uid: UInt32, _ arguments: [String]) throws -> JSONValue? {
-        let result = try run("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", TestEnvironment.bpfleet] + arguments,
-                             environment: ["HOME": "/tmp", "PATH": "/usr/bin:/bin"])
-        return try? JSONDecoder().decode(JSONValue.self, from: result.stdout)
-    }
-
-    static let nodeInfo = #"{"jsonrpc":"2.0","id":1,"method":"node.info"}"#
-
     @Test func strangersAreToldOnceAndLetGoBeforeTheyHoldAPlaceOrSendAByte() async throws {
         let files = try temporaryDirectory("strangers")
         defer { try? FileManager.default.removeItem(atPath: files) }

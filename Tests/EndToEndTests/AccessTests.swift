@@ -5,13 +5,6 @@ import Testing
 /// Roles on the Unix socket (SO_PEERCRED), and the audit log.
 @Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
 struct AccessTests {
-    /// `bpfleet` as another uid and gid (setpriv), with `-o json`.
-    func bpfleet(as uid: UInt32, _ arguments: [String]) throws -> JSONValue? {
-        let result = try run("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", TestEnvironment.bpfleet] + arguments,
-                             environment: ["HOME": "/tmp", "PATH": "/usr/bin:/bin"])
-        return try? JSONDecoder().decode(JSONValue.self, from: result.stdout)
-    }
-
     @Test func unixPeersGetTheRoleTheRolesFileGivesTheirUid() async throws {
         let files = try temporaryDirectory("roles")
         defer { try? FileManager.default.removeItem(atPath: files) }

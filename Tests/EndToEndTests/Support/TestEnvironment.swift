@@ -1,3 +1,4 @@
+import BpfleetShared
 import Foundation
 
 /// Where the suite finds what it runs: the built executables and the
@@ -71,4 +72,12 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     group.wait()
     process.waitUntilExit()
     return (process.terminationStatus, outData, errData)
+}
+
+/// `bpfleet` run as another uid and gid (setpriv, no supplementary
+/// groups); its JSON output (pass `-o json`), nil when it printed none.
+func bpfleet(as uid: UInt32, _ arguments: [String]) throws -> JSONValue? {
+    let result = try run("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", TestEnvironment.bpfleet] + arguments,
+                         environment: ["HOME": "/tmp", "PATH": "/usr/bin:/bin"])
+    return try? JSONDecoder().decode(JSONValue.self, from: result.stdout)
 }
