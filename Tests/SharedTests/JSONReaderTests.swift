@@ -16,7 +16,7 @@ private func value(_ json: String) throws -> JSONValue {
 
 /// Why `json` is refused, or nil if it is not.
 private func failure(_ json: String) -> JSONReader.Failure? {
-    do {
+    do throws(JSONReader.Failure) {
         _ = try JSONReader.read(json)
         return nil
     } catch {
@@ -105,7 +105,7 @@ struct JSONReaderTests {
     func invalidUTF8InAStringIsRefused(sequence: [UInt8]) {
         let bytes: [UInt8] = Array("{\"a\":\"x".utf8) + sequence + Array("\"}".utf8)
         let refused = bytes.withUnsafeBytes { buffer -> JSONReader.Failure? in
-            do {
+            do throws(JSONReader.Failure) {
                 _ = try JSONReader.read(buffer)
                 return nil
             } catch {
