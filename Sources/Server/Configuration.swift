@@ -27,6 +27,9 @@ public struct Configuration: Sendable {
     public var maxConnectionsPerIdentity = 256
     /// Requests one connection may have running at once.
     public var maxInFlightPerConnection = 64
+    /// Requests one batch may hold (-32600 beyond); each member also takes
+    /// one of the connection's in-flight places.
+    public var maxBatchMembers = 64
     /// map.watch / events.subscribe subscriptions one connection may hold.
     public var maxSubscriptionsPerConnection = 64
     /// Records one event subscription holds for a slow subscriber before it

@@ -55,6 +55,9 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .customLong("max-in-flight"), help: "Requests one connection may have running at once.")
     var maxInFlight = 64
 
+    @Option(name: .customLong("max-batch-members"), help: "Requests one batch may hold; each also takes one of the connection's --max-in-flight places.")
+    var maxBatchMembers = 64
+
     @Option(name: .customLong("max-subscriptions"), help: "Subscriptions (watches, event streams) one connection may hold.")
     var maxSubscriptions = 64
 
@@ -94,6 +97,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         for address in listen { _ = try parse(address) }
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
+        guard maxBatchMembers >= 1 else { throw ValidationError("--max-batch-members must be at least 1") }
         guard maxConnections >= 1, maxConnectionsPerIdentity >= 1 else {
             throw ValidationError("--max-connections and --max-connections-per-identity must be at least 1")
         }
@@ -133,6 +137,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.pinRoot = pinRoot
         configuration.maxMessageBytes = maxMessageBytes
         configuration.maxInFlightPerConnection = maxInFlight
+        configuration.maxBatchMembers = maxBatchMembers
         configuration.maxConnections = maxConnections
         configuration.maxSubscriptionsPerConnection = maxSubscriptions
         configuration.maxQueuedEvents = maxQueuedEvents

@@ -48,6 +48,12 @@ struct JSONWriterTests {
         #expect(text { $0.double(-.infinity) } == "null")
     }
 
+    @Test func objectsWithNumberTextWriteItAsSentInKeyOrder() {
+        #expect(text { $0.object(["method": "m", "a": 1], numbers: ["id": "1.50"]) } == #"{"a":1,"id":1.50,"method":"m"}"#)
+        #expect(text { $0.object(["b": true], numbers: ["id": "1e400", "a": "-0"]) } == #"{"a":-0,"b":true,"id":1e400}"#)
+        #expect(text { $0.object(["a": [1, "x"]], numbers: [:]) } == text { $0.value(["a": [1, "x"]]) })
+    }
+
     @Test func booleans() {
         #expect(text { $0.bool(true) } == "true")
         #expect(text { $0.bool(false) } == "false")

@@ -35,9 +35,10 @@ public final class AuditLog: Sendable {
             "method": .string(entry.method),
             "params": .object(entry.targets),
         ]
+        var numberID: String?
         if let id = entry.id {
             switch id {
-            case .number(let number): fields["id"] = .int(number)
+            case .number(let text): numberID = text  // written as sent, not as a value
             case .string(let text): fields["id"] = .string(text)
             }
         }
@@ -50,7 +51,7 @@ public final class AuditLog: Sendable {
             fields["error"] = ["code": .int(Int64(error.code.rawValue)), "message": .string(error.message)]
         }
         var out = JSONWriter(buffer: .init())
-        out.value(.object(fields))
+        out.object(fields, numbers: numberID.map { ["id": $0] } ?? [:])
         out.byte(UInt8(ascii: "\n"))
         let line = out.buffer
         lock.withLock {

@@ -20,51 +20,56 @@ public enum ServerFuzzTargets {
 
     // MARK: jsonrpc
 
-    /// One line through the dispatcher's request parsing: a batch's
-    /// members, each request's envelope, its method, and its params decoded
+    /// One line through the dispatcher's request parsing: `JSONReader`
+    /// (nesting, numbers, surrogates, a batch's member limit), each
+    /// request's envelope, its method, and its params decoded from the tree
     /// as the method it names and as every other method's params, as the
     /// dispatcher decodes them, with the error replies encoded. Nothing is
     /// served. The client's response scanner reads the same bytes.
     public static func jsonrpc(_ bytes: UnsafeRawBufferPointer) {
-        let data = Data(bytes)
         _ = try? JSONScanner.members(of: bytes)
-        let firstByte = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
-        let members: [Data]
-        if firstByte == UInt8(ascii: "[") {
-            switch Dispatcher.batchMembers(data) {
-            case .success(let batch): members = batch
-            case .failure(let error):
+        let maxMembers = Configuration().maxBatchMembers
+        let members: [JSONReader.Member]
+        switch Dispatcher.read(bytes, maxBatchMembers: maxMembers) {
+        case .failure(let error):
+            _ = Dispatcher.encode(error)
+            return
+        case .success(.single(let member)):
+            members = [member]
+        case .success(.batch(let count, let batch)):
+            if let error = Dispatcher.batchRefusal(count: count, maxMembers: maxMembers) {
                 _ = Dispatcher.encode(error)
                 return
             }
-        } else {
-            members = [data]
+            members = batch
         }
         for member in members {
             switch Dispatcher.parse(member, methods: Dispatcher.servedMethods) {
             case .refused(_, let error):
                 _ = Dispatcher.encode(error)
             case .unknown(let envelope, _):
-                decodeEveryParams(member, envelope)
+                decodeEveryParams(envelope)
             case .call(let envelope, _, let method):
-                if !envelope.hasParams || envelope.paramsAreObject {
-                    decodeParams(method, member, hasParams: envelope.hasParams)
+                if let error = Dispatcher.paramsRefusal(envelope) {
+                    _ = Dispatcher.encode(error)
+                } else {
+                    decodeParams(method, envelope.params)
                 }
-                decodeEveryParams(member, envelope)
+                decodeEveryParams(envelope)
             }
         }
     }
 
-    private static func decodeEveryParams(_ data: Data, _ envelope: RequestEnvelope) {
-        guard envelope.hasParams, envelope.paramsAreObject else { return }
+    private static func decodeEveryParams(_ envelope: RequestEnvelope) {
+        guard envelope.paramsAreObject else { return }
         for method in ProtocolV1.methods {
-            decodeParams(method, data, hasParams: true)
+            decodeParams(method, envelope.params)
         }
     }
 
-    private static func decodeParams<M: RPCMethod>(_ method: M.Type, _ data: Data, hasParams: Bool) {
+    private static func decodeParams<M: RPCMethod>(_ method: M.Type, _ params: JSONValue?) {
         do {
-            let params = try Dispatcher.decodeParams(method, from: data, hasParams: hasParams)
+            let params = try Dispatcher.decodeParams(method, from: params)
             _ = (params as? any Audited)?.auditTargets
         } catch let error as ResponseError {
             _ = Dispatcher.encode(error)

@@ -149,5 +149,24 @@ public struct JSONWriter {
         }
     }
 
+    /// An object whose `numbers` members are written as the JSON number
+    /// text they hold (a request id as it was sent), keys in order as
+    /// `value` writes them.
+    public mutating func object(_ fields: [String: JSONValue], numbers: [String: String]) {
+        byte(UInt8(ascii: "{"))
+        let keys = Set(fields.keys).union(numbers.keys).sorted()
+        for (index, key) in keys.enumerated() {
+            if index > 0 { byte(UInt8(ascii: ",")) }
+            string(key)
+            byte(UInt8(ascii: ":"))
+            if let text = numbers[key] {
+                bytes(text.utf8)
+            } else if let field = fields[key] {
+                value(field)
+            }
+        }
+        byte(UInt8(ascii: "}"))
+    }
+
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -37,25 +37,43 @@ struct Dispatcher: Sendable {
     var methodNames: [String] { methods.keys.sorted() }
 
     /// Handles one line from `peer` and writes its reply (if it has one) on
-    /// `connection`.
+    /// `connection`. The line is read once, by `JSONReader`; a batch must
+    /// fit `admission` before any of its members runs.
     /// `done` runs once the work is done and before the reply is written:
     /// a client that has its reply may send the next request at once.
     func handle(_ line: ByteBuffer, from peer: PeerIdentity, on connection: ConnectionHandle,
-                done: @Sendable () -> Void = {}) async {
-        let data = Data(line.readableBytesView)
-        let firstByte = line.readableBytesView.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }
-        if firstByte == UInt8(ascii: "[") {
-            await handleBatch(data, from: peer, on: connection, done: done)
-            return
+                admission: BatchAdmission, done: @Sendable () -> Void = {}) async {
+        let message = line.withUnsafeReadableBytes { Self.read($0, maxBatchMembers: admission.maxMembers) }
+        switch message {
+        case .failure(let error):
+            done()
+            await write(.failure(nil, error), to: connection.sink)
+        case .success(.batch(let count, let members)):
+            await handleBatch(count: count, members: members, admission: admission, from: peer, on: connection, done: done)
+        case .success(.single(let member)):
+            let result = await handleOne(member, from: peer, on: connection)
+            done()
+            if let outcome = result {
+                let start = await write(outcome, to: connection.sink)
+                start?()
+            }
         }
-        let result = await handleOne(data, from: peer, on: connection)
-        done()
-        switch result {
-        case .none:
-            break
-        case .some(let outcome):
-            let start = await write(outcome, to: connection.sink)
-            start?()
+    }
+
+    /// Reads a line; a failure is the error that answers it: not JSON
+    /// (-32700), or nested past `JSONReader.maxDepth` (-32600).
+    static func read(_ bytes: UnsafeRawBufferPointer, maxBatchMembers: Int) -> Result<JSONReader.Message, ResponseError> {
+        do throws(JSONReader.Failure) {
+            return .success(try JSONReader.read(bytes, maxBatchMembers: maxBatchMembers))
+        } catch {
+            switch error.kind {
+            case .syntax:
+                return .failure(ResponseError(.parseError, "parse error: \(error)"))
+            case .tooDeep:
+                return .failure(ResponseError(
+                    .invalidRequest, "invalid request: \(error)",
+                    data: ["limit": "maxDepth", "value": .int(Int64(JSONReader.maxDepth))]))
+            }
         }
     }
 
@@ -68,7 +86,11 @@ struct Dispatcher: Sendable {
 
     /// Replies to a request refused by a connection limit, without running it.
     func refuse(_ line: ByteBuffer, with error: ResponseError, replyingTo sink: any ReplySink) async {
-        let id = (try? JSONDecoder().decode(RequestEnvelope.self, from: Data(line.readableBytesView)))?.id.replyID
+        // Read for the id alone: a batch's members are not kept.
+        var id: RequestID?
+        if case .success(.single(let member)) = line.withUnsafeReadableBytes({ Self.read($0, maxBatchMembers: 0) }) {
+            id = RequestEnvelope(member).id.replyID
+        }
         await write(.failure(id, error), to: sink)
     }
 
@@ -90,13 +112,8 @@ struct Dispatcher: Sendable {
     }
 
     /// Reads one request object's envelope and finds its method in `methods`.
-    static func parse(_ data: Data, methods: [String: any ServedMethod.Type]) -> ParsedRequest {
-        let envelope: RequestEnvelope
-        do {
-            envelope = try JSONDecoder().decode(RequestEnvelope.self, from: data)
-        } catch {
-            return .refused(nil, ResponseError(.parseError, "parse error: \(parseProblem(error))"))
-        }
+    static func parse(_ member: JSONReader.Member, methods: [String: any ServedMethod.Type]) -> ParsedRequest {
+        let envelope = RequestEnvelope(member)
         // A request with no problem has a method (RequestEnvelope says so).
         guard envelope.problem == nil, let methodName = envelope.method else {
             let problem = envelope.problem ?? "\"method\" must be a string"
@@ -107,11 +124,11 @@ struct Dispatcher: Sendable {
     }
 
     /// nil: a notification, which gets no reply.
-    private func handleOne(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle?) async -> Outcome? {
+    private func handleOne(_ member: JSONReader.Member, from peer: PeerIdentity, on connection: ConnectionHandle?) async -> Outcome? {
         let envelope: RequestEnvelope
         let methodName: String
         let method: any ServedMethod.Type
-        switch Self.parse(data, methods: methods) {
+        switch Self.parse(member, methods: methods) {
         case .refused(let id, let error):
             return .failure(id, error)
         case .unknown(let unknown, let name):
@@ -129,8 +146,7 @@ struct Dispatcher: Sendable {
             audit?.record(.init(peer: peer, role: role, method: methodName, id: id, targets: [:], outcome: .failure(refusal)))
             return isNotification ? nil : .failure(id, refusal)
         }
-        guard !envelope.hasParams || envelope.paramsAreObject else {
-            let error = ResponseError.invalidParams("params: must be an object (by-name parameters)", field: "params")
+        if let error = Self.paramsRefusal(envelope) {
             if method.changesNode {
                 audit?.record(.init(peer: peer, role: role, method: methodName, id: id, targets: [:], outcome: .failure(error)))
             }
@@ -138,7 +154,7 @@ struct Dispatcher: Sendable {
         }
         var context = self.context
         context.connection = connection
-        let (targets, result) = await serve(method, data: data, hasParams: envelope.hasParams, context: context)
+        let (targets, result) = await serve(method, params: envelope.params, context: context)
         let outcome: Outcome
         switch result {
         case .success(let reply):
@@ -180,13 +196,25 @@ struct Dispatcher: Sendable {
         return nil
     }
 
+    /// Invalid params known before decoding: a value the reader could not
+    /// keep (`1e400`, a lone surrogate), or params that are not by name.
+    static func paramsRefusal(_ envelope: RequestEnvelope) -> ResponseError? {
+        if let defect = envelope.paramsDefect {
+            return ResponseError(.invalidParams, "invalid params: \(defect)", data: ["field": .string(defect.field)])
+        }
+        guard !envelope.hasParams || envelope.paramsAreObject else {
+            return ResponseError.invalidParams("params: must be an object (by-name parameters)", field: "params")
+        }
+        return nil
+    }
+
     /// Decodes the params and runs the method; also hands back what the
     /// call touches, for the audit log.
-    private func serve<M: ServedMethod>(_ method: M.Type, data: Data, hasParams: Bool,
+    private func serve<M: ServedMethod>(_ method: M.Type, params: JSONValue?,
                                         context: CallContext) async -> ([String: JSONValue], Result<Reply, any Error>) {
         let request: M
         do {
-            request = try Self.decodeParams(method, from: data, hasParams: hasParams)
+            request = try Self.decodeParams(method, from: params)
         } catch {
             return ([:], .failure(error))
         }
@@ -198,61 +226,58 @@ struct Dispatcher: Sendable {
         }
     }
 
-    /// Decodes a request's params as the method's own type (`{}` when it
-    /// has none); a decoding failure is invalid params naming the field.
-    static func decodeParams<M: RPCMethod>(_ method: M.Type, from data: Data, hasParams: Bool) throws -> M {
+    /// Decodes a request's params, already read, as the method's own type
+    /// (`{}` when it has none); a decoding failure is invalid params naming
+    /// the field (`params.target.priority`).
+    static func decodeParams<M: RPCMethod>(_ method: M.Type, from params: JSONValue?) throws -> M {
         do {
-            if hasParams {
-                return try JSONDecoder.wire().decode(ParamsBox<M>.self, from: data).params
-            }
-            return try JSONDecoder.wire().decode(M.self, from: Data("{}".utf8))
-        } catch var error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, hasParams,
-               let located = locate(ParamsBox<M>.self, in: data) {
-                error = located
-            }
-            let (path, message) = ResponseError.describing(error, root: "")
+            return try JSONValueDecoder.decode(M.self, from: params ?? .object([:]))
+        } catch let error as DecodingError {
+            let (path, message) = ResponseError.describing(error, root: params == nil ? "" : "params")
             throw ResponseError(.invalidParams, "invalid params: \(message)", data: ["field": .string(path)])
         }
     }
 
-    /// A batch's members, each as the JSON text of one request object, or
-    /// why the line is not a batch that can be answered member by member.
-    static func batchMembers(_ data: Data) -> Result<[Data], ResponseError> {
-        let elements: [JSONValue]
-        do {
-            elements = try JSONDecoder().decode([JSONValue].self, from: data)
-        } catch {
-            if (try? JSONDecoder().decode(JSONValue.self, from: data)) != nil {
-                return .failure(ResponseError(.invalidRequest, "invalid request: a batch must be an array of request objects"))
-            }
-            return .failure(ResponseError(.parseError, "parse error: \(parseProblem(error))"))
+    /// Why a batch is refused whole before any member runs: empty, or of
+    /// more members than `maxMembers`.
+    static func batchRefusal(count: Int, maxMembers: Int) -> ResponseError? {
+        if count == 0 {
+            return ResponseError(.invalidRequest, "invalid request: empty batch")
         }
-        guard !elements.isEmpty else {
-            return .failure(ResponseError(.invalidRequest, "invalid request: empty batch"))
+        if count > maxMembers {
+            return ResponseError(.invalidRequest, "invalid request: a batch of \(count) members is over the limit of \(maxMembers)",
+                                 data: ["limit": "maxBatchMembers", "value": .int(Int64(maxMembers))])
         }
-        return .success(elements.map { (try? JSONEncoder.wire().encode($0)) ?? Data() })
+        return nil
     }
 
-    private func handleBatch(_ data: Data, from peer: PeerIdentity, on connection: ConnectionHandle,
+    private func handleBatch(count: Int, members elements: [JSONReader.Member], admission: BatchAdmission,
+                             from peer: PeerIdentity, on connection: ConnectionHandle,
                              done: @Sendable () -> Void) async {
         let sink = connection.sink
         var finished = false
         defer { if !finished { done() } }
-        let elements: [Data]
-        switch Self.batchMembers(data) {
-        case .success(let members):
-            elements = members
-        case .failure(let error):
+        if let error = Self.batchRefusal(count: count, maxMembers: admission.maxMembers) {
+            await write(.failure(nil, error), to: sink)
+            return
+        }
+        // The line holds one in-flight place already; each further member
+        // takes one more, all of them or the batch does not run.
+        let extra = count - 1
+        guard extra == 0 || admission.claim(extra) else {
+            let limit = admission.maxInFlight
+            let error = ResponseError.limitExceeded(
+                "maxInFlight", limit,
+                "a batch of \(count) members does not fit in the \(limit) requests this connection may have running; wait for their replies or send a smaller batch")
             await write(.failure(nil, error), to: sink)
             return
         }
         // Members run concurrently; the replies go out together as one array.
         typealias Member = (index: Int, reply: ByteBuffer?, start: (@Sendable () -> Void)?)
         let members = await withTaskGroup(of: Member.self) { group in
-            for (index, bytes) in elements.enumerated() {
+            for (index, element) in elements.enumerated() {
                 group.addTask {
-                    guard let outcome = await handleOne(bytes, from: peer, on: connection) else { return (index, nil, nil) }
+                    guard let outcome = await handleOne(element, from: peer, on: connection) else { return (index, nil, nil) }
                     let buffer = BufferSink()
                     let start = await write(outcome, to: buffer, terminate: false)
                     return (index, buffer.bytes, start)
@@ -262,6 +287,7 @@ struct Dispatcher: Sendable {
             for await member in group { results[member.index] = member }
             return results.compactMap { $0 }
         }
+        if extra > 0 { admission.release(extra) }
         finished = true
         done()
         // Subscriptions begin once the array naming them is on the wire.
@@ -296,7 +322,7 @@ struct Dispatcher: Sendable {
         case .success(let id, _), .failure(let id, _):
             switch id {
             case .none: head.raw("null")
-            case .number(let number)?: head.int(number)
+            case .number(let text)?: head.bytes(text.utf8)
             case .string(let text)?: head.string(text)
             }
         }
@@ -345,30 +371,6 @@ struct Dispatcher: Sendable {
 
     static func encode(_ error: ResponseError) -> Data {
         (try? JSONEncoder.wire().encode(error)) ?? Data("{\"code\":-32603,\"message\":\"internal error\"}".utf8)
-    }
-
-    /// Foundation's JSONDecoder puts an integer out of its field's range
-    /// (`"priority": 4294967296`) at no path; decoding the same JSON again
-    /// from a `JSONValue` finds the field.
-    static func locate<T: Decodable>(_ type: T.Type, in data: Data) -> DecodingError? {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
-        do {
-            _ = try JSONValueDecoder.decode(type, from: value)
-            return nil
-        } catch let error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty { return nil }
-            return error
-        } catch {
-            return nil
-        }
-    }
-
-    static func parseProblem(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "not valid JSON"
     }
 }
 

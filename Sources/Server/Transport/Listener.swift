@@ -185,8 +185,11 @@ struct Listener: Sendable {
                                 }
                                 continue
                             }
+                            let admission = BatchAdmission(
+                                maxMembers: configuration.maxBatchMembers, maxInFlight: maxInFlight,
+                                claim: { activity.claim($0, limit: maxInFlight) }, release: { activity.end(count: $0) })
                             group.addTask {
-                                await dispatcher.handle(line, from: peer, on: handle) { activity.end() }
+                                await dispatcher.handle(line, from: peer, on: handle, admission: admission) { activity.end() }
                                 activity.settle()
                             }
                         case .oversized(let length):
@@ -264,9 +267,18 @@ final class ConnectionActivity: Sendable {
         }
     }
 
-    func end() {
+    /// A batch's further members: takes `extra` more places, all or none.
+    func claim(_ extra: Int, limit: Int) -> Bool {
         state.withLockedValue { state in
-            state.running -= 1
+            guard state.running <= limit - extra else { return false }
+            state.running += extra
+            return true
+        }
+    }
+
+    func end(count: Int = 1) {
+        state.withLockedValue { state in
+            state.running -= count
             state.last = .now()
         }
     }

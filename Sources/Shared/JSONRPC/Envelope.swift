@@ -14,68 +14,72 @@ public enum IncomingID: Sendable, Hashable {
     }
 }
 
-/// The outer fields of one JSON-RPC request object, decoded leniently so that
-/// a malformed request still yields its id and a precise "invalid request".
-public struct RequestEnvelope: Decodable, Sendable {
+/// The outer fields of one JSON-RPC request object, read from the tree
+/// `JSONReader` built, leniently so that a malformed request still yields
+/// its id and a precise "invalid request".
+public struct RequestEnvelope: Sendable {
     public var id: IncomingID
     public var method: String?
     /// Why this is not a valid request object, if it is not.
     public var problem: String?
-    public var paramsAreObject: Bool
-    public var hasParams: Bool
+    /// The `params` member as sent, if there is one.
+    public var params: JSONValue?
+    /// The first value inside `params` no `JSONValue` holds faithfully
+    /// (answered as invalid params naming it, once the caller's role allows
+    /// the method). A defect elsewhere is the request's `problem`.
+    public var paramsDefect: JSONReader.Defect?
 
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
+    public var hasParams: Bool { params != nil }
+    public var paramsAreObject: Bool {
+        if case .object? = params { return true }
+        return false
     }
 
-    public init(from decoder: Decoder) throws {
-        let container: KeyedDecodingContainer<Key>
-        do {
-            container = try decoder.container(keyedBy: Key.self)
-        } catch {
-            self.id = .absent
-            self.method = nil
-            self.problem = "a request must be a JSON object"
-            self.paramsAreObject = false
-            self.hasParams = false
+    public init(_ member: JSONReader.Member) {
+        params = nil
+        method = nil
+        paramsDefect = nil
+        guard case .object(let fields) = member.value else {
+            id = .absent
+            problem = "a request must be a JSON object"
             return
         }
-        let idKey = Key(stringValue: "id")
-        if !container.contains(idKey) {
-            id = .absent
-        } else if (try? container.decodeNil(forKey: idKey)) == true {
-            id = .null
-        } else if let number = try? container.decode(Int64.self, forKey: idKey) {
-            id = .id(.number(number))
-        } else if let string = try? container.decode(String.self, forKey: idKey) {
-            id = .id(.string(string))
-        } else {
-            id = .invalid
+        id = Self.id(fields["id"], text: member.idText)
+        method = fields["method"]?.stringValue
+        params = fields["params"]
+        var outsideParams: JSONReader.Defect?
+        if let defect = member.defect {
+            if defect.path.first == .key("params") { paramsDefect = defect } else { outsideParams = defect }
         }
-        method = try? container.decode(String.self, forKey: Key(stringValue: "method"))
-        let version = try? container.decode(String.self, forKey: Key(stringValue: "jsonrpc"))
-        let paramsKey = Key(stringValue: "params")
-        hasParams = container.contains(paramsKey)
-        let paramsValue = hasParams ? try? container.decode(JSONValue.self, forKey: paramsKey) : nil
-        switch paramsValue {
-        case .object: paramsAreObject = true
-        default: paramsAreObject = false
-        }
-        if version != "2.0" {
+        if fields["jsonrpc"]?.stringValue != "2.0" {
             problem = "\"jsonrpc\" must be \"2.0\""
         } else if id == .invalid {
             problem = "\"id\" must be a string, a number or null"
+        } else if let outsideParams {
+            problem = outsideParams.description
         } else if method == nil {
             problem = "\"method\" must be a string"
-        } else if hasParams, case .array = paramsValue {
+        } else if case .array? = params {
             problem = nil  // by-position params: valid JSON-RPC, answered as invalid params
         } else if hasParams, !paramsAreObject {
             problem = "\"params\" must be an object or an array"
         } else {
             problem = nil
+        }
+        // An id spoiled by a lone surrogate is not echoed altered.
+        if outsideParams?.path.first == .key("id") { id = .invalid }
+    }
+
+    /// The `id` member: a number keeps the text it was sent as.
+    private static func id(_ value: JSONValue?, text: String?) -> IncomingID {
+        switch value {
+        case nil: .absent
+        case .null?: text.map { .id(.number($0)) } ?? .null  // null stands in for an out-of-range number
+        case .string(let string)?: .id(.string(string))
+        case .int(let number)?: .id(.number(text ?? String(number)))
+        case .uint(let number)?: .id(.number(text ?? String(number)))
+        case .double(let number)?: .id(.number(text ?? "\(number)"))
+        case .bool?, .array?, .object?: .invalid
         }
     }
 }

@@ -1,12 +1,15 @@
 /// Decodes a `Decodable` straight from a `JSONValue`, as strictly as the
-/// wire does (a string is not a number, `1` is not `true`), but with every
-/// error at its coding path: Foundation's JSONDecoder reports an integer
-/// out of its type's range at the top ("The given data was not valid
-/// JSON."), not at the field. The manifest reader decodes attach targets
-/// with it, and bpfleetd asks it where such an error is.
+/// wire does (a string is not a number, `1` is not `true`; a whole number
+/// written `5.0` or `5e0` is an integer, as for Foundation's JSONDecoder),
+/// but with every error at its coding path: Foundation's JSONDecoder
+/// reports an integer out of its type's range at the top ("The given data
+/// was not valid JSON."), not at the field. bpfleetd decodes every
+/// request's params with it from the tree `JSONReader` built, and the
+/// manifest reader decodes attach targets with it. A `JSONValue` inside is
+/// taken as it is, not guessed at type by type.
 public enum JSONValueDecoder {
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        try T(from: ValueDecoder(value: value, codingPath: []))
+        try SingleValue(value: value, codingPath: []).decode(type)
     }
 }
 
@@ -78,12 +81,14 @@ private struct SingleValue: SingleValueDecodingContainer {
         switch value {
         case .int(let number): converted = T(exactly: number)
         case .uint(let number): converted = T(exactly: number)
+        case .double(let number) where number.rounded(.towardZero) == number: converted = T(exactly: number)
         default: throw mismatch(type, value, codingPath)
         }
         guard let converted else {
             let text = switch value {
             case .int(let number): String(number)
             case .uint(let number): String(number)
+            case .double(let number): "\(number)"
             default: "\(value)"
             }
             throw DecodingError.dataCorrupted(.init(
@@ -105,7 +110,8 @@ private struct SingleValue: SingleValueDecodingContainer {
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try T(from: ValueDecoder(value: value, codingPath: codingPath))
+        if let tree = value as? T { return tree }  // T is JSONValue
+        return try T(from: ValueDecoder(value: value, codingPath: codingPath))
     }
 }
 
