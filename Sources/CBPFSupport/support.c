@@ -1,10 +1,12 @@
 #define _GNU_SOURCE
 #include "bpfleet_support.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/mount.h>
 #include <sys/vfs.h>
 #include <sys/syscall.h>
@@ -132,4 +134,13 @@ int bpfleet_spawn_helper(const char *path, char *const argv[], int channel_fd, i
 int bpfleet_die_with_parent(void)
 {
 	return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
+int bpfleet_preallocate(int fd, long long offset, long long length)
+{
+	int result;
+	do {
+		result = fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length);
+	} while (result != 0 && errno == EINTR);
+	return result == 0 ? 0 : -errno;
 }

@@ -45,4 +45,10 @@ int bpfleet_spawn_helper(const char *path, char *const argv[], int channel_fd, i
  * (prctl PR_SET_PDEATHSIG); 0, or -1 with errno set. */
 int bpfleet_die_with_parent(void);
 
+/* fallocate(2) with FALLOC_FL_KEEP_SIZE: gives the file blocks for
+ * `length` bytes from `offset` without changing its length, so that later
+ * writes there cannot fail for want of space. 0, or -errno (-EOPNOTSUPP:
+ * the filesystem cannot). */
+int bpfleet_preallocate(int fd, long long offset, long long length);
+
 #endif

@@ -152,6 +152,11 @@ struct Dispatcher: Sendable {
             }
             return isNotification ? nil : .failure(id, error)
         }
+        // Room for its record before a change runs: a change the audit
+        // log could not take is refused, not made unrecorded.
+        if method.changesNode, let refusal = audit?.reserve() {
+            return isNotification ? nil : .failure(id, refusal)
+        }
         var context = self.context
         context.connection = connection
         let (targets, result) = await serve(method, params: envelope.params, context: context)
@@ -165,16 +170,16 @@ struct Dispatcher: Sendable {
             logger.error("method failed", metadata: ["method": "\(methodName)", "error": "\(error)"])
             outcome = .failure(id, ResponseError(.internalError, "internal error: \(error)"))
         }
-        // Recorded before the reply is written: a client that saw the
-        // answer can rely on the line being in the log.
+        // Recorded before the reply is written, in the room reserved above:
+        // a client that saw the answer can rely on the line being in the log.
         if method.changesNode, let audit {
             switch outcome {
             case .success(_, .value(let value)):
-                audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .success(auditResult(value))))
+                audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .success(auditResult(value))), reserved: true)
             case .success(_, .stream), .success(_, .subscribed):
-                audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .success([:])))
+                audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .success([:])), reserved: true)
             case .failure(_, let error):
-                audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .failure(error)))
+                audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .failure(error)), reserved: true)
             }
         }
         return isNotification ? nil : outcome
