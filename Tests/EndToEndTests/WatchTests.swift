@@ -158,13 +158,7 @@ struct WatchTests {
             let map: JSONValue = ["probe": "big", "name": "big"]
             // 5,000 entries, about 150 kB a notification: the stalled
             // reader's socket takes a few, then its writes wait.
-            for start in stride(from: 0, to: 5_000, by: 1000) {
-                let batch = (start..<(start + 1000)).map { key -> JSONValue in
-                    ["jsonrpc": "2.0", "id": .int(Int64(key)), "method": "map.update", "params": ["map": map, "key": .int(Int64(key)), "value": 1]]
-                }
-                try client.send(String(decoding: try JSONEncoder().encode(JSONValue.array(batch)), as: UTF8.self))
-                _ = try client.readReply()
-            }
+            try client.fill("big", "big", count: 5_000)
             let stalled = try server.client()
             _ = try watch(stalled, "big", "big", intervalMs: 100, mode: "full")
             // Same map, same interval: one ticker serves all three watches.
@@ -225,15 +219,8 @@ struct WatchTests {
         try await withServer { server in
             let client = try server.client()
             try client.load("big_hash", as: "big")
-            let map: JSONValue = ["probe": "big", "name": "big"]
             // 20,000 entries: about 600 KB a notification.
-            for start in stride(from: 0, to: 20_000, by: 1000) {
-                let batch = (start..<(start + 1000)).map { key -> JSONValue in
-                    ["jsonrpc": "2.0", "id": .int(Int64(key)), "method": "map.update", "params": ["map": map, "key": .int(Int64(key)), "value": 1]]
-                }
-                try client.send(String(decoding: try JSONEncoder().encode(JSONValue.array(batch)), as: UTF8.self))
-                _ = try client.readReply()
-            }
+            try client.fill("big", "big", count: 20_000)
             let rssBefore = residentKB(server.pid)
             _ = try watch(client, "big", "big", intervalMs: 100, mode: "full")
             sleep(4)  // 40 intervals, and this client reads nothing
