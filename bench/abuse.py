@@ -748,7 +748,7 @@ def figure(attack, r):
     if "error" in r:
         return "failed: " + r["error"][:60]
     if attack == "nested":
-        text = f"{r['cpu_per_line_s']:.3g} s/line, {r['answered']}/{r['lines']} answered, {r['codes']}"
+        text = f"{r['cpu_per_line_s'] * 1000:.1f} ms CPU/line, {r['answered']}/{r['lines']} answered, {r['codes']}"
     elif attack == "noread":
         text = (f"{r['taken']} taken; SIGTERM to exit {r['term_s']:.1f} s" + (" (SIGKILL)" if r["term_killed"] else "")
                 + f", {r['term_cpu_s']:.1f} s CPU")

@@ -66,7 +66,7 @@ public final class NodeServer: Service, Sendable {
                                   hub: SubscriptionHub(maxPerConnection: configuration.maxSubscriptionsPerConnection),
                                   maxQueuedEvents: configuration.maxQueuedEvents,
                                   logger: logger)
-        let audit = try AuditLog(path: configuration.auditLogPath)
+        let audit = try AuditLog(path: configuration.auditLogPath, logger: logger)
         let dispatcher = Dispatcher(context: context, roles: roles, audit: audit, logger: logger)
         let budget = ConnectionBudget(maxTotal: configuration.maxConnections,
                                       maxPerIdentity: configuration.maxConnectionsPerIdentity)

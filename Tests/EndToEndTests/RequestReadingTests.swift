@@ -138,14 +138,17 @@ struct RequestReadingTests {
         try await withServer(["--roles", files + "/roles.yaml", "--socket-group", String(viewer)]) { server in
             let operatorClient = try server.client()
             try operatorClient.call("node.info")
-            // The viewer's 2000 lines (2 MB) in one stream, its replies unread.
+            // The viewer's 2000 lines (2 MB) in one stream, its replies read
+            // and dropped (a client that does not read is not read either:
+            // AbuseTests).
             let attacker = Process()
             attacker.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             attacker.arguments = ["--reuid=\(viewer)", "--regid=\(viewer)", "--clear-groups",
-                                  "/usr/bin/socat", "-u", "OPEN:\(attack)", "UNIX-CONNECT:\(server.socketPath)"]
+                                  "/usr/bin/socat", "OPEN:\(attack)!!OPEN:/dev/null", "UNIX-CONNECT:\(server.socketPath)"]
             try attacker.run()
             defer {
-                if attacker.isRunning { attacker.terminate() }
+                // socat, blocked in a write, would not end on SIGTERM.
+                if attacker.isRunning { kill(attacker.processIdentifier, SIGKILL) }
                 attacker.waitUntilExit()
             }
             usleep(200_000)

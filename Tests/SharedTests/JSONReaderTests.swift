@@ -143,6 +143,21 @@ struct JSONReaderTests {
         #expect(failure(nested(64, open: #"{"a":"#, close: "}", inner: "[]"))?.kind == .tooDeep)
     }
 
+    @Test func aRequestHoldsAtMostTheLimitOfValues() throws {
+        // The object, its array and the zeros: exactly the limit, then one more.
+        func request(zeros: Int) -> String {
+            #"{"a":["# + Array(repeating: "0", count: zeros).joined(separator: ",") + "]}"
+        }
+        guard case .single(let member) = try JSONReader.read(request(zeros: JSONReader.maxValues - 2)) else {
+            Issue.record("not a single request")
+            return
+        }
+        #expect(member.value["a"].map { if case .array(let zeros) = $0 { zeros.count } else { 0 } } == JSONReader.maxValues - 2)
+        let refused = failure(request(zeros: JSONReader.maxValues - 1))
+        #expect(refused?.kind == .tooManyValues)
+        #expect(refused?.description == "a request holds more than the limit of 1048576 values at byte \(6 + 2 * (JSONReader.maxValues - 2))")
+    }
+
     @Test func fiveHundredLevelsStopAtTheLimitWhateverFollows() {
         // Unclosed, and garbage after the limit: the read never gets there.
         let refused = failure(String(repeating: "[", count: 500) + "}}}not json")

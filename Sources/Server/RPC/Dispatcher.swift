@@ -61,7 +61,8 @@ struct Dispatcher: Sendable {
     }
 
     /// Reads a line; a failure is the error that answers it: not JSON
-    /// (-32700), or nested past `JSONReader.maxDepth` (-32600).
+    /// (-32700), or nested past `JSONReader.maxDepth` or holding more than
+    /// `JSONReader.maxValues` values in one request (-32600).
     static func read(_ bytes: UnsafeRawBufferPointer, maxBatchMembers: Int) -> Result<JSONReader.Message, ResponseError> {
         do throws(JSONReader.Failure) {
             return .success(try JSONReader.read(bytes, maxBatchMembers: maxBatchMembers))
@@ -73,6 +74,10 @@ struct Dispatcher: Sendable {
                 return .failure(ResponseError(
                     .invalidRequest, "invalid request: \(error)",
                     data: ["limit": "maxDepth", "value": .int(Int64(JSONReader.maxDepth))]))
+            case .tooManyValues:
+                return .failure(ResponseError(
+                    .invalidRequest, "invalid request: \(error)",
+                    data: ["limit": "maxValues", "value": .int(Int64(JSONReader.maxValues))]))
             }
         }
     }

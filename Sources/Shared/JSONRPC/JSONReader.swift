@@ -22,6 +22,10 @@ public enum JSONReader {
     /// range or not) is a "number out of range" defect. Bounds the cost of
     /// converting one number, whatever its digits.
     public static let maxNumberLength = 1024
+    /// The most values (scalars, arrays and objects) one request may hold:
+    /// its tree then takes at most about 24 MiB, less than the 64 MiB line
+    /// it could come from. A batch's members count each on their own.
+    public static let maxValues = 1 << 20
 
     /// One step on the path from a request object to one of its values.
     public enum PathStep: Sendable, Hashable {
@@ -73,6 +77,8 @@ public enum JSONReader {
         public enum Kind: Sendable, Hashable {
             case syntax
             case tooDeep
+            /// A request with more than `maxValues` values.
+            case tooManyValues
         }
 
         public var kind: Kind
@@ -170,6 +176,8 @@ private struct Parser {
     struct Request {
         var idText: String?
         var defect: JSONReader.Defect?
+        /// Values opened so far.
+        var values = 0
     }
 
     let bytes: UnsafeRawBufferPointer
@@ -243,6 +251,11 @@ private struct Parser {
         skipWhitespace()
         if isRequestID { request.idText = nil }  // a later "id" wins
         guard let byte = peek else { throw syntax("unexpected end of input") }
+        request.values += 1
+        guard request.values <= JSONReader.maxValues else {
+            throw Failure(kind: .tooManyValues, offset: offset,
+                          message: "a request holds more than the limit of \(JSONReader.maxValues) values")
+        }
         switch byte {
         case Byte.openBrace, Byte.openBracket:
             guard stack.count < JSONReader.maxDepth else {
