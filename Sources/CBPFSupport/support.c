@@ -14,6 +14,7 @@
 #include <spawn.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <linux/perf_event.h>
 #include <bpf/libbpf.h>
 
@@ -143,4 +144,84 @@ int bpfleet_preallocate(int fd, long long offset, long long length)
 		result = fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length);
 	} while (result != 0 && errno == EINTR);
 	return result == 0 ? 0 : -errno;
+}
+
+/* Set once, before any handler can run. */
+static unsigned long long data_limit_kib;
+
+/* Appends the decimal digits of value to out; returns the new end. */
+static char *append_number(char *out, unsigned long long value)
+{
+	char digits[24];
+	int count = 0;
+
+	do {
+		digits[count++] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value > 0);
+	while (count > 0)
+		*out++ = digits[--count];
+	return out;
+}
+
+/* Async-signal-safe: open, read, write, close, signal and raise only. */
+static void report_data_size(int signo)
+{
+	char status[4096];
+	char line[128];
+	char *out = line;
+	const char *prefix = "out of memory: data ";
+	const char *middle = " kB of its limit ";
+	const char *suffix = " kB\n";
+	unsigned long long data_kib = 0;
+	ssize_t length = 0;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		length = read(fd, status, sizeof(status) - 1);
+		close(fd);
+	}
+	if (length > 0) {
+		status[length] = '\0';
+		const char *field = strstr(status, "VmData:");
+		if (field) {
+			field += 7;
+			while (*field == ' ' || *field == '\t')
+				field++;
+			while (*field >= '0' && *field <= '9')
+				data_kib = data_kib * 10 + (unsigned long long)(*field++ - '0');
+		}
+	}
+	if (data_limit_kib > 0 && data_kib * 10 >= data_limit_kib * 8) {
+		for (const char *p = prefix; *p; p++)
+			*out++ = *p;
+		out = append_number(out, data_kib);
+		for (const char *p = middle; *p; p++)
+			*out++ = *p;
+		out = append_number(out, data_limit_kib);
+		for (const char *p = suffix; *p; p++)
+			*out++ = *p;
+		ssize_t ignored = write(STDERR_FILENO, line, (size_t)(out - line));
+		(void)ignored;
+	}
+	signal(signo, SIG_DFL);
+	raise(signo);
+}
+
+int bpfleet_limit_data(unsigned long long bytes)
+{
+	static const int signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGTRAP };
+	struct rlimit limit = { .rlim_cur = bytes, .rlim_max = bytes };
+	struct sigaction action;
+
+	if (setrlimit(RLIMIT_DATA, &limit) != 0)
+		return -1;
+	data_limit_kib = bytes / 1024;
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = report_data_size;
+	action.sa_flags = SA_RESETHAND | SA_ONSTACK;
+	sigemptyset(&action.sa_mask);
+	for (unsigned i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaction(signals[i], &action, NULL);
+	return 0;
 }

@@ -145,7 +145,7 @@ struct ObjectHelperTests {
             huge.append(Data(count: 24 << 20))
             let error = try client.callError("object.upload", Self.uploadParams(huge))
             #expect(error.code == .invalidObject)
-            #expect(error.message.hasPrefix("the object helper exhausted its memory limit (64 MiB) while describing the object"), "\(error.message)")
+            #expect(error.message.hasPrefix("the object helper exhausted its memory limit (64 MiB) while describing the object"), "\(error.message) \(String(describing: error.data))")
             #expect(error.data?["helper"]?["reason"] == "memoryLimit")
             #expect(try client.call("node.info")["serverVersion"] != nil)
             #expect(try client.upload("exec_count").hasPrefix("sha256:"))

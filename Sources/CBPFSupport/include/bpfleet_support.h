@@ -45,6 +45,14 @@ int bpfleet_spawn_helper(const char *path, char *const argv[], int channel_fd, i
  * (prctl PR_SET_PDEATHSIG); 0, or -1 with errno set. */
 int bpfleet_die_with_parent(void);
 
+/* Sets RLIMIT_DATA to `bytes` and, for SIGABRT, SIGSEGV, SIGBUS, SIGILL and
+ * SIGTRAP, a handler that writes the process's data size against that
+ * limit to stderr ("out of memory: data N kB of its limit M kB", when the
+ * data is 80% of the limit or more) and dies of the same signal. A process
+ * that ran out of its data limit dies wherever the allocation failed, often
+ * with no word of memory; this line says why. 0, or -1 with errno set. */
+int bpfleet_limit_data(unsigned long long bytes);
+
 /* fallocate(2) with FALLOC_FL_KEEP_SIZE: gives the file blocks for
  * `length` bytes from `offset` without changing its length, so that later
  * writes there cannot fail for want of space. 0, or -errno (-EOPNOTSUPP:

@@ -16,8 +16,9 @@ public enum ObjectHelperProcess {
         // the first receive ends the loop. (bpfleetd may itself be pid 1 in
         // a container, so the parent's pid proves nothing.)
         guard bpfleet_die_with_parent() == 0 else { return 1 }
-        var memory = rlimit(rlim_cur: rlim_t(limits.memoryBytes), rlim_max: rlim_t(limits.memoryBytes))
-        setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &memory)
+        // Out of memory, it dies where an allocation failed, often without
+        // a word of memory: the handler this sets says so on stderr.
+        _ = bpfleet_limit_data(UInt64(limits.memoryBytes))
         bpfleet_capture_libbpf_messages()
         let channel = HelperChannel(fd: channelDescriptor)
         while true {
