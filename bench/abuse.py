@@ -35,13 +35,40 @@ Measured during each attack: the server's CPU seconds (utime + stime of
              against the whole replies' size, and how many replies are whole
 
 Every attack is stopped after ABUSE_CAP seconds (or when the server grew by
-ABUSE_RSS_CAP_MIB), and then says "capped". Prints the machine line and one
-table; the raw figures go to WORK_DIR/abuse-results.txt as key=value lines.
+ABUSE_RSS_CAP_MIB), and then says "capped".
+
+Then the baseline rows, the figures the fix must keep (not scaled by
+ABUSE_SCALE), BEFORE and AFTER alternately for ABUSE_BASELINE_ROUNDS rounds
+(round 1: before rpc16, after rpc16, before snapshot, after snapshot, ...),
+each run on a fresh server as above; the tools are bench/*.c built into
+WORK_DIR/abuse-bin with bench.sh's flags:
+
+  rpc16      rpc_load, 16 clients share 200,000 node.info calls: calls/s
+  snapshot   big_hash filled with 1,000,000 entries; ABUSE_SNAPSHOT_REPS
+             times, rpc_call's map.snapshot of the whole map, then
+             batch_lookup's raw BPF_MAP_LOOKUP_BATCH walk of the same pin
+             (warmed once, untimed): ms of each (median of the reps), and
+             their ratio bpfleetd / raw; the last reply's count is checked
+  watch50    big_hash filled with 10,000 entries; watch_clients: 50
+             connections, one full map.watch each at intervalMs 100, drained;
+             2 s to settle, then 10 s measured: the server's CPU in cores
+             (and the notifications each subscriber got per second)
+
+Prints the machine line, the attack table, then the baseline table (the
+median of the runs and the runs, per side, and after / before); the raw
+figures go to WORK_DIR/abuse-results.txt as key=value lines.
 
 Knobs (environment):
-  ABUSE_ATTACKS        attacks to run, comma-separated (default: all six, in the order above)
-  ABUSE_SCALE          multiplies every count (lines, requests, entries,
-                       connections; default 1; 0.1 for a quick trial)
+  ABUSE_ATTACKS        attacks and baseline rows to run, comma-separated (default: the six
+                       attacks in the order above, then rpc16,snapshot,watch50)
+  ABUSE_BASELINE_ROUNDS  rounds of the baseline rows (default 3)
+  ABUSE_RPC16_CALLS    rpc16's calls in all (default 200000)
+  ABUSE_SNAPSHOT_ENTRIES  the snapshot map's entries (default 1000000)
+  ABUSE_SNAPSHOT_REPS  snapshot + raw walk pairs per run (default 3)
+  ABUSE_WATCH50_ENTRIES   the watched map's entries (default 10000)
+  ABUSE_WATCH50_SECONDS   watch50's measured window (default 10)
+  ABUSE_SCALE          multiplies every attack's count (lines, requests, entries,
+                       connections; default 1; 0.1 for a quick trial; not the baselines')
   ABUSE_CAP            seconds one attack may run (default 60)
   ABUSE_TERM_GRACE     seconds from SIGTERM to SIGKILL (default 10)
   ABUSE_RSS_CAP_MIB    stop an attack when the server's RSS grew by this much (default 12288)
@@ -70,6 +97,17 @@ sys.dont_write_bytecode = True  # no bench/__pycache__ from importing rpc
 from rpc import call  # noqa: E402
 
 ATTACKS = ["nested", "noread", "batch", "watch", "strangers", "halfclose"]
+BASELINES = ["rpc16", "snapshot", "watch50"]
+BASELINE_ROUNDS = int(os.environ.get("ABUSE_BASELINE_ROUNDS", "3"))
+RPC16_CLIENTS = 16
+RPC16_CALLS = int(os.environ.get("ABUSE_RPC16_CALLS", "200000"))
+SNAPSHOT_ENTRIES = int(os.environ.get("ABUSE_SNAPSHOT_ENTRIES", "1000000"))
+SNAPSHOT_REPS = int(os.environ.get("ABUSE_SNAPSHOT_REPS", "3"))
+WATCH50_CLIENTS = 50
+WATCH50_ENTRIES = int(os.environ.get("ABUSE_WATCH50_ENTRIES", "10000"))
+WATCH50_SECONDS = float(os.environ.get("ABUSE_WATCH50_SECONDS", "10"))
+WATCH50_SETTLE = 2  # seconds after every subscription is answered, before the window (as bench.sh)
+TOOL_TIMEOUT = 900  # seconds a baseline tool may run before the run fails
 SCALE = float(os.environ.get("ABUSE_SCALE", "1"))
 CAP = float(os.environ.get("ABUSE_CAP", "60"))
 TERM_GRACE = float(os.environ.get("ABUSE_TERM_GRACE", "10"))
@@ -387,8 +425,7 @@ def load_big(server, programs, fill_tool, entries):
     call(server.sock, "probe.load", {"name": PROBE, "objectId": object_id})
     pin = os.path.join(server.pins, PROBE, "maps", "big")
     if fill_tool:
-        subprocess.run([fill_tool, pin, str(entries)], check=True, stdout=subprocess.DEVNULL)
-        return
+        return subprocess.run([fill_tool, pin, str(entries)], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
     # No fill_map: map.update requests in windows of 32 lines per write.
     conn = LineConnection(server.sock)
     for start in range(0, entries, 32):
@@ -741,6 +778,180 @@ RUN = {"nested": attack_nested, "noread": attack_noread, "batch": attack_batch, 
 SETUP = {"watch": watch_setup, "halfclose": halfclose_setup}
 
 
+# --- the baseline rows: what the fix must keep ------------------------------------------------
+
+CFLAGS = ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]  # as scripts/bench.sh
+TOOLS = {  # name: (source in bench/, flags before -o, libraries)
+    "fill_map": ("fill_map.c", [], ["-lbpf"]),
+    "rpc_load": ("rpc_load.c", ["-pthread"], []),
+    "rpc_call": ("rpc_call.c", [], []),
+    "batch_lookup": ("batch_lookup.c", [], ["-lbpf"]),
+    "watch_clients": ("watch_clients.c", [], []),
+}
+NEEDS = {"watch": ["fill_map"], "halfclose": ["fill_map"], "rpc16": ["rpc_load"],
+         "snapshot": ["fill_map", "rpc_call", "batch_lookup"], "watch50": ["fill_map", "watch_clients"]}
+
+
+def build_tools(names, here, out_dir):
+    """gcc each tool into out_dir; {name: path}, without the ones that do not build."""
+    os.makedirs(out_dir, exist_ok=True)
+    built = {}
+    for name in names:
+        source, flags, libs = TOOLS[name]
+        path = os.path.join(out_dir, name)
+        done = subprocess.run(["gcc", *CFLAGS, *flags, "-o", path, os.path.join(here, source), *libs],
+                              capture_output=True, text=True)
+        if done.returncode == 0:
+            built[name] = path
+        else:
+            note(f"{source} does not build: {done.stderr.strip()[-300:]}")
+    return built
+
+
+def tool(tools, name):
+    if name not in tools:
+        raise RuntimeError(f"bench/{TOOLS[name][0]} did not build")
+    return tools[name]
+
+
+def run_tool(argv):
+    """The tool's stdout; RuntimeError with its stderr if it fails."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{os.path.basename(argv[0])} ran over {TOOL_TIMEOUT} s")
+    if done.returncode != 0:
+        raise RuntimeError(f"{os.path.basename(argv[0])} exit {done.returncode}: {done.stderr.strip()[-200:]}")
+    return done.stdout
+
+
+def key_values(line):
+    """'a=1 b=x' -> {"a": 1.0, "b": "x"}."""
+    found = {}
+    for word in line.split():
+        key, _, value = word.partition("=")
+        try:
+            found[key] = float(value)
+        except ValueError:
+            found[key] = value
+    return found
+
+
+def median(values):
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        return float("nan")
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def baseline_rpc16(server, programs, tools):
+    load = tool(tools, "rpc_load")
+    time.sleep(2)  # let start-up settle (as bench.sh)
+    cpu0 = cpu_seconds(server.pid)
+    figures = key_values(run_tool([load, server.sock, str(RPC16_CLIENTS), str(RPC16_CALLS)]).strip())
+    figures["server_cpu_s"] = cpu_seconds(server.pid) - cpu0
+    return {key: figures[key] for key in ("calls_per_s", "seconds", "p50_us", "p99_us", "max_us", "errors", "server_cpu_s")}
+
+
+def baseline_snapshot(server, programs, tools):
+    call_tool, walk = tool(tools, "rpc_call"), tool(tools, "batch_lookup")
+    filled = load_big(server, programs, tool(tools, "fill_map"), SNAPSHOT_ENTRIES)
+    pin = os.path.join(server.pins, PROBE, "maps", "big")
+    run_tool([walk, pin, "1"])  # warm the map's pages once (as bench.sh)
+    params = json.dumps({"map": {"probe": PROBE, "name": "big"}})
+    reply = os.path.join(server.dir, "snapshot.json")
+    rpc_ms, raw_ms, reply_bytes = [], [], 0
+    for rep in range(SNAPSHOT_REPS):  # one of each per rep, as bench.sh
+        last = [reply] if rep == SNAPSHOT_REPS - 1 else []
+        timed = key_values(run_tool([call_tool, server.sock, "1", "map.snapshot", params, *last]).strip())
+        rpc_ms.append(timed["ms"])
+        reply_bytes = int(timed["bytes"])
+        raw = key_values(run_tool([walk, pin, "1"]).strip())
+        if int(raw["entries"]) != SNAPSHOT_ENTRIES:
+            raise RuntimeError(f"batch_lookup walked {int(raw['entries'])} entries, not {SNAPSHOT_ENTRIES}")
+        raw_ms.append(raw["ms"])
+    with open(reply, "rb") as f:  # a light check of the last reply (bench.sh's issue 2 part checks the sums)
+        data = f.read()
+    os.unlink(reply)
+    head, tail = data[:300], data[-300:]
+    if b'"error"' in head or data.count(b'"key"') != SNAPSHOT_ENTRIES or b'"truncated":false' not in head + tail:
+        raise RuntimeError(f"map.snapshot's reply is not {SNAPSHOT_ENTRIES} untruncated entries: {head[:160]!r}")
+    rpc, walk_ms = median(rpc_ms), median(raw_ms)
+    return {"entries": SNAPSHOT_ENTRIES, "rpc_ms": rpc, "raw_ms": walk_ms, "ratio": rpc / walk_ms,
+            "rpc_ms_reps": ",".join(f"{v:.1f}" for v in rpc_ms), "raw_ms_reps": ",".join(f"{v:.1f}" for v in raw_ms),
+            "reply_bytes": reply_bytes, "fill": (filled or "").replace(" ", ",")}
+
+
+def baseline_watch50(server, programs, tools):
+    clients = tool(tools, "watch_clients")
+    load_big(server, programs, tool(tools, "fill_map"), WATCH50_ENTRIES)
+    lines = run_tool([clients, server.sock, str(server.pid), PROBE, "big", "100", str(WATCH50_SETTLE), f"{WATCH50_SECONDS:g}",
+                      f"full:{WATCH50_CLIENTS}"]).splitlines()
+    mode = key_values(next(line for line in lines if line.startswith("mode=")))
+    cpu = key_values(next(line for line in lines if line.startswith("server_cpu_ms=")))
+    return {"entries": WATCH50_ENTRIES, "subscribers": int(mode["subscribers"]), "cores": cpu["cores"],
+            "server_cpu_ms": cpu["server_cpu_ms"], "seconds": cpu["seconds"],
+            "notifications_per_sub_s": mode["notifications_per_sub_s"], "bytes_per_sub_s": int(mode["bytes_per_sub_s"]),
+            "entries_per_notification": mode["entries_per_notification"], "seq_gaps": int(mode["seq_gaps"]),
+            "rss_kb": int(cpu["rss_kb"]), "hwm_kb": int(cpu["hwm_kb"])}
+
+
+BASELINE_RUN = {"rpc16": baseline_rpc16, "snapshot": baseline_snapshot, "watch50": baseline_watch50}
+# The table's lines per row: (title, key, format); medians over the runs that worked.
+BASELINE_LINES = {
+    "rpc16": [("rpc16 calls/s", "calls_per_s", "{:.0f}")],
+    "snapshot": [("snapshot bpfleetd ms", "rpc_ms", "{:.0f}"), ("snapshot raw ms", "raw_ms", "{:.1f}"),
+                 ("snapshot bpfleetd/raw", "ratio", "{:.2f}")],
+    "watch50": [("watch50 server cores", "cores", "{:.3f}"), ("watch50 notif/sub/s", "notifications_per_sub_s", "{:.2f}")],
+}
+
+
+def run_baseline(label, binary, row, round_, programs, root, tools):
+    server = Server(binary, root, label, f"{row}-r{round_}")
+    try:
+        return BASELINE_RUN[row](server, programs, tools)
+    finally:
+        server.stop()
+
+
+def baseline_figure(row, r):
+    if "error" in r:
+        return "failed: " + r["error"][:80]
+    if row == "rpc16":
+        return f"{r['calls_per_s']:.0f} calls/s, p99 {r['p99_us']:.0f} us, server CPU {r['server_cpu_s']:.1f} s"
+    if row == "snapshot":
+        return f"bpfleetd {r['rpc_ms']:.0f} ms, raw {r['raw_ms']:.1f} ms, x{r['ratio']:.1f} ({r['reply_bytes'] / 1e6:.1f} MB)"
+    return f"{r['cores']:.3f} cores, {r['notifications_per_sub_s']:.2f} notifications/sub/s, {r['seq_gaps']} seq gaps"
+
+
+def print_baselines(rows, runs, with_before):
+    """runs[(label, row)]: the runs' figures, in round order."""
+    sides = ["before", "after"] if with_before else ["after"]
+    header = ["row"] + [f"{side} median (runs)" for side in sides] + (["after / before"] if with_before else [])
+    table = [header]
+    for row in rows:
+        for title, key, form in BASELINE_LINES[row]:
+            line = [title]
+            medians = {}
+            for side in sides:
+                got = runs.get((side, row), [])
+                values = [r[key] for r in got if "error" not in r]
+                if not values:
+                    line.append("failed" if got else "-")
+                    continue
+                medians[side] = median(values)
+                cells = [form.format(r[key]) if "error" not in r else "failed" for r in got]
+                line.append(f"{form.format(medians[side])} ({', '.join(cells)})")
+            if with_before:
+                b, a = medians.get("before"), medians.get("after")
+                line.append(f"{a / b:.2f}" if a is not None and b else "-")
+            table.append(line)
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(line)).rstrip())
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 def figure(attack, r):
@@ -805,10 +1016,12 @@ def main():
         raise SystemExit(__doc__.split("\n\n")[0])
     after, before, programs, work = args
     binaries = [("after", after)] + ([("before", before)] if before not in ("", "-") else [])
-    attacks = [a for a in os.environ.get("ABUSE_ATTACKS", ",".join(ATTACKS)).split(",") if a]
-    for attack in attacks:
-        if attack not in RUN:
-            raise SystemExit(f"abuse.py: unknown attack '{attack}' ({', '.join(ATTACKS)})")
+    chosen = [a for a in os.environ.get("ABUSE_ATTACKS", ",".join(ATTACKS + BASELINES)).split(",") if a]
+    for attack in chosen:
+        if attack not in RUN and attack not in BASELINE_RUN:
+            raise SystemExit(f"abuse.py: unknown attack or baseline row '{attack}' ({', '.join(ATTACKS + BASELINES)})")
+    attacks = [a for a in chosen if a in RUN]
+    baselines = [a for a in chosen if a in BASELINE_RUN]
     def terminated(*_):
         raise KeyboardInterrupt  # not SystemExit, which a failed setup call raises (rpc.py)
     signal.signal(signal.SIGTERM, terminated)
@@ -817,15 +1030,13 @@ def main():
     root = tempfile.mkdtemp(prefix="bpfleet-bench-abuse-", dir="/tmp")  # under /tmp, so other uids can reach sockets in it
     os.chmod(root, 0o711)
     results = {}
+    runs = {}  # (label, baseline row): the runs' figures, in round order
     try:
-        fill_tool = os.path.join(root, "fill_map")
         here = os.path.dirname(os.path.abspath(__file__))
-        if any(a in ("watch", "halfclose") for a in attacks):
-            built = subprocess.run(["gcc", "-O2", "-Wall", "-o", fill_tool, os.path.join(here, "fill_map.c"), "-lbpf"],
-                                   capture_output=True, text=True)
-            if built.returncode != 0:
-                note("fill_map does not build; filling maps with map.update instead")
-                fill_tool = None
+        tools = build_tools(sorted({name for a in chosen for name in NEEDS.get(a, [])}), here, os.path.join(work, "abuse-bin"))
+        fill_tool = tools.get("fill_map")
+        if fill_tool is None and any(a in ("watch", "halfclose") for a in attacks):
+            note("fill_map does not build; the attacks fill maps with map.update instead")
         for label, binary in binaries:
             for attack in attacks:
                 if label == "after":
@@ -837,17 +1048,59 @@ def main():
                     r = {"error": str(error) or type(error).__name__}
                 results[(label, attack)] = r
                 note(f"{label}: {attack}: {figure(attack, r)}")
+        # Before and after alternately, round by round, so drift on a busy machine hits both alike.
+        for round_ in range(1, BASELINE_ROUNDS + 1):
+            for row in baselines:
+                for label, binary in reversed(binaries):  # before, then after
+                    wait_for(binary)
+                    note(f"{label}: {row} round {round_} of {BASELINE_ROUNDS} ...")
+                    try:
+                        r = run_baseline(label, binary, row, round_, programs, root, tools)
+                    except (OSError, RuntimeError, EOFError, ValueError, KeyError, StopIteration,
+                            subprocess.CalledProcessError, SystemExit) as error:
+                        r = {"error": str(error) or type(error).__name__}
+                    runs.setdefault((label, row), []).append(r)
+                    note(f"{label}: {row} round {round_}: {baseline_figure(row, r)}")
     finally:
         for server in list(Server.live):
             server.stop()
         shutil.rmtree(root, ignore_errors=True)
+    def value_text(value):
+        return f"{value:.6g}" if isinstance(value, float) else str(value)
     with open(os.path.join(work, "abuse-results.txt"), "w") as f:
         for label, binary in binaries:
             f.write(f"{label}.binary={binary}\n")
         for (label, attack), r in results.items():
             for key, value in r.items():
-                f.write(f"{label}.{attack}.{key}={value:.6g}\n" if isinstance(value, float) else f"{label}.{attack}.{key}={value}\n")
-    print_table(attacks, results, len(binaries) > 1)
+                f.write(f"{label}.{attack}.{key}={value_text(value)}\n")
+        if baselines:
+            f.write(f"baseline.rounds={BASELINE_ROUNDS}\n")
+        for row in baselines:
+            medians = {}
+            for label, _ in binaries:
+                got = runs.get((label, row), [])
+                for n, r in enumerate(got, 1):
+                    for key, value in r.items():
+                        f.write(f"{label}.{row}.r{n}.{key}={value_text(value)}\n")
+                for _, key, _ in BASELINE_LINES[row]:  # LABEL.ROW.KEY: the median of the runs that worked
+                    values = [r[key] for r in got if "error" not in r]
+                    f.write(f"{label}.{row}.{key}.runs={','.join(value_text(v) for v in values)}\n")
+                    if values:
+                        medians[(label, key)] = median(values)
+                        f.write(f"{label}.{row}.{key}={value_text(medians[(label, key)])}\n")
+            for _, key, _ in BASELINE_LINES[row]:
+                if medians.get(("before", key)) and ("after", key) in medians:
+                    f.write(f"baseline.{row}.{key}.after_over_before={medians[('after', key)] / medians[('before', key)]:.6g}\n")
+    if attacks:
+        print_table(attacks, results, len(binaries) > 1)
+    if baselines:
+        what = {"rpc16": f"rpc16 {RPC16_CLIENTS} clients share {RPC16_CALLS} node.info",
+                "snapshot": f"snapshot {SNAPSHOT_ENTRIES} entries, median of {SNAPSHOT_REPS} per run",
+                "watch50": f"watch50 {WATCH50_CLIENTS} full watches of {WATCH50_ENTRIES} entries at 100 ms, {WATCH50_SECONDS:g} s"}
+        sides = "before and after alternately" if len(binaries) > 1 else "after only"
+        print(f"baselines: median (runs) of {BASELINE_ROUNDS} round{'s' if BASELINE_ROUNDS != 1 else ''}, {sides}; "
+              + "; ".join(what[row] for row in baselines))
+        print_baselines(baselines, runs, len(binaries) > 1)
     print(f"loadavg_end {' '.join(open('/proc/loadavg').read().split()[:3])}; scale {SCALE:g}, cap {CAP:g} s per attack")
 
 

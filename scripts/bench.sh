@@ -48,7 +48,10 @@
 #      node.info latency meanwhile): deeply nested lines, a client that never
 #      reads, a 100,000-call batch, 3,200 stalled map watches, 5,000 stranger
 #      connections, a half-closed slow reader; the built bpfleetd, and side
-#      by side the one BENCH_ABUSE_BEFORE names (bench/abuse.py)
+#      by side the one BENCH_ABUSE_BEFORE names; then the baseline rows
+#      (node.info with 16 clients, a 1,000,000-entry snapshot against the
+#      raw walk, 50 map watches), before and after alternately over 3
+#      rounds (bench/abuse.py)
 # Speed targets are read off the tables; the run fails only when something
 # is wrong (a check, a crash), never because a number is slow.
 # Knobs: BENCH_ONLY (issue2,tls,events,attach,fleet,upload,abuse: the parts to run; default all),
