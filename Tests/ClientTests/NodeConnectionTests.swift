@@ -94,6 +94,27 @@ struct NodeConnectionTests {
         }
     }
 
+    @Test("a refusal sent at connect answers every call, also those made after the close")
+    func refusedAtConnect() async throws {
+        try await LineServer.with(refuseAtConnect: true) { server in
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            // However late the first call comes, it gets the node's refusal,
+            // not "connection closed".
+            for _ in 0..<1000 where connection.isOpen { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(!connection.isOpen)
+            for method in ["node.info", "probe.unload"] {
+                do {
+                    _ = try await connection.callRaw(method: method, params: nil)
+                    Issue.record("\(method) succeeded")
+                } catch let error as ResponseError {
+                    #expect(error.code == .unauthenticated)
+                    #expect(error.data?["identity"] == "uid=1000 gid=1000 pid=1")
+                }
+            }
+            await connection.close()
+        }
+    }
+
     @Test("a dropped connection fails every waiting call, and later ones")
     func droppedConnection() async throws {
         try await LineServer.with(holdCount: 100) { server in

@@ -12,6 +12,10 @@ public actor NodeConnection {
     /// Why the connection ended, once it has: a call made afterwards fails
     /// with the reason (a node's TLS alert), not a bare "closed".
     private nonisolated let ending: LockedValue<ClientError?>
+    /// The error a node sent before this client asked anything (a peer
+    /// with no role is refused at connect): every call gets it, even one
+    /// made after the node closed the connection.
+    private nonisolated let refused: LockedValue<ResponseError?>
     /// The open subscriptions, by id; the router hands them their
     /// notifications on the event loop.
     nonisolated let subscriptions: SubscriptionTable
@@ -22,10 +26,11 @@ public actor NodeConnection {
     public static let defaultMaximumMessageLength = 1 << 30
 
     private init(address: NodeAddress, channel: any Channel, ending: LockedValue<ClientError?>,
-                 subscriptions: SubscriptionTable) {
+                 refused: LockedValue<ResponseError?>, subscriptions: SubscriptionTable) {
         self.address = address
         self.channel = channel
         self.ending = ending
+        self.refused = refused
         self.subscriptions = subscriptions
     }
 
@@ -82,6 +87,7 @@ public actor NodeConnection {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let handshake = session.map { _ in loop.makePromise(of: Void.self) }
         let ending = LockedValue<ClientError?>(nil)
+        let refused = LockedValue<ResponseError?>(nil)
         let subscriptions = SubscriptionTable()
         let explain: (@Sendable (any Error) -> ClientError?)?
         if let session {
@@ -107,7 +113,7 @@ public actor NodeConnection {
                     }
                     try pipeline.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumMessageLength)))
                     let router = ResponseRouter(address: address, maximumLength: maximumMessageLength, ending: ending,
-                                                explain: explain, silentCloseReason: silentCloseReason,
+                                                refused: refused, explain: explain, silentCloseReason: silentCloseReason,
                                                 subscriptions: subscriptions, onNotification: onNotification)
                     try pipeline.addHandler(router)
                 }
@@ -127,7 +133,7 @@ public actor NodeConnection {
                     channel.close(promise: nil)
                 }
             }
-            return NodeConnection(address: address, channel: connected!, ending: ending, subscriptions: subscriptions)
+            return NodeConnection(address: address, channel: connected!, ending: ending, refused: refused, subscriptions: subscriptions)
         } catch {
             connected?.close(promise: nil)
             handshake?.fail(error)
@@ -206,6 +212,9 @@ public actor NodeConnection {
         try await send(method: method, params: params.map { try JSONEncoder.wire().encode($0) })
     }
 
+    /// Whether the connection is still open (the node may close it).
+    nonisolated var isOpen: Bool { channel.isActive }
+
     public nonisolated func close() async {
         // Closing twice, or after the node went away, is not an error.
         try? await channel.close()
@@ -225,6 +234,7 @@ public actor NodeConnection {
         let channel = self.channel
         let address = self.address
         let ending = self.ending
+        let refused = self.refused
         let frame = RequestFrame.encode(id: id, method: method, params: params, allocator: channel.allocator)
         let reply = channel.eventLoop.makePromise(of: CallReply.self)
         let answer = try await withTaskCancellationHandler {
@@ -233,6 +243,10 @@ public actor NodeConnection {
             } catch {
                 // The router never took the call (the channel had closed),
                 // so the reply promise is still this caller's to complete.
+                if let refusal = refused.value {
+                    reply.fail(refusal)
+                    throw refusal
+                }
                 let failure = ending.value ?? ClientError.connectionClosed(address, reason: nil)
                 reply.fail(failure)
                 throw failure

@@ -36,11 +36,14 @@ final class ResponseRouter: ChannelDuplexHandler {
     /// Why the connection ended; set once, then every new call fails with it.
     private var failure: ClientError?
     /// An error the node sent before this client asked anything (it refuses
-    /// a peer with no role at connect, then closes): every call gets it.
+    /// a peer with no role at connect, then closes): every call gets it,
+    /// here, or from `refused` once the channel is closed.
     private var refusal: ResponseError?
+    private let refused: LockedValue<ResponseError?>
     private var asked = false
 
     init(address: NodeAddress, maximumLength: Int, ending: LockedValue<ClientError?> = LockedValue(nil),
+         refused: LockedValue<ResponseError?> = LockedValue(nil),
          explain: (@Sendable (any Error) -> ClientError?)? = nil,
          silentCloseReason: String? = nil,
          subscriptions: SubscriptionTable = SubscriptionTable(),
@@ -48,6 +51,7 @@ final class ResponseRouter: ChannelDuplexHandler {
         self.address = address
         self.maximumLength = maximumLength
         self.ending = ending
+        self.refused = refused
         self.explain = explain
         self.silentCloseReason = silentCloseReason
         self.onNotification = onNotification
@@ -140,6 +144,7 @@ final class ResponseRouter: ChannelDuplexHandler {
             // Any other id belongs to an abandoned call: dropped.
         case .unattributedError(let error) where !asked && pending.isEmpty:
             refusal = error
+            refused.setIfNil(error)
         case .unattributedError(let error):
             // The server could not tell which request it answers; every
             // waiting call may be the one, and none would ever hear back.

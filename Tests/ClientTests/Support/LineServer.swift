@@ -32,6 +32,10 @@ import NIOPosix
 ///   notifications, then answers `true`; an answer that also tells the test
 ///   every notification sent before it has been read
 ///
+/// Started with `refuseAtConnect`, it answers every connection at once with
+/// a -32001 error (id null) and closes it, as bpfleetd does to a peer with
+/// no role.
+///
 /// Every message received is kept in `received`.
 final class LineServer: Sendable {
     let path: String
@@ -51,7 +55,7 @@ final class LineServer: Sendable {
         self.streamed = streamed
     }
 
-    static func start(holdCount: Int = 3) async throws -> LineServer {
+    static func start(holdCount: Int = 3, refuseAtConnect: Bool = false) async throws -> LineServer {
         let path = "/tmp/bpfleet-client-test-\(UUID().uuidString.prefix(8)).sock"
         let received = ReceivedMessages()
         let streamed = StreamProgress()
@@ -59,7 +63,8 @@ final class LineServer: Sendable {
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: 1 << 20)))
-                    try child.pipeline.syncOperations.addHandler(ScriptedPeer(holdCount: holdCount, received: received, streamed: streamed))
+                    try child.pipeline.syncOperations.addHandler(
+                        ScriptedPeer(holdCount: holdCount, refuseAtConnect: refuseAtConnect, received: received, streamed: streamed))
                 }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
@@ -69,8 +74,9 @@ final class LineServer: Sendable {
 
     /// Runs `body` against a fresh server and removes it afterwards, also
     /// when `body` throws.
-    static func with<Value>(holdCount: Int = 3, _ body: (LineServer) async throws -> Value) async throws -> Value {
-        let server = try await start(holdCount: holdCount)
+    static func with<Value>(holdCount: Int = 3, refuseAtConnect: Bool = false,
+                            _ body: (LineServer) async throws -> Value) async throws -> Value {
+        let server = try await start(holdCount: holdCount, refuseAtConnect: refuseAtConnect)
         do {
             let value = try await body(server)
             await server.stop()
@@ -93,6 +99,7 @@ private final class ScriptedPeer: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let holdCount: Int
+    private let refuseAtConnect: Bool
     private let received: ReceivedMessages
     private let streamed: StreamProgress
     private var held: [(id: String, params: String)] = []
@@ -100,10 +107,18 @@ private final class ScriptedPeer: ChannelInboundHandler {
     /// The `stream-NxR` subscription being written, if any.
     private var stream: (subscription: Int, notifications: Int, records: Int, sent: Int)?
 
-    init(holdCount: Int, received: ReceivedMessages, streamed: StreamProgress) {
+    init(holdCount: Int, refuseAtConnect: Bool, received: ReceivedMessages, streamed: StreamProgress) {
         self.holdCount = holdCount
+        self.refuseAtConnect = refuseAtConnect
         self.received = received
         self.streamed = streamed
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        guard refuseAtConnect else { return }
+        send(context, #"{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"unauthenticated: uid=1000 gid=1000 pid=1 has no role on this node","data":{"identity":"uid=1000 gid=1000 pid=1"}}}"#)
+        context.close(promise: nil)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
