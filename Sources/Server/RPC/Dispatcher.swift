@@ -265,9 +265,11 @@ struct Dispatcher: Sendable {
                              from peer: PeerIdentity, on connection: ConnectionHandle,
                              done: @Sendable () -> Void) async {
         let sink = connection.sink
-        var finished = false
-        defer { if !finished { done() } }
+        // As for a single request, the line's place is given back before
+        // its reply is written: a client that has the answer may send the
+        // next line at once, and finds its places free.
         if let error = Self.batchRefusal(count: count, maxMembers: admission.maxMembers) {
+            done()
             await write(.failure(nil, error), to: sink)
             return
         }
@@ -275,6 +277,7 @@ struct Dispatcher: Sendable {
         // takes one more, all of them or the batch does not run.
         let extra = count - 1
         guard extra == 0 || admission.claim(extra) else {
+            done()
             let limit = admission.maxInFlight
             let error = ResponseError.limitExceeded(
                 "maxInFlight", limit,
@@ -298,7 +301,6 @@ struct Dispatcher: Sendable {
             return results.compactMap { $0 }
         }
         if extra > 0 { admission.release(extra) }
-        finished = true
         done()
         // Subscriptions begin once the array naming them is on the wire.
         defer { for member in members { member.start?() } }
