@@ -30,7 +30,20 @@ final class ConnectionWriter: ReplySink, Sendable {
         await turn.wait()
         let written = Self.hand(pieces, to: channel)
         turn.signal()
-        try await written.get()
+        try await Self.waitUnlessCancelled(for: written)
+    }
+
+    /// Waits for `written`; a cancelled task (a subscription ended by an
+    /// unload) stops waiting at once and leaves the bytes queued: a client
+    /// that does not read must not hold up whoever cancelled it.
+    static func waitUnlessCancelled(for written: EventLoopFuture<Void>) async throws {
+        let waiter = written.eventLoop.makePromise(of: Void.self)
+        written.cascade(to: waiter)
+        try await withTaskCancellationHandler {
+            try await waiter.futureResult.get()
+        } onCancel: {
+            waiter.fail(CancellationError())
+        }
     }
 
     func exclusively(_ body: @Sendable (any ReplySink) async -> Void) async {
@@ -70,7 +83,7 @@ final class ConnectionWriter: ReplySink, Sendable {
             // not after it has been encoded to the end.
             guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
             let written = ConnectionWriter.hand(pieces, to: channel)
-            if !channel.isWritable { try await written.get() }
+            if !channel.isWritable { try await ConnectionWriter.waitUnlessCancelled(for: written) }
         }
 
         func abort() async {
