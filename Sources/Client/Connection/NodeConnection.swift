@@ -120,20 +120,22 @@ public actor NodeConnection {
             }
         var connected: (any Channel)?
         do {
+            let channel: any Channel
             switch address {
             case .unix(let path):
-                connected = try await bootstrap.connect(unixDomainSocketPath: path).get()
+                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
             case .tcp(let host, let port):
-                connected = try await bootstrap.connect(host: host, port: port).get()
+                channel = try await bootstrap.connect(host: host, port: port).get()
             }
-            if let handshake, let channel = connected {
+            connected = channel
+            if let handshake {
                 try await withTaskCancellationHandler {
                     try await handshake.futureResult.get()
                 } onCancel: {
                     channel.close(promise: nil)
                 }
             }
-            return NodeConnection(address: address, channel: connected!, ending: ending, refused: refused, subscriptions: subscriptions)
+            return NodeConnection(address: address, channel: channel, ending: ending, refused: refused, subscriptions: subscriptions)
         } catch {
             connected?.close(promise: nil)
             handshake?.fail(error)

@@ -56,7 +56,13 @@ struct NodeConvergence {
             return .replaced
         case .otherSpec:
             try await ensureObject(of: wanted)
-            try await replace(current!, with: wanted)
+            // ProbeDrift.of says otherSpec only of a probe it was given;
+            // with none, loading is the whole of it.
+            guard let current else {
+                _ = try await connection.call(wanted.loadRequest)
+                return .created
+            }
+            try await replace(current, with: wanted)
             return .replaced
         }
     }

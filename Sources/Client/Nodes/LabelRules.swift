@@ -15,7 +15,7 @@ enum LabelRules {
         guard parts.count <= 2 else {
             return "'\(key)' is not a valid label key: at most one '/', between a DNS prefix and the name"
         }
-        let name = String(parts.last!)
+        let name = parts.last.map(String.init) ?? ""
         if parts.count == 2 {
             let prefix = String(parts[0])
             if prefix.isEmpty {
@@ -49,7 +49,7 @@ enum LabelRules {
         guard characters.allSatisfy({ isAlphanumeric($0) || $0 == "-" || $0 == "_" || $0 == "." }) else {
             return "only letters, digits, '-', '_' and '.' are allowed"
         }
-        guard isAlphanumeric(characters.first!), isAlphanumeric(characters.last!) else {
+        guard let first = characters.first, let last = characters.last, isAlphanumeric(first), isAlphanumeric(last) else {
             return "it must start and end with a letter or digit"
         }
         return nil

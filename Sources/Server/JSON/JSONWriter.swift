@@ -139,11 +139,11 @@ public struct JSONWriter {
             byte(UInt8(ascii: "]"))
         case .object(let fields):
             byte(UInt8(ascii: "{"))
-            for (index, key) in fields.keys.sorted().enumerated() {
+            for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { byte(UInt8(ascii: ",")) }
-                string(key)
+                string(field.key)
                 byte(UInt8(ascii: ":"))
-                self.value(fields[key]!)
+                self.value(field.value)
             }
             byte(UInt8(ascii: "}"))
         }

@@ -78,7 +78,7 @@ final class MapReading: Sendable {
                     let key = UnsafeRawBufferPointer(rebasing: k[(index * keySize)..<((index + 1) * keySize)])
                     let value = UnsafeRawBufferPointer(rebasing: v[(index * valueSize)..<((index + 1) * valueSize)])
                     if position + 1 < order.count,
-                       memcmp(key.baseAddress!, k.baseAddress! + order[position + 1] * keySize, keySize) == 0 {
+                       let base = k.baseAddress, memcmp(base + index * keySize, base + order[position + 1] * keySize, keySize) == 0 {
                         continue  // the same key again next: that one is newer
                     }
                     sortedKeys.append(contentsOf: key)

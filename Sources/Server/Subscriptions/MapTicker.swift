@@ -104,7 +104,12 @@ actor MapTicker {
                     return (reading, bodies)
                 }
                 for waiter in batch.values {
-                    waiter.continuation.resume(returning: Delivery(reading: reading, body: bodies[waiter.wish]!))
+                    // `asked` holds every waiter's wish, so each has its body.
+                    guard let body = bodies[waiter.wish] else {
+                        waiter.continuation.resume(throwing: ResponseError(.internalError, "map.watch: no body was made for this watch"))
+                        continue
+                    }
+                    waiter.continuation.resume(returning: Delivery(reading: reading, body: body))
                 }
             } catch {
                 for waiter in batch.values { waiter.continuation.resume(throwing: error) }

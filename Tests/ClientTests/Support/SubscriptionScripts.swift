@@ -147,12 +147,22 @@ final class StreamProgress: @unchecked Sendable {
         return last
     }
 
-    /// Waits (up to 20 s) until the count reaches `target`; returns it.
+    /// Waits until the count reaches `target`, or until it has not moved
+    /// for 20 s (the writer is stuck: however slow the machine, a writer
+    /// that is not held back keeps counting); returns it.
     func reaches(_ target: Int) async throws -> Int {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline && value < target {
+        var last = value
+        var lastMoved = ContinuousClock.now
+        while last < target {
             try await Task.sleep(for: .milliseconds(10))
+            let now = value
+            if now != last {
+                last = now
+                lastMoved = ContinuousClock.now
+            } else if ContinuousClock.now - lastMoved > .seconds(20) {
+                break
+            }
         }
-        return value
+        return last
     }
 }

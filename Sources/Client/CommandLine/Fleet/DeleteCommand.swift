@@ -34,8 +34,9 @@ struct DeleteCommand: AsyncParsableCommand {
                 record.error = failure
                 record.detail = failure.message
             }
-            counts[record.action!, default: 0] += 1
-            rows.add(record, cells: [record.node, record.action!, record.detail ?? ""])
+            let action = record.action ?? "failed"
+            counts[action, default: 0] += 1
+            rows.add(record, cells: [record.node, action, record.detail ?? ""])
         }
         let parts = ["unloaded", "absent", "failed", "unreachable"].map { "\(counts[$0, default: 0]) \($0)" }
         rows.finish(summary: "deleted \(name): \(parts.joined(separator: ", ")) (of \(plan.targets.count))")
