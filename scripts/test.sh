@@ -40,7 +40,10 @@ fi
 
 # One closing line in the plain form any CI reads: N passed, N failed.
 total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | grep -oE '[0-9]+' | awk '{ n += $1 } END { print n }')
-failed=$(grep -E '^✘ Test .* failed after' "$log" | grep -cv '^✘ Test run with' || true)
+# A failed test is named on a "failed after" line, or only on its "recorded
+# an issue" lines when its end line is lost: count each name once.
+failed=$(grep -E '^✘ Test .* (failed after|recorded an issue)' "$log" | grep -v '^✘ Test run with' \
+    | sed -E 's/^✘ Test (.*) (failed after|recorded an issue).*/\1/' | sort -u | wc -l)
 rm -f "$log"
 
 # The kernel frees a program after its last descriptor closes and an RCU

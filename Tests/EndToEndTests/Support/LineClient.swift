@@ -51,7 +51,10 @@ final class LineClient: @unchecked Sendable {
     }
 
     /// The next line, or nil when the server closed the connection.
-    func readLine(timeout: TimeInterval = 30) throws -> Data? {
+    /// The default wait only catches a server that hangs: a reply slower
+    /// than that is a defect on any machine that can run the suite (30 s
+    /// was not enough for a 24 MB upload with the machine loaded 9-fold).
+    func readLine(timeout: TimeInterval = 120) throws -> Data? {
         let deadline = Date().addingTimeInterval(timeout)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
@@ -71,7 +74,7 @@ final class LineClient: @unchecked Sendable {
     }
 
     /// The next reply, parsed.
-    func readReply(timeout: TimeInterval = 30) throws -> JSONValue {
+    func readReply(timeout: TimeInterval = 120) throws -> JSONValue {
         guard let line = try readLine(timeout: timeout) else { throw TestFailure("connection closed") }
         return try JSONDecoder().decode(JSONValue.self, from: line)
     }
