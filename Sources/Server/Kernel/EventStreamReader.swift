@@ -64,10 +64,10 @@ enum EventStreams {
     /// A descriptor of the reader's own for the map: it stays valid however
     /// long the caller keeps the original (libbpf's perf buffer uses it
     /// again when freed, to clear the map's slots).
-    static func duplicate(_ fd: Int32) throws(KernelError) -> Int32 {
+    static func duplicate(_ fd: Int32) throws(KernelError) -> OwnedDescriptor {
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)
         guard copy >= 0 else { throw .failed(operation: "dup of the map descriptor", errno: currentErrno()) }
-        return copy
+        return OwnedDescriptor(copy)
     }
 }
 

@@ -17,7 +17,10 @@ import Glibc
 /// Not thread-safe: one poll at a time (see `EventStreamReader`).
 final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
     private let handle: OpaquePointer
-    let mapFD: Int32
+    /// The reader's own descriptor of the map (closed after libbpf's
+    /// buffer is freed, which uses it).
+    private let map: OwnedDescriptor
+    var mapFD: Int32 { map.fd }
     let pagesPerCPU: Int
     let wakeupEvents: Int
     /// Per-CPU rings (CPUs the map has slots for).
@@ -46,14 +49,13 @@ final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
         }
         guard let info = MapInfo(fd: mapFD) else { throw .failed(operation: "map info", errno: currentErrno()) }
         guard info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY else { throw EventStreams.notAnEventMap(info) }
-        let fd = try EventStreams.duplicate(mapFD)
-        guard let handle = bpfleet_perf_buffer_new(fd, UInt(pagesPerCPU), UInt32(wakeupEvents), perfBufferEvent, state.context) else {
+        let map = try EventStreams.duplicate(mapFD)
+        guard let handle = bpfleet_perf_buffer_new(map.fd, UInt(pagesPerCPU), UInt32(wakeupEvents), perfBufferEvent, state.context) else {
             let code = currentErrno()
-            close(fd)
             throw .failed(operation: "perf buffer setup (perf_buffer__new)", errno: code)
         }
         self.handle = handle
-        self.mapFD = fd
+        self.map = map
         self.pagesPerCPU = pagesPerCPU
         self.wakeupEvents = wakeupEvents
         self.bufferCount = perf_buffer__buffer_cnt(handle)
@@ -61,7 +63,6 @@ final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
 
     deinit {
         perf_buffer__free(handle)
-        close(mapFD)
     }
 
     var epollFD: Int32 { perf_buffer__epoll_fd(handle) }

@@ -15,7 +15,10 @@ import Glibc
 /// Not thread-safe: one poll at a time (see `EventStreamReader`).
 final class RingBufferReader: EventStreamReader, @unchecked Sendable {
     private let handle: OpaquePointer
-    let mapFD: Int32
+    /// The reader's own descriptor of the map (closed after libbpf's
+    /// buffer is freed, which uses it).
+    private let map: OwnedDescriptor
+    var mapFD: Int32 { map.fd }
     /// The ring's size in bytes (the map's max_entries).
     let capacity: Int
     private let state = EventSinkState()
@@ -24,20 +27,18 @@ final class RingBufferReader: EventStreamReader, @unchecked Sendable {
     init(mapFD: Int32) throws(KernelError) {
         guard let info = MapInfo(fd: mapFD) else { throw .failed(operation: "map info", errno: currentErrno()) }
         guard info.type == BPF_MAP_TYPE_RINGBUF else { throw EventStreams.notAnEventMap(info) }
-        let fd = try EventStreams.duplicate(mapFD)
-        guard let handle = ring_buffer__new(fd, ringBufferSample, state.context, nil) else {
+        let map = try EventStreams.duplicate(mapFD)
+        guard let handle = ring_buffer__new(map.fd, ringBufferSample, state.context, nil) else {
             let code = currentErrno()
-            close(fd)
             throw .failed(operation: "ring buffer setup (ring_buffer__new)", errno: code)
         }
         self.handle = handle
-        self.mapFD = fd
+        self.map = map
         self.capacity = Int(info.maxEntries)
     }
 
     deinit {
         ring_buffer__free(handle)
-        close(mapFD)
     }
 
     var epollFD: Int32 { ring_buffer__epoll_fd(handle) }
