@@ -1,6 +1,4 @@
 import BpfleetShared
-import CBPFSupport
-import CLibBPF
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -29,7 +27,7 @@ public final class NodeServer: Service, Sendable {
         let tls = try Self.checkListeners(configuration)
         Self.raiseDescriptorLimit(to: configuration.maxConnections + 256)
         let roles = try RoleBook(path: configuration.rolesFile)
-        bpfleet_capture_libbpf_messages()
+        captureLibbpfMessages()
         try Filesystems.preparePinRoot(configuration.pinRoot)
         try makeDirectories(configuration.stateDirectory)
         // One bpfleetd per state directory, pin root and socket: a second

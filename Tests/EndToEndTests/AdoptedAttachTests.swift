@@ -4,7 +4,7 @@ import Testing
 
 /// New links on an adopted probe: after a kill -9 and a restart, the
 /// probe's programs are held by their pins' descriptors, and every target
-/// attaches by descriptor (DescriptorAttach) with the same counts,
+/// attaches by descriptor (Attacher) with the same counts,
 /// kernel links, pins and errors as on a freshly loaded probe; those links
 /// are adopted again after another kill -9, and detach or unload leaves
 /// nothing (docs/state-and-pins.md).

@@ -1,6 +1,5 @@
 import BpfleetShared
 import CBPFSupport
-import CLibBPF
 import Foundation
 import NIOCore
 
@@ -165,17 +164,14 @@ public enum ServerFuzzTargets {
     /// id through `BTFReader`: its C spelling, its resolved type, the id
     /// its name finds, and a zeroed value of it through the value codec.
     public static func btf(_ bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, !bytes.isEmpty, bytes.count <= Int(UInt32.max) else { return }
-        bpfleet_capture_libbpf_messages()
-        bpfleet_libbpf_messages_reset()
-        guard let handle = btf__new(base, UInt32(bytes.count)) else { return }
-        defer { btf__free(handle) }
-        let reader = BTFReader(btf: handle)
+        captureLibbpfMessages()
+        guard let btf = RawBTF(bytes) else { return }
+        let reader = btf.reader
         // The checks an uploaded object's BTF gets, then the reader on the
         // same types, checked or not (kernel BTF is read unchecked).
         do throws(BTFProblem) { try reader.validate() } catch { _ = error.description }
         // A corpus input stays small; this bounds one that claims more.
-        let count = min(btf__type_cnt(handle), 4096)
+        let count = min(btf.typeCount, 4096)
         guard count > 1 else { return }
         for id in 1..<count {
             _ = reader.name(id)
@@ -187,10 +183,7 @@ public enum ServerFuzzTargets {
                     zeros.withUnsafeBytes { ValueCodec.write(type, $0, to: &writer) }
                 }
             }
-            if let t = btf__type_by_id(handle, id), let name = btf__name_by_offset(handle, t.pointee.name_off) {
-                let spelling = String(cString: name)
-                if !spelling.isEmpty { _ = reader.type(named: spelling) }
-            }
+            if let spelling = btf.name(of: id), !spelling.isEmpty { _ = reader.type(named: spelling) }
         }
     }
 
@@ -227,7 +220,7 @@ public enum ServerFuzzTargets {
     /// `object.upload`: libbpf opens the ELF (no kernel), its BTF is
     /// checked, then its programs, maps and global variables are described.
     public static func object(_ bytes: UnsafeRawBufferPointer) {
-        bpfleet_capture_libbpf_messages()
+        captureLibbpfMessages()
         do throws(ResponseError) {
             _ = try ObjectHelperProcess.describe(Array(bytes), name: "fuzz")
         } catch {

@@ -19,7 +19,7 @@ public enum ObjectHelperProcess {
         // Out of memory, it dies where an allocation failed, often without
         // a word of memory: the handler this sets says so on stderr.
         _ = bpfleet_limit_data(UInt64(limits.memoryBytes))
-        bpfleet_capture_libbpf_messages()
+        captureLibbpfMessages()
         let channel = HelperChannel(fd: channelDescriptor)
         while true {
             let message: (header: [UInt8], payload: [UInt8])
@@ -75,7 +75,7 @@ public enum ObjectHelperProcess {
     }
 
     static func describe(_ elf: [UInt8], name: String) throws(ResponseError) -> HelperReply.Described {
-        let object = try BPFObject(elf: elf, name: name)
+        let object = try kernelCall { () throws(KernelError) in try BPFObject(elf: elf, name: name) }
         return HelperReply.Described(programs: object.describePrograms(), maps: object.describeMaps(),
                                      globals: object.describeGlobals(), facts: object.programFacts)
     }

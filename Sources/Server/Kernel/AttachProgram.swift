@@ -5,7 +5,12 @@ import CLibBPF
 struct AttachProgram: Sendable {
     var name: String
     var fd: Int32
-    var type: bpf_prog_type
-    var expectedAttachType: bpf_attach_type
+    var type: ProgramType
+    var expectedAttachType: AttachType
     var section: String
 }
+
+/// A program's type (`enum bpf_prog_type`), as the kernel numbers it.
+typealias ProgramType = bpf_prog_type
+/// The attach type a program was verified for (`enum bpf_attach_type`).
+typealias AttachType = bpf_attach_type

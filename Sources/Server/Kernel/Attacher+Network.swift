@@ -11,10 +11,10 @@ extension Attacher {
     /// kernel take the driver's hook when it has one, else the generic one.
     static let xdpModes: [String: UInt32] = ["auto": 0, "native": 1 << 2, "drv": 1 << 2, "generic": 1 << 1, "skb": 1 << 1]
 
-    func attachXDP(_ program: AttachProgram, interface: String, mode: String?, target: AttachTarget) throws(ResponseError) -> BPFLink {
+    func attachXDP(_ program: AttachProgram, interface: String, mode: String?, target: AttachTarget) throws(KernelError) -> BPFLink {
         try require(program.type, [BPF_PROG_TYPE_XDP], program: program.name, target: target)
         guard let flags = Self.xdpModes[mode ?? "auto"] else {
-            throw .invalidParams("target.mode: '\(mode ?? "")' is not an XDP mode (native, generic or auto)", field: "target.mode")
+            throw .invalidField("target.mode: '\(mode ?? "")' is not an XDP mode (native, generic or auto)", field: "target.mode")
         }
         let ifindex = try interfaceIndex(interface)
         var opts = bpf_link_create_opts()
@@ -36,13 +36,13 @@ extension Attacher {
     /// A tcx link where the kernel has them (6.6) and no classic priority is
     /// asked for; otherwise a filter on the interface's clsact qdisc.
     func attachTC(_ program: AttachProgram, interface: String, direction: String, priority: UInt32?,
-                  target: AttachTarget) throws(ResponseError) -> BPFLink {
+                  target: AttachTarget) throws(KernelError) -> BPFLink {
         try require(program.type, [BPF_PROG_TYPE_SCHED_CLS], program: program.name, target: target)
         guard direction == "ingress" || direction == "egress" else {
-            throw .invalidParams("target.direction: '\(direction)' is not a tc direction (ingress or egress)", field: "target.direction")
+            throw .invalidField("target.direction: '\(direction)' is not a tc direction (ingress or egress)", field: "target.direction")
         }
         if let priority, !(1...0xFFFF).contains(priority) {
-            throw .invalidParams("target.priority: \(priority) is not a tc filter priority (1-65535)", field: "target.priority")
+            throw .invalidField("target.priority: \(priority) is not a tc filter priority (1-65535)", field: "target.priority")
         }
         let egress = direction == "egress"
         let ifindex = try interfaceIndex(interface)
@@ -61,13 +61,13 @@ extension Attacher {
         return BPFLink(parts: [("filter", .classicTC(filter))])
     }
 
-    func interfaceIndex(_ interface: String) throws(ResponseError) -> Int32 {
+    func interfaceIndex(_ interface: String) throws(KernelError) -> Int32 {
         guard !interface.isEmpty, interface.utf8.count < 16, !interface.contains("/") else {
-            throw .invalidParams("target.interface: '\(interface)' is not a network interface name", field: "target.interface")
+            throw .invalidField("target.interface: '\(interface)' is not a network interface name", field: "target.interface")
         }
         let index = if_nametoindex(interface)
         guard index > 0 else {
-            throw ResponseError(.invalidParams, "target.interface: no network interface '\(interface)' on this node",
+            throw KernelError.invalidArgument(message: "target.interface: no network interface '\(interface)' on this node",
                                 data: ["field": "target.interface", "interface": .string(interface)])
         }
         return Int32(index)

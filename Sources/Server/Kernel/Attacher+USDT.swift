@@ -3,7 +3,7 @@ import CBPFSupport
 import CLibBPF
 import Foundation
 
-/// USDT for a program held by its descriptor (DescriptorAttach): what
+/// USDT for a program held by its descriptor (Attacher.attach): what
 /// libbpf's USDT support does for a program it loaded, done by bpfleetd.
 ///
 /// 1. The call sites of `provider:name` are read from the binary's
@@ -23,12 +23,12 @@ extension Attacher {
     /// Call sites of one probe one attach takes at most.
     static let maxUSDTSites = 4096
 
-    func attachUSDTByDescriptor(_ program: AttachProgram, binary: String, provider: String, probe: String, pid: Int32?,
-                                specs: MapIO?, target: AttachTarget) throws(ResponseError) -> BPFLink {
+    func attachUSDT(_ program: AttachProgram, binary: String, provider: String, probe: String, pid: Int32?,
+                    specs: MapIO?, target: AttachTarget) throws(KernelError) -> BPFLink {
         try require(program.type, [BPF_PROG_TYPE_KPROBE], program: program.name, target: target)
         try checkUSDT(binary: binary, provider: provider, probe: probe, pid: pid)
         #if !arch(x86_64)
-        throw .unsupported("bpfleetd:usdt-arguments", "reading USDT argument specs is implemented for x86-64 only")
+        throw .unsupported(feature: "bpfleetd:usdt-arguments", message: "reading USDT argument specs is implemented for x86-64 only")
         #else
         guard let specs, specs.type == BPF_MAP_TYPE_ARRAY, specs.keySize == 4, specs.valueSize == USDTSpec.size else {
             throw failure(EINVAL, program, target: target,
@@ -38,8 +38,9 @@ extension Attacher {
         let sites = try usdtSites(path: path, binary: binary, provider: provider, probe: probe, program: program, target: target)
 
         var parts: [(name: String, attachment: Attachment)] = []
+        // Dropping what was made detaches it (BPFLink owns the links).
         func undo() {
-            for part in parts { if case .descriptor(let fd) = part.attachment { close(fd) } }
+            if !parts.isEmpty { _ = BPFLink(parts: parts) }
         }
         for site in sites {
             let spec: USDTSpec
@@ -51,7 +52,7 @@ extension Attacher {
                               message: "\(binary): USDT probe \(provider):\(probe) has an argument bpfleetd cannot read: '\(problem.argument)' (\(problem.reason))")
             }
             let specID: UInt32
-            do throws(ResponseError) {
+            do throws(KernelError) {
                 specID = try Self.specID(for: spec.encoded, in: specs)
             } catch {
                 undo()
@@ -62,15 +63,16 @@ extension Attacher {
                 let code = currentErrno()
                 undo()
                 if code == EOPNOTSUPP {
-                    throw .unsupported("uprobe PMU", "this kernel has no uprobe perf event source with reference counters (/sys/bus/event_source/devices/uprobe)")
+                    throw .unsupported(feature: "uprobe PMU", message: "this kernel has no uprobe perf event source with reference counters (/sys/bus/event_source/devices/uprobe)")
                 }
                 throw failure(code, program, target: target)
             }
             var opts = bpf_link_create_opts()
             opts.sz = MemoryLayout<bpf_link_create_opts>.size
             opts.perf_event.bpf_cookie = UInt64(specID)
-            let link = bpf_link_create(program.fd, perfFD, BPF_PERF_EVENT, &opts)
-            close(perfFD)
+            // The kernel link holds its own reference to the event.
+            let perf = OwnedDescriptor(perfFD)
+            let link = bpf_link_create(program.fd, perf.fd, BPF_PERF_EVENT, &opts)
             guard link >= 0 else {
                 undo()
                 throw failure(-link, program, target: target)
@@ -88,7 +90,7 @@ extension Attacher {
     }
 
     private func usdtSites(path: String, binary: String, provider: String, probe: String, program: AttachProgram,
-                           target: AttachTarget) throws(ResponseError) -> [USDTSite] {
+                           target: AttachTarget) throws(KernelError) -> [USDTSite] {
         var capacity = 64
         while true {
             var buffer = [bpfleet_usdt_site](repeating: bpfleet_usdt_site(), count: capacity)
@@ -102,7 +104,7 @@ extension Attacher {
                 throw failure(ENOENT, program, target: target, message: "\(binary) has no USDT probe \(provider):\(probe)")
             }
             if found > Self.maxUSDTSites {
-                throw .limitExceeded("usdt sites", Self.maxUSDTSites, "\(binary) has \(found) call sites of \(provider):\(probe), more than the \(Self.maxUSDTSites) one attach takes")
+                throw .limitExceeded(limit: "usdt sites", value: Self.maxUSDTSites, message: "\(binary) has \(found) call sites of \(provider):\(probe), more than the \(Self.maxUSDTSites) one attach takes")
             }
             if found <= capacity {
                 return buffer.prefix(found).map { site in
@@ -118,7 +120,7 @@ extension Attacher {
 
     /// The id under which `spec` is in the spec map: an entry that holds
     /// it already, else the highest all-zero one, written now.
-    static func specID(for spec: [UInt8], in map: MapIO) throws(ResponseError) -> UInt32 {
+    static func specID(for spec: [UInt8], in map: MapIO) throws(KernelError) -> UInt32 {
         let count = min(map.maxEntries, 1 << 16)
         var free: UInt32?
         for id in stride(from: count, to: 0, by: -1).map({ UInt32($0 - 1) }) {
@@ -128,7 +130,7 @@ extension Attacher {
             if free == nil, value.allSatisfy({ $0 == 0 }) { free = id }
         }
         guard let free else {
-            throw .limitExceeded("usdt specs", Int(count), "the object's \(usdtSpecsMap) map is full (\(count) argument specs)")
+            throw .limitExceeded(limit: "usdt specs", value: Int(count), message: "the object's \(usdtSpecsMap) map is full (\(count) argument specs)")
         }
         try map.update(withUnsafeBytes(of: free.littleEndian) { Array($0) }, spec, flags: 0)
         return free

@@ -3,39 +3,119 @@ import CBPFSupport
 import CLibBPF
 import Foundation
 
-/// Validation, errors and the kernel calls of attaching a program held by
-/// its descriptor; DescriptorAttach chooses among them by target.
+/// Attaches a program held by its descriptor to a target: the one attach
+/// path, for fresh, adopted and restored probes alike (bpfleetd holds every
+/// program by the descriptor of its pin; the object helper loaded it and
+/// no libbpf object of it lives in this process). `attach` is the one
+/// `switch` over the target type; adding a target type is a case there and
+/// the function it calls:
+///
+/// - `tracepoint`: `perf_event_open` on the tracepoint's tracefs id, then
+///   `BPF_LINK_CREATE` with `BPF_PERF_EVENT` (the link holds the event);
+/// - `raw_tracepoint`: `BPF_RAW_TRACEPOINT_OPEN`;
+/// - `tp_btf`, `fentry`, `fexit` (and `lsm` through `auto`):
+///   `BPF_LINK_CREATE` with the program's attach type and no target (the
+///   kernel uses the attach BTF id the program was loaded with);
+/// - `xdp`, `tcx`, `cgroup`: `BPF_LINK_CREATE` on the interface or cgroup;
+///   `tc` without tcx: a classic clsact filter (ClassicTCFilter);
+/// - `perf_event`: a sampling event per online CPU, a `BPF_PERF_EVENT`
+///   link each;
+/// - `kprobe`, `uprobe`: a perf event on the kprobe or uprobe PMU (a uprobe
+///   symbol's file offset read from the binary's ELF symbol tables) and a
+///   `BPF_PERF_EVENT` link;
+/// - `usdt`: the binary's USDT notes read, the argument specs written into
+///   the object's `__bpf_usdt_specs` map (`usdtSpecs`), a uprobe perf
+///   event and a `BPF_PERF_EVENT` link with the spec id as its BPF cookie
+///   per call site (Attacher+USDT);
+/// - `auto`: the target the section names, where it names one whole.
+///
+/// The link comes back unpinned, for the registry to pin and own.
 struct Attacher {
     let features: KernelFeatures
 
-    /// The targets DescriptorAttach hands on whole.
-    func attachShared(_ program: AttachProgram, to target: AttachTarget) throws(ResponseError) -> BPFLink {
+    func attach(_ program: AttachProgram, to target: AttachTarget, usdtSpecs: MapIO? = nil) throws(KernelError) -> BPFLink {
+        if let missing = features.unsupportedTargets[target.type] {
+            throw .unsupported(feature: missing.feature, message: "\(target.type) targets are not available on this node: \(missing.reason)")
+        }
         bpfleet_libbpf_messages_reset()
-        switch target {
+        let resolved = try resolve(target, program: program)
+        if case .auto = target, let feature = Self.autoFeature(resolved), let missing = features.unsupportedTargets[feature] {
+            throw .unsupported(feature: missing.feature, message: "program '\(program.name)' is a \(feature) program (section '\(program.section)'): \(missing.reason)")
+        }
+        switch resolved {
+        case .tracepoint(let category, let name):
+            return try attachTracepoint(program, category: category, name: name, target: target)
+        case .rawTracepoint(let name):
+            return try attachRawTracepoint(program, name: name, target: target, resolved: resolved)
         case .tpBtf(let tracepoint):
-            return try attachBTFTracepoint(program, tracepoint: tracepoint, target: target)
+            return try attachBTFTracepoint(program, tracepoint: tracepoint, target: resolved)
         case .fentry(let function), .fexit(let function):
-            return try attachTrampoline(program, function: function, target: target)
+            return try attachTrampoline(program, function: function, target: resolved)
         case .kprobe(let function, let retprobe):
-            return try attachKprobe(program, function: function, retprobe: retprobe, target: target)
+            return try attachKprobe(program, function: function, retprobe: retprobe, target: resolved)
         case .uprobe(let binary, let symbol, let offset, let pid, let retprobe):
-            return try attachUprobe(program, binary: binary, symbol: symbol, offset: offset, pid: pid, retprobe: retprobe, target: target)
+            return try attachUprobe(program, binary: binary, symbol: symbol, offset: offset, pid: pid, retprobe: retprobe, target: resolved)
+        case .usdt(let binary, let provider, let name, let pid):
+            return try attachUSDT(program, binary: binary, provider: provider, probe: name, pid: pid, specs: usdtSpecs, target: resolved)
         case .xdp(let interface, let mode):
-            return try attachXDP(program, interface: interface, mode: mode, target: target)
+            return try attachXDP(program, interface: interface, mode: mode, target: resolved)
         case .tc(let interface, let direction, let priority):
-            return try attachTC(program, interface: interface, direction: direction, priority: priority, target: target)
+            return try attachTC(program, interface: interface, direction: direction, priority: priority, target: resolved)
         case .cgroup(let path, let attachType):
-            return try attachCgroup(program, path: path, attachType: attachType, target: target)
+            return try attachCgroup(program, path: path, attachType: attachType, target: resolved)
         case .perfEvent(let event, let frequency):
-            return try attachPerfEvent(program, event: event, frequency: frequency, target: target)
-        case .tracepoint, .rawTracepoint, .auto, .usdt:
-            preconditionFailure("\(target.type) targets are attached by their caller")
+            return try attachPerfEvent(program, event: event, frequency: frequency, target: resolved)
+        case .auto:
+            // An lsm section (resolve leaves only those as auto).
+            return try attachBound(program, target: target)
         }
     }
 
-    func require(_ type: bpf_prog_type, _ allowed: [bpf_prog_type], program: String, target: AttachTarget) throws(ResponseError) {
+    /// The feature (a key of `KernelFeatures.unsupportedTargets`) the
+    /// target `auto` resolved to needs, named in the refusal: the resolved
+    /// type, `lsm` for an lsm section; tracepoints need none beyond tracefs,
+    /// which their attach checks itself.
+    private static func autoFeature(_ resolved: AttachTarget) -> String? {
+        switch resolved {
+        case .auto: "lsm"
+        case .tracepoint, .rawTracepoint: nil
+        default: resolved.type
+        }
+    }
+
+    /// `auto` becomes the target the section names whole, as libbpf's
+    /// auto-attach reads it: `tracepoint/CAT/NAME` (`tp/`),
+    /// `raw_tracepoint/NAME` (`raw_tp/`), `tp_btf/NAME`, `fentry/FUNCTION`,
+    /// `fexit/FUNCTION`, `kprobe/FUNCTION`, `kretprobe/FUNCTION`; `lsm/HOOK`
+    /// stays `auto` (no target type of its own).
+    private func resolve(_ target: AttachTarget, program: AttachProgram) throws(KernelError) -> AttachTarget {
+        guard case .auto = target else { return target }
+        let parts = program.section.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        switch (parts.first, parts.count) {
+        case ("tracepoint", 3), ("tp", 3):
+            return .tracepoint(category: parts[1], name: parts[2])
+        case ("raw_tracepoint", 2), ("raw_tp", 2):
+            return .rawTracepoint(name: parts[1])
+        case ("tp_btf", 2):
+            return .tpBtf(name: nil)
+        case ("fentry", 2):
+            return .fentry(function: nil)
+        case ("fexit", 2):
+            return .fexit(function: nil)
+        case ("kprobe", 2), ("kretprobe", 2):
+            return .kprobe(function: parts[1], retprobe: parts[0] == "kretprobe")
+        case ("lsm", 2) where program.type == BPF_PROG_TYPE_LSM:
+            return .auto
+        default:
+            throw .unsupported(
+                feature: "bpfleetd:auto-attach",
+                message: "section '\(program.section)' of program '\(program.name)' names no whole target for auto (tracepoint, raw_tracepoint, tp_btf, fentry, fexit, kprobe, lsm sections do); give the target")
+        }
+    }
+
+    func require(_ type: bpf_prog_type, _ allowed: [bpf_prog_type], program: String, target: AttachTarget) throws(KernelError) {
         guard allowed.contains(type) else {
-            throw ResponseError(.invalidParams, "program '\(program)' is a \(programTypeName(type)) program and cannot attach to a \(target.type) target",
+            throw KernelError.invalidArgument(message: "program '\(program)' is a \(programTypeName(type)) program and cannot attach to a \(target.type) target",
                                 data: ["field": "target.type", "programType": .string(programTypeName(type))])
         }
     }
@@ -59,38 +139,10 @@ struct Attacher {
         }
     }
 
-    /// Tracepoint names become paths under tracefs: no separators or dots.
-    func validateName(_ value: String, field: String) throws(ResponseError) {
-        guard !value.isEmpty, value.count <= 128,
-              value.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
-            throw .invalidParams("\(field): '\(value)' is not a valid tracepoint name", field: field)
-        }
-    }
-
-    func failure(_ code: Int32, _ program: AttachProgram, target: AttachTarget, message: String? = nil) -> ResponseError {
-        failure(code, program: program.name, section: program.section, target: target, message: message)
-    }
-
-    func failure(_ code: Int32, program: String, section: String, target: AttachTarget, message custom: String? = nil) -> ResponseError {
-        let messages = takeLibbpfMessages()
-        var data: [String: JSONValue] = [
-            "errno": .int(Int64(code)), "errnoName": .string(errnoName(code)),
-            "target": (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(target))) ?? .null,
-        ]
-        if !messages.isEmpty { data["libbpf"] = .string(messages) }
-        let message: String
-        switch (target, code) {
-        case _ where custom != nil:
-            message = custom ?? ""
-        case (.tracepoint(let category, let name), ENOENT):
-            message = "tracepoint \(category)/\(name) does not exist on this kernel"
-        case (.rawTracepoint(let name), ENOENT):
-            message = "raw tracepoint \(name) does not exist on this kernel"
-        case (.auto, EOPNOTSUPP), (.auto, ESRCH):
-            message = "section '\(section)' of program '\(program)' does not name a target; give one"
-        default:
-            message = "attaching '\(program)' to \(target) failed: \(errnoText(code)) (\(errnoName(code)))"
-        }
-        return ResponseError(.attachFailed, message, data: .object(data))
+    /// The kernel's refusal of an attach, with what libbpf printed since
+    /// the attach began.
+    func failure(_ code: Int32, _ program: AttachProgram, target: AttachTarget, message: String? = nil) -> KernelError {
+        .attachFailed(program: program.name, section: program.section, target: target, errno: code, libbpf: takeLibbpfMessages(),
+                      reason: message)
     }
 }

@@ -10,7 +10,7 @@ enum Attachment {
     case libbpf(OpaquePointer)
     /// A link descriptor from `bpf_link_create` (XDP with a mode, tcx,
     /// cgroup), for targets whose flags libbpf 1.1's helpers cannot pass,
-    /// and every link DescriptorAttach makes for an adopted probe.
+    /// and every link Attacher makes.
     case descriptor(Int32)
     /// A filter on the clsact qdisc, for kernels without tcx.
     case classicTC(ClassicTCFilter)
@@ -115,12 +115,13 @@ final class BPFLink: @unchecked Sendable {
                 guard bpf_obj_get_info_by_fd(part.attachment.fd, &info, &length) == 0 else {
                     return "the kernel has no link \(part.name) any more"
                 }
-                // xdp and tcx (11, newer than some headers) both begin with
-                // the interface index, 0 once the interface is gone.
-                if info.type == BPF_LINK_TYPE_XDP.rawValue || info.type == 11, info.xdp.ifindex == 0 {
+                // xdp and tcx links both begin with the interface index, 0
+                // once the interface is gone.
+                let type = LinkType(rawValue: info.type)
+                if type == .xdp || type == .tcx, info.xdp.ifindex == 0 {
                     return "its interface is gone"
                 }
-                if info.type == BPF_LINK_TYPE_CGROUP.rawValue, info.cgroup.cgroup_id == 0 {
+                if type == .cgroup, info.cgroup.cgroup_id == 0 {
                     return "its cgroup is gone"
                 }
             }
@@ -128,20 +129,62 @@ final class BPFLink: @unchecked Sendable {
         return nil
     }
 
-    /// Pins every part under `path`; 0, or -1 with errno set and nothing pinned.
-    func pin(at path: String) -> Int32 {
-        if !pinsAsDirectory { return pinPart(0, at: path) }
-        guard mkdir(path, 0o700) == 0 else { return -1 }
+    /// Pins every part under `path`; on failure nothing is pinned.
+    func pin(at path: String) throws(KernelError) {
+        func failed() -> KernelError { .failed(operation: "pin link at \(path)", errno: currentErrno()) }
+        if !pinsAsDirectory {
+            guard pinPart(0, at: path) == 0 else { throw failed() }
+            return
+        }
+        guard mkdir(path, 0o700) == 0 else { throw failed() }
         pinDirectory = path
         for index in parts.indices where parts[index].attachment.isKernelLink || parts.count == 1 {
             guard pinPart(index, at: "\(path)/\(parts[index].name)") == 0 else {
-                let code = errno
+                let error = failed()
                 unpin()
-                errno = code
-                return -1
+                throw error
             }
         }
-        return 0
+    }
+
+    /// The kernel's type of the (single) link, nil for a classic tc filter,
+    /// several parts, or a link the kernel no longer has.
+    var linkType: LinkType? {
+        guard parts.count == 1, parts[0].attachment.isKernelLink else { return nil }
+        var info = bpf_link_info()
+        var length = UInt32(MemoryLayout<bpf_link_info>.size)
+        guard bpf_obj_get_info_by_fd(parts[0].attachment.fd, &info, &length) == 0 else { return nil }
+        return LinkType(rawValue: info.type)
+    }
+
+    /// Whether the kernel can point the link at another program in place
+    /// (`update(to:replacing:)`): XDP, cgroup, netns, tcx and netkit links.
+    /// Perf event links (tracepoint, kprobe, uprobe), raw tracepoint and
+    /// tracing links, several-part attachments and classic tc filters cannot.
+    var isUpdatable: Bool {
+        guard let linkType else { return false }
+        return [.cgroup, .netns, .xdp, .tcx, .netkit].contains(linkType)
+    }
+
+    /// Points the link at the program `program` holds (`BPF_LINK_UPDATE`),
+    /// when it still runs the one `old` holds (`BPF_F_REPLACE`), or
+    /// whatever it runs when `old` is nil.
+    func update(to program: Int32, replacing old: Int32?) throws(KernelError) {
+        try Self.update(link: fd, to: program, replacing: old)
+    }
+
+    static func update(link: Int32, to program: Int32, replacing old: Int32?) throws(KernelError) {
+        let rc: Int32
+        if let old {
+            var options = bpf_link_update_opts()
+            options.sz = MemoryLayout<bpf_link_update_opts>.size
+            options.flags = UInt32(BPF_F_REPLACE)
+            options.old_prog_fd = UInt32(bitPattern: old)
+            rc = bpf_link_update(link, program, &options)
+        } else {
+            rc = bpf_link_update(link, program, nil)
+        }
+        guard rc == 0 else { throw .failed(operation: "link update", errno: currentErrno()) }
     }
 
     /// Removes every pin; what is left detaches when this object dies.
@@ -173,4 +216,11 @@ final class BPFLink: @unchecked Sendable {
         pinPaths[index] = path
         return 0
     }
+}
+
+/// The kernel's link types (`enum bpf_link_type`, linux/bpf.h), by name:
+/// some (tcx, netkit) are newer than the libbpf 1.1 headers bpfleet builds with.
+enum LinkType: UInt32, Sendable {
+    case unspecified = 0, rawTracepoint = 1, tracing = 2, cgroup = 3, iterator = 4, netns = 5, xdp = 6, perfEvent = 7
+    case kprobeMulti = 8, structOps = 9, netfilter = 10, tcx = 11, uprobeMulti = 12, netkit = 13
 }

@@ -13,8 +13,8 @@ final class BPFObject: @unchecked Sendable {
     let handle: OpaquePointer
     private let image: UnsafeMutableRawBufferPointer
 
-    init(elf: some Collection<UInt8>, name: String) throws(ResponseError) {
-        guard !elf.isEmpty else { throw .invalidObject("empty object", libbpf: "") }
+    init(elf: some Collection<UInt8>, name: String) throws(KernelError) {
+        guard !elf.isEmpty else { throw .invalidObject(message: "empty object", libbpf: "") }
         let image = UnsafeMutableRawBufferPointer.allocate(byteCount: elf.count, alignment: 16)
         image.copyBytes(from: elf)
         var opts = bpf_object_open_opts()
@@ -27,7 +27,7 @@ final class BPFObject: @unchecked Sendable {
         guard let opened else {
             let code = currentErrno()
             image.deallocate()
-            throw .invalidObject("not a valid BPF ELF object (\(errnoName(code)))", libbpf: takeLibbpfMessages())
+            throw .invalidObject(message: "not a valid BPF ELF object (\(errnoName(code)))", libbpf: takeLibbpfMessages())
         }
         // libbpf 1.1 reads BTF without checking its names, references or
         // cycles; nothing here reads a type before they are checked.
@@ -37,7 +37,7 @@ final class BPFObject: @unchecked Sendable {
             } catch {
                 bpf_object__close(opened)
                 image.deallocate()
-                throw .invalidObject("malformed BTF: \(error)", libbpf: "")
+                throw .invalidObject(message: "malformed BTF: \(error)", libbpf: "")
             }
         }
         self.handle = opened

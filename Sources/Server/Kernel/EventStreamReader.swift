@@ -21,11 +21,11 @@ protocol EventStreamReader: AnyObject, Sendable {
     var epollFD: Int32 { get }
     /// The map this reader reads (the reader's own descriptor for it).
     var mapFD: Int32 { get }
-    func poll(timeoutMs: Int32, maxRecords: Int, maxBytes: Int) throws(ResponseError) -> EventBatch
+    func poll(timeoutMs: Int32, maxRecords: Int, maxBytes: Int) throws(KernelError) -> EventBatch
 }
 
 extension EventStreamReader {
-    func poll(timeoutMs: Int32, maxRecords: Int = EventStreams.defaultMaxRecords) throws(ResponseError) -> EventBatch {
+    func poll(timeoutMs: Int32, maxRecords: Int = EventStreams.defaultMaxRecords) throws(KernelError) -> EventBatch {
         try poll(timeoutMs: timeoutMs, maxRecords: maxRecords, maxBytes: EventStreams.defaultMaxBytes)
     }
 }
@@ -45,8 +45,8 @@ enum EventStreams {
     /// (the perf options are `PerfBufferReader`'s). Borrows `mapFD` only
     /// for the call: the reader keeps a duplicate.
     static func open(mapFD: Int32, perfPagesPerCPU: Int = defaultPerfPagesPerCPU,
-                     perfWakeupEvents: Int = 1) throws(ResponseError) -> any EventStreamReader {
-        guard let info = MapInfo(fd: mapFD) else { throw .kernel("map info", errno: currentErrno()) }
+                     perfWakeupEvents: Int = 1) throws(KernelError) -> any EventStreamReader {
+        guard let info = MapInfo(fd: mapFD) else { throw .failed(operation: "map info", errno: currentErrno()) }
         switch info.type {
         case BPF_MAP_TYPE_RINGBUF: return try RingBufferReader(mapFD: mapFD)
         case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
@@ -55,8 +55,8 @@ enum EventStreams {
         }
     }
 
-    static func notAnEventMap(_ info: MapInfo) -> ResponseError {
-        ResponseError(.invalidParams,
+    static func notAnEventMap(_ info: MapInfo) -> KernelError {
+        KernelError.invalidArgument(message:
                       "map '\(info.name)' is a \(mapTypeName(info.type)) map; events stream from a ringbuf or perf_event_array map",
                       data: ["field": "map", "mapType": .string(mapTypeName(info.type))])
     }
@@ -64,10 +64,10 @@ enum EventStreams {
     /// A descriptor of the reader's own for the map: it stays valid however
     /// long the caller keeps the original (libbpf's perf buffer uses it
     /// again when freed, to clear the map's slots).
-    static func duplicate(_ fd: Int32) throws(ResponseError) -> Int32 {
+    static func duplicate(_ fd: Int32) throws(KernelError) -> OwnedDescriptor {
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)
-        guard copy >= 0 else { throw .kernel("dup of the map descriptor", errno: currentErrno()) }
-        return copy
+        guard copy >= 0 else { throw .failed(operation: "dup of the map descriptor", errno: currentErrno()) }
+        return OwnedDescriptor(copy)
     }
 }
 
@@ -115,17 +115,17 @@ extension EventStreamReader {
     /// Runs `consume` with `state` feeding records into a fresh batch until
     /// `maxRecords` records or `maxBytes` bytes.
     func collect(into state: EventSinkState, maxRecords: Int, maxBytes: Int,
-                 _ consume: () throws(ResponseError) -> Void) throws(ResponseError) -> EventBatch {
+                 _ consume: () throws(KernelError) -> Void) throws(KernelError) -> EventBatch {
         precondition(maxRecords > 0 && maxBytes > 0, "a poll takes at least one record")
         var batch = EventBatch()
-        var result: Result<Void, ResponseError> = .success(())
+        var result: Result<Void, KernelError> = .success(())
         withoutActuallyEscaping({ (record: UnsafeRawBufferPointer) -> Bool in
             batch.append(record)
             return batch.count < maxRecords && batch.byteCount < maxBytes
         }) { sink in
             state.begin(sink)
             defer { state.end() }
-            do throws(ResponseError) { try consume() } catch { result = .failure(error) }
+            do throws(KernelError) { try consume() } catch { result = .failure(error) }
         }
         try result.get()
         batch.lost = state.lost

@@ -37,13 +37,13 @@ enum FeatureProbe {
             let code = -program
             return "loading a \(what) program failed: \(errnoText(code)) (\(errnoName(code)))"
         }
-        defer { close(program) }
-        let link = bpf_raw_tracepoint_open(nil, program)
+        let loaded = OwnedDescriptor(program)
+        let link = bpf_raw_tracepoint_open(nil, loaded.fd)
         guard link >= 0 else {
             let code = -link
             return "attaching a \(what) program failed: \(errnoText(code)) (\(errnoName(code)))"
         }
-        close(link)
+        _ = OwnedDescriptor(link)  // detached again at once
         return nil
     }
 
@@ -61,7 +61,7 @@ enum FeatureProbe {
     static func hardwarePerfEvents() -> Bool {
         let fd = bpfleet_perf_event_open(PerfEventKind.hardware, 0, 1, 0)  // cycles
         guard fd >= 0 else { return false }
-        close(fd)
+        _ = OwnedDescriptor(fd)  // closed at once
         return true
     }
 }

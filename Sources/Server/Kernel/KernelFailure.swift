@@ -1,4 +1,3 @@
-import BpfleetShared
 import Glibc
 import CBPFSupport
 import CLibBPF
@@ -26,18 +25,11 @@ func takeLibbpfMessages() -> String {
     }.joined(separator: "\n")
 }
 
-extension ResponseError {
-    /// -32010: a kernel call failed.
-    static func kernel(_ operation: String, errno code: Int32) -> ResponseError {
-        ResponseError(.kernelError, "\(operation) failed: \(errnoText(code)) (\(errnoName(code)))",
-                      data: ["errno": .int(Int64(code)), "errnoName": .string(errnoName(code)), "operation": .string(operation)])
-    }
-
-    /// -32005: libbpf or libelf could not make sense of the object.
-    static func invalidObject(_ message: String, libbpf: String) -> ResponseError {
-        var data: [String: JSONValue] = [:]
-        if !libbpf.isEmpty { data["libbpf"] = .string(libbpf) }
-        let detail = libbpf.split(separator: "\n").last.map { ": \($0)" } ?? ""
-        return ResponseError(.invalidObject, message + detail, data: .object(data))
-    }
+/// Sends what libbpf prints to a per-thread buffer (read by
+/// `takeLibbpfMessages`) instead of stderr; once per process.
+func captureLibbpfMessages() {
+    bpfleet_capture_libbpf_messages()
 }
+
+/// libbpf's version, `MAJOR.MINOR`, as node.info reports it.
+var libbpfVersion: String { "\(libbpf_major_version()).\(libbpf_minor_version())" }

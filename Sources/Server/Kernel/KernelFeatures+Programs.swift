@@ -6,7 +6,7 @@ extension KernelFeatures {
     /// missing (fentry/fexit/fmod_ret need BPF trampolines, LSM programs
     /// the BPF LSM): probe.load names the feature (-32008) instead of
     /// passing on the verifier's bare EPERM or EINVAL.
-    func unloadable(_ program: ProgramDescription) -> ResponseError? {
+    func unloadable(_ program: ProgramDescription) -> KernelError? {
         // Only trampolines and the BPF LSM are refused at load; which of
         // them a section needs is the attach path's rule.
         let type: bpf_prog_type
@@ -17,6 +17,6 @@ extension KernelFeatures {
         }
         guard let kind = Attacher.sectionFeature(type: type, section: program.section),
               let missing = unsupportedTargets[kind] else { return nil }
-        return .unsupported(missing.feature, "program '\(program.name)' (section '\(program.section)') cannot be loaded on this node: \(missing.reason)")
+        return .unsupported(feature: missing.feature, message: "program '\(program.name)' (section '\(program.section)') cannot be loaded on this node: \(missing.reason)")
     }
 }

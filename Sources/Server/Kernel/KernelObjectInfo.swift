@@ -55,3 +55,8 @@ struct MapInfo {
         btfValueTypeID = info.btf_value_type_id
     }
 }
+
+extension MapInfo {
+    /// Whether the map is an array (its keys are `__u32` indices).
+    var isArray: Bool { type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY }
+}

@@ -40,35 +40,35 @@ struct MapIO: @unchecked Sendable {
         ![BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_MAP_TYPE_PERF_EVENT_ARRAY].contains(type)
     }
 
-    func lookup(_ key: [UInt8]) throws(ResponseError) -> [UInt8]? {
+    func lookup(_ key: [UInt8]) throws(KernelError) -> [UInt8]? {
         var value = [UInt8](repeating: 0, count: valueBufferSize)
         let rc = key.withUnsafeBytes { k in value.withUnsafeMutableBytes { v in bpf_map_lookup_elem(fd, k.baseAddress, v.baseAddress) } }
         if rc == 0 { return value }
         let code = currentErrno()
         if code == ENOENT { return nil }
-        throw .kernel("map lookup", errno: code)
+        throw .failed(operation: "map lookup", errno: code)
     }
 
-    func update(_ key: [UInt8], _ value: [UInt8], flags: UInt64) throws(ResponseError) {
+    func update(_ key: [UInt8], _ value: [UInt8], flags: UInt64) throws(KernelError) {
         let rc = key.withUnsafeBytes { k in value.withUnsafeBytes { v in bpf_map_update_elem(fd, k.baseAddress, v.baseAddress, flags) } }
         guard rc == 0 else {
             let code = currentErrno()
-            if code == EEXIST { throw .conflict("the key exists (flags: noexist)", ["errnoName": "EEXIST"]) }
-            if code == ENOENT { throw ResponseError(.notFound, "the key does not exist (flags: exist)", data: ["errnoName": "ENOENT"]) }
-            if code == E2BIG { throw .limitExceeded("maxEntries", maxEntries, "the map is full (\(maxEntries) entries)") }
-            throw .kernel("map update", errno: code)
+            if code == EEXIST { throw .entryExists(message: "the key exists (flags: noexist)") }
+            if code == ENOENT { throw .entryMissing(message: "the key does not exist (flags: exist)") }
+            if code == E2BIG { throw .limitExceeded(limit: "maxEntries", value: maxEntries, message: "the map is full (\(maxEntries) entries)") }
+            throw .failed(operation: "map update", errno: code)
         }
     }
 
-    func delete(_ key: [UInt8]) throws(ResponseError) {
+    func delete(_ key: [UInt8]) throws(KernelError) {
         let rc = key.withUnsafeBytes { bpf_map_delete_elem(fd, $0.baseAddress) }
         guard rc == 0 else {
             let code = currentErrno()
-            if code == ENOENT { throw ResponseError(.notFound, "no entry with that key", data: ["errnoName": "ENOENT"]) }
+            if code == ENOENT { throw .entryMissing(message: "no entry with that key") }
             if code == EINVAL, [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].contains(type) {
-                throw ResponseError(.invalidParams, "entries of an array map cannot be deleted; update them instead")
+                throw KernelError.invalidArgument(message: "entries of an array map cannot be deleted; update them instead")
             }
-            throw .kernel("map delete", errno: code)
+            throw .failed(operation: "map delete", errno: code)
         }
     }
 }
@@ -104,7 +104,7 @@ final class MapCursor: @unchecked Sendable {
 
     /// Reads the next batch into `keys`/`values`; returns how many entries.
     /// Zero means the walk is over.
-    func next() throws(ResponseError) -> Int {
+    func next() throws(KernelError) -> Int {
         if finished { return 0 }
         if useBatch {
             if let count = try nextBatch() { return count }
@@ -114,7 +114,7 @@ final class MapCursor: @unchecked Sendable {
         return try nextByKey()
     }
 
-    private func nextBatch() throws(ResponseError) -> Int? {
+    private func nextBatch() throws(KernelError) -> Int? {
         var opts = bpf_map_batch_opts()
         opts.sz = MemoryLayout<bpf_map_batch_opts>.size
         var count = UInt32(batchCapacity)
@@ -128,10 +128,10 @@ final class MapCursor: @unchecked Sendable {
             finished = true
             return Int(count)
         }
-        throw .kernel("map lookup batch", errno: code)
+        throw .failed(operation: "map lookup batch", errno: code)
     }
 
-    private func nextByKey() throws(ResponseError) -> Int {
+    private func nextByKey() throws(KernelError) -> Int {
         var filled = 0
         while filled < batchCapacity {
             let previous: UnsafeMutableRawPointer? = started ? token.baseAddress : nil
@@ -142,7 +142,7 @@ final class MapCursor: @unchecked Sendable {
                     finished = true
                     return filled
                 }
-                throw .kernel("map get next key", errno: code)
+                throw .failed(operation: "map get next key", errno: code)
             }
             started = true
             token.baseAddress!.copyMemory(from: nextKey, byteCount: map.keySize)
@@ -150,7 +150,7 @@ final class MapCursor: @unchecked Sendable {
             if bpf_map_lookup_elem(map.fd, nextKey, value) != 0 {
                 let code = currentErrno()
                 if code == ENOENT { continue }  // deleted between the two calls
-                throw .kernel("map lookup", errno: code)
+                throw .failed(operation: "map lookup", errno: code)
             }
             filled += 1
         }

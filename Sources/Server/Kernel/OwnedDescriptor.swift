@@ -1,3 +1,4 @@
+import CLibBPF
 import Glibc
 
 /// One file descriptor with one owner: closed when this dies. Holds the
@@ -12,5 +13,15 @@ final class OwnedDescriptor: @unchecked Sendable {
 
     deinit {
         close(fd)
+    }
+}
+
+extension OwnedDescriptor {
+    /// The kernel object pinned at `path` (`bpf_obj_get`), or nil with
+    /// errno set.
+    convenience init?(pinnedAt path: String) {
+        let fd = bpf_obj_get(path)
+        guard fd >= 0 else { return nil }
+        self.init(fd)
     }
 }

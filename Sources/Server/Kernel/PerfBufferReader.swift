@@ -17,7 +17,10 @@ import Glibc
 /// Not thread-safe: one poll at a time (see `EventStreamReader`).
 final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
     private let handle: OpaquePointer
-    let mapFD: Int32
+    /// The reader's own descriptor of the map (closed after libbpf's
+    /// buffer is freed, which uses it).
+    private let map: OwnedDescriptor
+    var mapFD: Int32 { map.fd }
     let pagesPerCPU: Int
     let wakeupEvents: Int
     /// Per-CPU rings (CPUs the map has slots for).
@@ -37,23 +40,22 @@ final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
     ///     N times less, and the last samples of a quiet CPU wait for the
     ///     next poll (the next `timeoutMs` at the latest).
     init(mapFD: Int32, pagesPerCPU: Int = EventStreams.defaultPerfPagesPerCPU,
-         wakeupEvents: Int = 1) throws(ResponseError) {
+         wakeupEvents: Int = 1) throws(KernelError) {
         guard pagesPerCPU > 0, pagesPerCPU & (pagesPerCPU - 1) == 0 else {
-            throw .invalidParams("pages per CPU must be a power of two, not \(pagesPerCPU)", field: "pagesPerCPU")
+            throw .invalidField("pages per CPU must be a power of two, not \(pagesPerCPU)", field: "pagesPerCPU")
         }
         guard wakeupEvents >= 1, wakeupEvents <= Int(UInt32.max) else {
-            throw .invalidParams("wakeup events must be at least 1, not \(wakeupEvents)", field: "wakeupEvents")
+            throw .invalidField("wakeup events must be at least 1, not \(wakeupEvents)", field: "wakeupEvents")
         }
-        guard let info = MapInfo(fd: mapFD) else { throw .kernel("map info", errno: currentErrno()) }
+        guard let info = MapInfo(fd: mapFD) else { throw .failed(operation: "map info", errno: currentErrno()) }
         guard info.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY else { throw EventStreams.notAnEventMap(info) }
-        let fd = try EventStreams.duplicate(mapFD)
-        guard let handle = bpfleet_perf_buffer_new(fd, UInt(pagesPerCPU), UInt32(wakeupEvents), perfBufferEvent, state.context) else {
+        let map = try EventStreams.duplicate(mapFD)
+        guard let handle = bpfleet_perf_buffer_new(map.fd, UInt(pagesPerCPU), UInt32(wakeupEvents), perfBufferEvent, state.context) else {
             let code = currentErrno()
-            close(fd)
-            throw .kernel("perf buffer setup (perf_buffer__new)", errno: code)
+            throw .failed(operation: "perf buffer setup (perf_buffer__new)", errno: code)
         }
         self.handle = handle
-        self.mapFD = fd
+        self.map = map
         self.pagesPerCPU = pagesPerCPU
         self.wakeupEvents = wakeupEvents
         self.bufferCount = perf_buffer__buffer_cnt(handle)
@@ -61,7 +63,6 @@ final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
 
     deinit {
         perf_buffer__free(handle)
-        close(mapFD)
     }
 
     var epollFD: Int32 { perf_buffer__epoll_fd(handle) }
@@ -73,9 +74,9 @@ final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
     /// sent, possibly followed by up to 7 bytes of the kernel's padding.
     @discardableResult
     func poll(timeoutMs: Int32, maxRecords: Int,
-              _ body: (UnsafeRawBufferPointer) -> Void) throws(ResponseError) -> (records: Int, lost: UInt64) {
+              _ body: (UnsafeRawBufferPointer) -> Void) throws(KernelError) -> (records: Int, lost: UInt64) {
         precondition(maxRecords > 0, "a poll takes at least one record")
-        var result: Result<Void, ResponseError> = .success(())
+        var result: Result<Void, KernelError> = .success(())
         var taken = 0
         withoutActuallyEscaping({ (record: UnsafeRawBufferPointer) -> Bool in
             body(record)
@@ -84,7 +85,7 @@ final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
         }) { sink in
             state.begin(sink)
             defer { state.end() }
-            do throws(ResponseError) { try consume(timeoutMs: timeoutMs) } catch { result = .failure(error) }
+            do throws(KernelError) { try consume(timeoutMs: timeoutMs) } catch { result = .failure(error) }
         }
         try result.get()
         return (taken, state.lost)
@@ -92,13 +93,13 @@ final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
 
     /// Copies out up to `maxRecords` records or about `maxBytes` bytes;
     /// waits up to `timeoutMs` when none are there.
-    func poll(timeoutMs: Int32, maxRecords: Int, maxBytes: Int) throws(ResponseError) -> EventBatch {
-        try collect(into: state, maxRecords: maxRecords, maxBytes: maxBytes) { () throws(ResponseError) in
+    func poll(timeoutMs: Int32, maxRecords: Int, maxBytes: Int) throws(KernelError) -> EventBatch {
+        try collect(into: state, maxRecords: maxRecords, maxBytes: maxBytes) { () throws(KernelError) in
             try consume(timeoutMs: timeoutMs)
         }
     }
 
-    private func consume(timeoutMs: Int32) throws(ResponseError) {
+    private func consume(timeoutMs: Int32) throws(KernelError) {
         try consumeRings()
         guard state.delivered == 0, state.lost == 0, timeoutMs != 0 else { return }
         // perf rings signal readiness per wakeup, not while data waits: this
@@ -106,13 +107,13 @@ final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
         let ready = bpfleet_epoll_wait_one(epollFD, timeoutMs)
         if ready < 0 {
             if ready == -EINTR { return }
-            throw .kernel("perf buffer poll (epoll_wait)", errno: -ready)
+            throw .failed(operation: "perf buffer poll (epoll_wait)", errno: -ready)
         }
         if ready > 0 { try consumeRings() }
     }
 
     /// Reads the rings round robin until the sink stops it.
-    private func consumeRings() throws(ResponseError) {
+    private func consumeRings() throws(KernelError) {
         guard bufferCount > 0 else { return }
         let first = nextBuffer
         for step in 0..<bufferCount {
@@ -120,7 +121,7 @@ final class PerfBufferReader: EventStreamReader, @unchecked Sendable {
             let rc = perf_buffer__consume_buffer(handle, index)
             // -ENOENT: no ring for that CPU (offline, or beyond the map's slots).
             if rc < 0, rc != -ENOENT {
-                throw .kernel("perf buffer read", errno: -rc)
+                throw .failed(operation: "perf buffer read", errno: -rc)
             }
             if state.stopped {
                 nextBuffer = (index + 1) % bufferCount

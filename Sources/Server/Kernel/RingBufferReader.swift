@@ -15,29 +15,30 @@ import Glibc
 /// Not thread-safe: one poll at a time (see `EventStreamReader`).
 final class RingBufferReader: EventStreamReader, @unchecked Sendable {
     private let handle: OpaquePointer
-    let mapFD: Int32
+    /// The reader's own descriptor of the map (closed after libbpf's
+    /// buffer is freed, which uses it).
+    private let map: OwnedDescriptor
+    var mapFD: Int32 { map.fd }
     /// The ring's size in bytes (the map's max_entries).
     let capacity: Int
     private let state = EventSinkState()
 
     /// - Parameter mapFD: a ring buffer map; borrowed for the call only.
-    init(mapFD: Int32) throws(ResponseError) {
-        guard let info = MapInfo(fd: mapFD) else { throw .kernel("map info", errno: currentErrno()) }
+    init(mapFD: Int32) throws(KernelError) {
+        guard let info = MapInfo(fd: mapFD) else { throw .failed(operation: "map info", errno: currentErrno()) }
         guard info.type == BPF_MAP_TYPE_RINGBUF else { throw EventStreams.notAnEventMap(info) }
-        let fd = try EventStreams.duplicate(mapFD)
-        guard let handle = ring_buffer__new(fd, ringBufferSample, state.context, nil) else {
+        let map = try EventStreams.duplicate(mapFD)
+        guard let handle = ring_buffer__new(map.fd, ringBufferSample, state.context, nil) else {
             let code = currentErrno()
-            close(fd)
-            throw .kernel("ring buffer setup (ring_buffer__new)", errno: code)
+            throw .failed(operation: "ring buffer setup (ring_buffer__new)", errno: code)
         }
         self.handle = handle
-        self.mapFD = fd
+        self.map = map
         self.capacity = Int(info.maxEntries)
     }
 
     deinit {
         ring_buffer__free(handle)
-        close(mapFD)
     }
 
     var epollFD: Int32 { ring_buffer__epoll_fd(handle) }
@@ -46,9 +47,9 @@ final class RingBufferReader: EventStreamReader, @unchecked Sendable {
     /// what you keep), until `maxRecords` records; waits up to `timeoutMs`
     /// (0: not at all, -1: forever) when none are there. Returns how many.
     @discardableResult
-    func poll(timeoutMs: Int32, maxRecords: Int, _ body: (UnsafeRawBufferPointer) -> Void) throws(ResponseError) -> Int {
+    func poll(timeoutMs: Int32, maxRecords: Int, _ body: (UnsafeRawBufferPointer) -> Void) throws(KernelError) -> Int {
         precondition(maxRecords > 0, "a poll takes at least one record")
-        var result: Result<Void, ResponseError> = .success(())
+        var result: Result<Void, KernelError> = .success(())
         var taken = 0
         withoutActuallyEscaping({ (record: UnsafeRawBufferPointer) -> Bool in
             body(record)
@@ -57,7 +58,7 @@ final class RingBufferReader: EventStreamReader, @unchecked Sendable {
         }) { sink in
             state.begin(sink)
             defer { state.end() }
-            do throws(ResponseError) { try consume(timeoutMs: timeoutMs) } catch { result = .failure(error) }
+            do throws(KernelError) { try consume(timeoutMs: timeoutMs) } catch { result = .failure(error) }
         }
         try result.get()
         return taken
@@ -65,22 +66,22 @@ final class RingBufferReader: EventStreamReader, @unchecked Sendable {
 
     /// Copies out up to `maxRecords` records or about `maxBytes` bytes;
     /// waits up to `timeoutMs` when none are there.
-    func poll(timeoutMs: Int32, maxRecords: Int, maxBytes: Int) throws(ResponseError) -> EventBatch {
-        try collect(into: state, maxRecords: maxRecords, maxBytes: maxBytes) { () throws(ResponseError) in
+    func poll(timeoutMs: Int32, maxRecords: Int, maxBytes: Int) throws(KernelError) -> EventBatch {
+        try collect(into: state, maxRecords: maxRecords, maxBytes: maxBytes) { () throws(KernelError) in
             try consume(timeoutMs: timeoutMs)
         }
     }
 
     /// What is there first, without waiting; then, if nothing was, one
     /// wait on the ring's epoll descriptor and what came.
-    private func consume(timeoutMs: Int32) throws(ResponseError) {
+    private func consume(timeoutMs: Int32) throws(KernelError) {
         var rc = ring_buffer__consume(handle)
         if rc == 0, state.delivered == 0, timeoutMs != 0 {
             rc = ring_buffer__poll(handle, timeoutMs)
         }
         // The callback's refusal comes back as an error: it is our stop.
         if rc < 0, !state.stopped, rc != -EINTR {
-            throw .kernel("ring buffer poll", errno: -rc)
+            throw .failed(operation: "ring buffer poll", errno: -rc)
         }
     }
 }

@@ -39,7 +39,7 @@ extension MapLookup: ServedMethod {
         defer { withExtendedLifetime(probe) {} }  // keeps the map descriptor open
         let format = self.format ?? .typed
         let key = try map.codec.encodeKey(self.key, format: format, map: map)
-        guard let value = try map.io.lookup(key) else {
+        guard let value = try kernelCall({ () throws(KernelError) in try map.io.lookup(key) }) else {
             throw ResponseError(.notFound, "no entry with that key in map '\(map.name)'", data: ["kind": "entry", "key": self.key])
         }
         var out = JSONWriter(buffer: ByteBuffer())
@@ -66,7 +66,7 @@ extension MapUpdate: ValueMethod {
         let format = self.format ?? .typed
         let key = try map.codec.encodeKey(self.key, format: format, map: map)
         let value = try map.codec.encodeValue(self.value, format: format, map: map)
-        try map.io.update(key, value, flags: flagValue)
+        try kernelCall { () throws(KernelError) in try map.io.update(key, value, flags: flagValue) }
         return EmptyResult()
     }
 }
@@ -76,7 +76,7 @@ extension MapDelete: ValueMethod {
         let (probe, map) = try await context.registry.map(self.map)
         defer { withExtendedLifetime(probe) {} }  // keeps the map descriptor open
         let key = try map.codec.encodeKey(self.key, format: self.format ?? .typed, map: map)
-        try map.io.delete(key)
+        try kernelCall { () throws(KernelError) in try map.io.delete(key) }
         return EmptyResult()
     }
 }

@@ -29,7 +29,7 @@ struct MapSnapshotWriter: Sendable {
         let limit = self.limit ?? Int.max
         let read: @Sendable () async throws -> RawBatch? = {
             try await pool.runIfActive {
-                let count = try cursor.next()
+                let count = try kernelCall { () throws(KernelError) in try cursor.next() }
                 guard count > 0 else { return nil }
                 return RawBatch(
                     keys: Array(UnsafeRawBufferPointer(rebasing: cursor.keys[..<(count * cursor.map.keySize)])),

@@ -1,5 +1,4 @@
 import BpfleetShared
-import CLibBPF
 import Foundation
 import NIOCore
 
@@ -28,8 +27,8 @@ struct NodeFacts: Sendable {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count)
         let result = NodeInfo.Result(
-            hostname: String(cString: host), kernelRelease: features.kernelRelease, arch: features.arch,
-            serverVersion: bpfleetVersion, libbpfVersion: "\(libbpf_major_version()).\(libbpf_minor_version())",
+            hostname: String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), kernelRelease: features.kernelRelease, arch: features.arch,
+            serverVersion: bpfleetVersion, libbpfVersion: libbpfVersion,
             btf: features.btf, programTypes: features.programTypes, mapTypes: features.mapTypes,
             attachTargets: AttachTarget.allTypes.filter { features.unsupportedTargets[$0] == nil },
             unsupportedTargets: features.unsupportedTargets.mapValues(\.reason),

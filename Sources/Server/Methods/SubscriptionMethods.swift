@@ -76,7 +76,7 @@ extension EventsSubscribe: ServedMethod {
             // Perf buffers wake the reader every 64 samples, not every one
             // (a wakeup per sample costs the traced process); the 100 ms
             // poll timeout picks up the rest.
-            reader = try EventStreams.open(mapFD: map.io.fd, perfWakeupEvents: 64)
+            reader = try kernelCall { () throws(KernelError) in try EventStreams.open(mapFD: map.io.fd, perfWakeupEvents: 64) }
         } catch {
             context.hub.abandon(id)
             throw error

@@ -1,5 +1,4 @@
 import BpfleetShared
-import CLibBPF
 import Foundation
 
 extension LoadedProbe {
@@ -16,14 +15,14 @@ extension LoadedProbe {
         var programBTFID: UInt32 = 0
         for fact in facts {
             let path = "\(directory)/programs/\(fact.name)"
-            let fd = bpf_obj_get(path)
-            guard fd >= 0 else { return .failure(PinFailure("program pin \(path) is missing (\(errnoName(currentErrno())))")) }
-            let owned = OwnedDescriptor(fd)
-            guard let info = ProgramInfo(fd: fd) else { return .failure(PinFailure("\(path) is not a program")) }
+            guard let owned = OwnedDescriptor(pinnedAt: path) else {
+                return .failure(PinFailure("program pin \(path) is missing (\(errnoName(currentErrno())))"))
+            }
+            guard let info = ProgramInfo(fd: owned.fd) else { return .failure(PinFailure("\(path) is not a program")) }
             if programBTFID == 0 { programBTFID = info.btfID }
             programs.append(ProbeProgram(name: fact.name, descriptor: owned, section: fact.section,
-                                         type: bpf_prog_type(rawValue: fact.type),
-                                         expectedAttachType: bpf_attach_type(rawValue: fact.expectedAttachType), pinPath: path))
+                                         type: ProgramType(rawValue: fact.type),
+                                         expectedAttachType: AttachType(rawValue: fact.expectedAttachType), pinPath: path))
         }
         var btfs: [UInt32: KernelBTF] = [:]
         func btf(_ id: UInt32) -> KernelBTF? {
@@ -35,10 +34,10 @@ extension LoadedProbe {
         var maps: [ProbeMap] = []
         for mapName in names {
             let path = ProbeLoader.mapPinPath(mapName, under: directory)
-            let fd = bpf_obj_get(path)
-            guard fd >= 0 else { return .failure(PinFailure("map pin \(path) is missing (\(errnoName(currentErrno())))")) }
-            let owned = OwnedDescriptor(fd)
-            guard let info = MapInfo(fd: fd) else { return .failure(PinFailure("\(path) is not a map")) }
+            guard let owned = OwnedDescriptor(pinnedAt: path) else {
+                return .failure(PinFailure("map pin \(path) is missing (\(errnoName(currentErrno())))"))
+            }
+            guard let info = MapInfo(fd: owned.fd) else { return .failure(PinFailure("\(path) is not a map")) }
             if let expected {
                 guard let described = expected.first(where: { $0.name == mapName }), described.type == mapTypeName(info.type),
                       described.keySize == info.keySize, described.valueSize == info.valueSize else {
@@ -47,13 +46,13 @@ extension LoadedProbe {
             }
             let reader = btf(info.btfID)?.reader
             var keyType = info.btfKeyTypeID == 0 ? nil : reader?.type(info.btfKeyTypeID)
-            if keyType == nil, [BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY].contains(info.type), info.keySize == 4 {
+            if keyType == nil, info.isArray, info.keySize == 4 {
                 keyType = .integer(size: 4, signed: false, char: false, bool: false)  // array indices
             }
             let valueType = info.btfValueTypeID == 0 ? nil : reader?.type(info.btfValueTypeID)
             let keyName = info.btfKeyTypeID == 0 ? nil : reader?.name(info.btfKeyTypeID)
             let valueName = info.btfValueTypeID == 0 ? nil : reader?.name(info.btfValueTypeID)
-            let io = MapIO(fd: fd, info: info)
+            let io = MapIO(fd: owned.fd, info: info)
             maps.append(ProbeMap(
                 name: mapName, descriptor: owned, info: info, io: io,
                 codec: MapCodec(keySize: Int(info.keySize), valueSize: Int(info.valueSize), cpus: io.isPerCPU ? io.cpus : nil,

@@ -1,5 +1,4 @@
 import BpfleetShared
-import CLibBPF
 import Foundation
 
 /// One map of a probe: its descriptor (taken from its pin), its kernel
@@ -28,14 +27,14 @@ struct ProbeProgram: @unchecked Sendable {
     var name: String
     var descriptor: OwnedDescriptor
     var section: String
-    var type: bpf_prog_type
-    var expectedAttachType: bpf_attach_type
+    var type: ProgramType
+    var expectedAttachType: AttachType
     var pinPath: String
 
     var fd: Int32 { descriptor.fd }
 
-    /// The program as DescriptorAttach takes it.
-    var byDescriptor: AttachProgram {
+    /// The program as Attacher takes it.
+    var attachable: AttachProgram {
         AttachProgram(name: name, fd: fd, type: type, expectedAttachType: expectedAttachType, section: section)
     }
 }

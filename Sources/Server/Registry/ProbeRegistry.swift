@@ -1,5 +1,4 @@
 import BpfleetShared
-import CLibBPF
 import Foundation
 import Logging
 import NIOCore
@@ -19,7 +18,7 @@ public actor ProbeRegistry {
     let intents: IntentStore
     /// --max-probe-memory: what one probe's maps may take in the kernel.
     let maxProbeMemory: UInt64
-    let descriptorAttach: DescriptorAttach
+    let attacher: Attacher
     let pinRoot: String
     let logger: Logger
     /// Opens and describes uploaded objects out of this process.
@@ -36,7 +35,7 @@ public actor ProbeRegistry {
         self.desired = try DesiredStateStore(stateDirectory: stateDirectory)
         self.intents = try IntentStore(stateDirectory: stateDirectory)
         self.maxProbeMemory = maxProbeMemory
-        self.descriptorAttach = DescriptorAttach(features: features)
+        self.attacher = Attacher(features: features)
         self.pinRoot = pinRoot
         self.helper = helper
         self.logger = logger
@@ -201,11 +200,11 @@ public actor ProbeRegistry {
 
     /// A fresh link of `program`, by its descriptor, pinned at `path`.
     func attachAndPin(_ program: ProbeProgram, of probe: LoadedProbe, to target: AttachTarget, at path: String) throws(ResponseError) -> BPFLink {
-        let link = try descriptorAttach.attach(program.byDescriptor, probe: probe.name, to: target, usdtSpecs: probe.usdtSpecs)
-        guard link.pin(at: path) == 0 else {
-            throw .kernel("pin link at \(path)", errno: currentErrno())
+        try kernelCall { () throws(KernelError) in
+            let link = try attacher.attach(program.attachable, to: target, usdtSpecs: probe.usdtSpecs)
+            try link.pin(at: path)
+            return link
         }
-        return link
     }
 
     func detach(_ request: ProbeDetach) throws(ResponseError) {
@@ -390,7 +389,7 @@ public actor ProbeRegistry {
             } catch {
                 throw ResponseError(.notFound, "object \(wanted.objectId) is not in the state directory: \(error.message)")
             }
-            let adoption = ProbeAdoption(pinRoot: pinRoot, attach: descriptorAttach)
+            let adoption = ProbeAdoption(pinRoot: pinRoot, attacher: attacher)
             let described = try helper.describe(elf, name: String(name.prefix(15)))
             switch try adoption.adopt(wanted, described: described) {
             case .adopted(let probe, let notes):

@@ -1,6 +1,5 @@
 import BpfleetShared
 import CBPFSupport
-import CLibBPF
 import Foundation
 
 /// `probe.load` with `replace: true` (docs/state-and-pins.md, "Replacing a
@@ -37,9 +36,12 @@ extension ProbeRegistry {
         var attached: [Int: BPFLink] = [:]
         func rollBack() {
             for (linkId, program) in updated {
-                if let link = old.links[linkId], bpf_link_update(link.link.fd, program, nil) != 0 {
+                guard let link = old.links[linkId] else { continue }
+                do throws(KernelError) {
+                    try link.link.update(to: program, replacing: nil)
+                } catch {
                     logger.error("could not point a link back at its old program", metadata: [
-                        "probe": "\(name)", "linkId": "\(linkId)", "errno": "\(errnoName(currentErrno()))"])
+                        "probe": "\(name)", "linkId": "\(linkId)", "errno": "\(errnoName(error.errno ?? 0))"])
                 }
             }
             attached.removeAll()  // unpinned: destroying them detaches them
@@ -56,12 +58,13 @@ extension ProbeRegistry {
 
             // 2. Links the kernel cannot move: a new link of the new program
             //    first, so the hook is never without a program.
-            let updatable = Set(old.links.filter { Self.isUpdatable($0.value.link) }.map(\.key))
+            let updatable = Set(old.links.filter { $0.value.link.isUpdatable }.map(\.key))
             for (linkId, link) in old.links.sorted(by: { $0.key < $1.key }) where !updatable.contains(linkId) {
                 do throws(ResponseError) {
-                    attached[linkId] = try descriptorAttach.attach(
-                        try fresh.program(named: link.description.program).byDescriptor, probe: name,
-                        to: link.description.target, usdtSpecs: fresh.usdtSpecs)
+                    let program = try fresh.program(named: link.description.program).attachable
+                    attached[linkId] = try kernelCall { () throws(KernelError) in
+                        try attacher.attach(program, to: link.description.target, usdtSpecs: fresh.usdtSpecs)
+                    }
                 } catch {
                     throw ResponseError(error.code, "link \(linkId) (\(link.description.program) to \(link.description.target.type)): the new program could not be attached: \(error.message)",
                                         data: error.data)
@@ -71,12 +74,10 @@ extension ProbeRegistry {
             for (linkId, link) in old.links.sorted(by: { $0.key < $1.key }) where updatable.contains(linkId) {
                 let from = try old.program(named: link.description.program).fd
                 let to = try fresh.program(named: link.description.program).fd
-                var options = bpf_link_update_opts()
-                options.sz = MemoryLayout<bpf_link_update_opts>.size
-                options.flags = UInt32(BPF_F_REPLACE)
-                options.old_prog_fd = UInt32(bitPattern: from)
-                guard bpf_link_update(link.link.fd, to, &options) == 0 else {
-                    let code = currentErrno()
+                do throws(KernelError) {
+                    try link.link.update(to: to, replacing: from)
+                } catch {
+                    let code = error.errno ?? 0
                     throw ResponseError(.attachFailed, "link \(linkId) (\(link.description.target)): moving it to the new program failed: \(errnoText(code))",
                                         data: ["errno": .int(Int64(code)), "errnoName": .string(errnoName(code)),
                                                "linkId": .int(Int64(linkId)), "target": .string(link.description.target.description)])
@@ -116,9 +117,11 @@ extension ProbeRegistry {
         for (linkId, link) in old.links {
             let path = "\(live)/links/\(linkId)"
             if let fresh = attached[linkId] {
-                if fresh.pin(at: path) != 0 {
+                do throws(KernelError) {
+                    try fresh.pin(at: path)
+                } catch {
                     logger.error("could not pin a moved link; a restart attaches it again", metadata: [
-                        "probe": "\(name)", "linkId": "\(linkId)", "errno": "\(errnoName(currentErrno()))"])
+                        "probe": "\(name)", "linkId": "\(linkId)", "errno": "\(errnoName(error.errno ?? 0))"])
                 }
                 var description = link.description
                 description.id = fresh.kernelID
@@ -201,21 +204,6 @@ extension ProbeRegistry {
         return reusing
     }
 
-    /// Whether the kernel can point the link at another program in place
-    /// (`BPF_LINK_UPDATE`): XDP, cgroup, netns, tcx and netkit links. Perf
-    /// event links (tracepoint, kprobe, uprobe), raw tracepoint and tracing
-    /// links, several-part attachments and classic tc filters cannot.
-    static func isUpdatable(_ link: BPFLink) -> Bool {
-        guard link.parts.count == 1 else { return false }
-        let attachment = link.parts[0].attachment
-        if case .classicTC = attachment { return false }
-        var info = bpf_link_info()
-        var length = UInt32(MemoryLayout<bpf_link_info>.size)
-        guard bpf_obj_get_info_by_fd(attachment.fd, &info, &length) == 0 else { return false }
-        // BPF_LINK_TYPE_ CGROUP 3, NETNS 5, XDP 6, TCX 11, NETKIT 13.
-        return [3, 5, 6, 11, 13].contains(info.type)
-    }
-
     /// At start-up, before a probe is adopted: a replace that a crash cut
     /// short is finished when the swap had happened (the new probe's
     /// directory, marked `incoming`, is PINROOT/NAME) and undone when it had
@@ -251,17 +239,7 @@ extension ProbeRegistry {
             return replacement
         }
         for link in wanted.links {
-            let linkFD = bpf_obj_get("\(live)/links/\(link.linkId)")
-            guard linkFD >= 0 else { continue }
-            defer { close(linkFD) }
-            let programFD = bpf_obj_get("\(live)/programs/\(link.program)")
-            guard programFD >= 0 else { continue }
-            defer { close(programFD) }
-            var info = bpf_link_info()
-            var length = UInt32(MemoryLayout<bpf_link_info>.size)
-            if bpf_obj_get_info_by_fd(linkFD, &info, &length) == 0, info.prog_id != ProgramInfo(fd: programFD)?.id {
-                _ = bpf_link_update(linkFD, programFD, nil)
-            }
+            PinnedLink.pointBack("\(live)/links/\(link.linkId)", at: "\(live)/programs/\(link.program)")
         }
         try? FileManager.default.removeItem(atPath: staging)
         journal.remove(wanted.name)

@@ -36,7 +36,7 @@ struct EventStreamer: Sendable {
         while !Task.isCancelled {
             // A short timeout, so that cancelling is quick.
             let encoded: ([ByteBuffer], UInt64) = try await pool.runIfActive {
-                let batch = try reader.poll(timeoutMs: 100)
+                let batch = try kernelCall { () throws(KernelError) in try reader.poll(timeoutMs: 100) }
                 var records: [ByteBuffer] = []
                 records.reserveCapacity(batch.count)
                 for index in batch.indices {

@@ -38,7 +38,7 @@ final class MapReading: Sendable {
         var values: [UInt8] = []
         var count = 0
         while true {
-            let batch = try cursor.next()
+            let batch = try kernelCall { () throws(KernelError) in try cursor.next() }
             if batch == 0 { break }
             keys.append(contentsOf: UnsafeRawBufferPointer(rebasing: cursor.keys[..<(batch * io.keySize)]))
             values.append(contentsOf: UnsafeRawBufferPointer(rebasing: cursor.values[..<(batch * io.valueBufferSize)]))

@@ -218,9 +218,10 @@ struct EventReaderKernelTests {
             let batch = try reader.poll(timeoutMs: 1000, maxRecords: 100, maxBytes: 1 << 20)
             #expect(batch.map { $0.u64(at: 0) }.sorted() == [0, 1, 2, 3, 4])
             #expect(batch.lost == 0)
-            let error = #expect(throws: ResponseError.self) {
+            let thrown = #expect(throws: KernelError.self) {
                 _ = try PerfBufferReader(mapFD: try fixture.mapFD("flood_perf_events"), wakeupEvents: 0)
             }
+            let error = thrown.map { ResponseError($0) }
             #expect(error?.code == .invalidParams)
             withExtendedLifetime((link, reader)) {}
         }()
@@ -250,11 +251,13 @@ struct EventReaderKernelTests {
             { _ = try EventStreams.open(mapFD: hash) },
         ]
         for attempt in attempts {
-            let error = #expect(throws: ResponseError.self) { try attempt() }
+            let thrown = #expect(throws: KernelError.self) { try attempt() }
+            let error = thrown.map { ResponseError($0) }
             #expect(error?.code == .invalidParams)
             #expect(error?.message.contains("ringbuf or perf_event_array") == true)
         }
-        let badPages = #expect(throws: ResponseError.self) { _ = try PerfBufferReader(mapFD: perf, pagesPerCPU: 3) }
+        let badPagesThrown = #expect(throws: KernelError.self) { _ = try PerfBufferReader(mapFD: perf, pagesPerCPU: 3) }
+        let badPages = badPagesThrown.map { ResponseError($0) }
         #expect(badPages?.code == .invalidParams)
 
         let ringReader = try EventStreams.open(mapFD: ring)
