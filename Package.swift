@@ -95,6 +95,15 @@ let package = Package(
             dependencies: ["BpfleetClient"],
             path: "Sources/bpfleet"
         ),
+        // What the test targets share (Tests/Support): the kernel, server
+        // and root requirements, the one `bpfleet` runner, the PKI, the
+        // bpfleetd fixture. A plain target, since a test target cannot
+        // depend on another; it imports Testing from the toolchain.
+        .target(
+            name: "TestSupport",
+            dependencies: ["BpfleetShared", "BpfleetClient"],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "SharedTests",
             dependencies: [
@@ -106,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["BpfleetServer", "BpfleetShared"],
+            dependencies: ["BpfleetServer", "BpfleetShared", "TestSupport"],
             path: "Tests/ServerTests"
         ),
         .testTarget(
@@ -119,12 +128,13 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "TestSupport",
             ],
             path: "Tests/ClientTests"
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["BpfleetShared"],
+            dependencies: ["BpfleetShared", "TestSupport"],
             path: "Tests/EndToEndTests"
         ),
     ]

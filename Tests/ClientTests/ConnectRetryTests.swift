@@ -1,6 +1,7 @@
 @testable import BpfleetClient
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 @testable import BpfleetClient
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Inventory files: the config file's node part in a file of its own,

@@ -1,6 +1,7 @@
 @testable import BpfleetClient
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Which nodes a command runs on and with which credentials: flags over

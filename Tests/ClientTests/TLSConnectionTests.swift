@@ -2,6 +2,7 @@
 import BpfleetShared
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 /// Real TLS 1.3 on loopback against a server that requires client

@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Attacks on one bpfleetd, each with an exact bound on what the attacker
@@ -7,7 +8,7 @@ import Testing
 /// connect, a client that does not read is not read either, stalled
 /// watchers share one body, half-closed clients get every reply whole, and
 /// SIGTERM ends the server whatever its clients do.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct AbuseTests {
     @Test func strangersAreToldOnceAndLetGoBeforeTheyHoldAPlaceOrSendAByte() async throws {
         let files = try temporaryDirectory("strangers")
@@ -17,7 +18,7 @@ struct AbuseTests {
         try "root: none\noperators:\n  uids: [\(operatorUID)]\n".write(toFile: files + "/roles.yaml", atomically: true, encoding: .utf8)
         try await withServer(["--roles", files + "/roles.yaml", "--socket-group", String(operatorUID), "--max-connections", "4"]) { server in
             let node = ["-n", server.address, "-o", "json"]
-            #expect(try bpfleet(as: operatorUID, node + ["node", "info"])?.arrayValue.first?["ok"] == true)
+            #expect(try bpfleet(node + ["node", "info"], as: operatorUID).json?.arrayValue.first?["ok"] == true)
             let baseline = server.openDescriptors()
             // 200 strangers, each connection kept open on this side, each
             // sending a request nested 500 deep the server never parses.
@@ -45,9 +46,9 @@ struct AbuseTests {
                 descriptors = server.openDescriptors()
             }
             #expect(descriptors == baseline)
-            #expect(try bpfleet(as: operatorUID, node + ["node", "info"])?.arrayValue.first?["ok"] == true)
+            #expect(try bpfleet(node + ["node", "info"], as: operatorUID).json?.arrayValue.first?["ok"] == true)
             // The CLI run as a stranger reports the refusal it was sent.
-            let refused = try #require(try JSONDecoder().decode(JSONValue.self, from: run(TestEnvironment.bpfleet, node + ["node", "info"]).stdout).arrayValue.first)
+            let refused = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(bpfleet(node + ["node", "info"]).stdout.utf8)).arrayValue.first)
             #expect(refused["error"]?["code"] == -32001)
             // Logged, at a bounded rate (10 lines a minute).
             let logged = server.log.components(separatedBy: "connection refused: no role").count - 1
@@ -71,7 +72,7 @@ struct AbuseTests {
             #expect(reply["error"]?["message"]?.stringValue?.contains("kept for operators") == true, "\(reply)")
             #expect(try refused.readLine() == nil)
             let node = ["-n", server.address, "-o", "json"]
-            #expect(try bpfleet(as: operatorUID, node + ["node", "info"])?.arrayValue.first?["ok"] == true)
+            #expect(try bpfleet(node + ["node", "info"], as: operatorUID).json?.arrayValue.first?["ok"] == true)
         }
     }
 

@@ -1,9 +1,10 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Roles on the Unix socket (SO_PEERCRED), and the audit log.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct AccessTests {
     @Test func unixPeersGetTheRoleTheRolesFileGivesTheirUid() async throws {
         let files = try temporaryDirectory("roles")
@@ -23,16 +24,16 @@ struct AccessTests {
                 let root = try server.client()
                 try root.load("exec_users", as: "users", globals: ["min_uid": 4_000_000_000])
                 let node = ["-n", server.address, "-o", "json"]
-                let list = try bpfleet(as: uid, node + ["probe", "list"])?.arrayValue.first
-                let snapshot = try bpfleet(as: uid, node + ["map", "dump", "users", "last_exec"])?.arrayValue.first
-                let unload = try bpfleet(as: uid, node + ["probe", "unload", "users"])?.arrayValue.first
+                let list = try bpfleet(node + ["probe", "list"], as: uid).json?.arrayValue.first
+                let snapshot = try bpfleet(node + ["map", "dump", "users", "last_exec"], as: uid).json?.arrayValue.first
+                let unload = try bpfleet(node + ["probe", "unload", "users"], as: uid).json?.arrayValue.first
                 switch uid {
                 case viewer:
                     #expect(list?["ok"] == true)
                     #expect(snapshot?["ok"] == true)
                     #expect(unload?["error"]?["code"] == -32002)
                     #expect(unload?["error"]?["data"] == ["method": "probe.unload", "needs": "operator", "role": "viewer"])
-                    let update = try bpfleet(as: uid, node + ["map", "update", "users", "last_exec", "1", "{\"pid\":1}"])?.arrayValue.first
+                    let update = try bpfleet(node + ["map", "update", "users", "last_exec", "1", "{\"pid\":1}"], as: uid).json?.arrayValue.first
                     #expect(update?["error"]?["code"] == -32002)
                     #expect(try root.call("probe.list")["probes"]?.arrayValue.count == 1)
                 case stranger:
@@ -111,8 +112,7 @@ struct AccessTests {
                 }
             }
             // A viewer's attempt is refused and audited.
-            let denied = try run("/usr/bin/setpriv", ["--reuid=54324", "--regid=54324", "--clear-groups", TestEnvironment.bpfleet,
-                                                      "-n", server.address, "probe", "unload", "big"], environment: ["HOME": "/tmp"])
+            let denied = try bpfleet(["-n", server.address, "probe", "unload", "big"], environment: ["HOME": "/tmp"], as: 54324)
             #expect(denied.status == 1)
             try client.call("probe.detach", ["probe": "big", "linkId": link["linkId"]!])
             try client.call("probe.unload", ["probe": "big"])

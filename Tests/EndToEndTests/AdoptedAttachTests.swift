@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// New links on an adopted probe: after a kill -9 and a restart, the
@@ -8,7 +9,7 @@ import Testing
 /// kernel links, pins and errors as on a freshly loaded probe; those links
 /// are adopted again after another kill -9, and detach or unload leaves
 /// nothing (docs/state-and-pins.md).
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct AdoptedAttachTests {
     private func attach(_ client: LineClient, _ probe: String, _ program: String, _ target: JSONValue) throws -> JSONValue {
         try client.call("probe.attach", ["probe": .string(probe), "program": .string(program), "target": target])
@@ -267,7 +268,7 @@ struct AdoptedAttachTests {
                 // The kprobe PMU, by descriptor.
                 try client.call("probe.attach", ["probe": "kp", "program": "count_kprobe", "target": target])
                 let file = NSTemporaryDirectory() + "bpfleet-unlink-\(UInt32.random(in: 0...UInt32.max))"
-                for _ in 0..<5 { FileManager.default.createFile(atPath: file, contents: nil); unlink(file) }
+                for _ in 0..<5 { try createFile(file); unlink(file) }
                 #expect(try client.counter("kp", "kprobe_calls", 0) >= 5)
                 try client.call("probe.unload", ["probe": "kp"])
                 #expect(server.pins().isEmpty)

@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// A restarted bpfleetd takes over every kind of link an earlier one left:
@@ -7,7 +8,7 @@ import Testing
 /// classic tc filter (its program pinned, the filter found again on its
 /// interface), XDP and cgroup links; same kernel objects, counts going on,
 /// and detach or unload removes them all (docs/state-and-pins.md).
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct AdoptionTargetTests {
     private func expectAdoptedAndRunning(_ probe: JSONValue) {
         #expect(probe["origin"] == "adopted")

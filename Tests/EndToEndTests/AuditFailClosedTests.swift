@@ -1,11 +1,12 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// The audit log on a full disk (docs/security.md, "Audit log"): a call
 /// that changes the node is refused rather than made unrecorded, reads go
 /// on, and the log never holds a torn line.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct AuditFailClosedTests {
     @Test func aFullAuditDiskRefusesChangesAndKeepsEveryLineWhole() async throws {
         let files = try temporaryDirectory("audit-full")
@@ -57,10 +58,8 @@ struct AuditFailClosedTests {
 
             // A viewer's refused update is refused for its role (-32002);
             // its line has no room either, and bpfleetd says so.
-            let denied = try run("/usr/bin/setpriv", ["--reuid=\(viewer)", "--regid=\(viewer)", "--clear-groups", TestEnvironment.bpfleet,
-                                                      "-n", server.address, "-o", "json", "map", "update", "big", "big", "9", "1"],
-                                 environment: ["HOME": "/tmp", "PATH": "/usr/bin:/bin"])
-            let deniedReply = try JSONDecoder().decode(JSONValue.self, from: denied.stdout).arrayValue.first
+            let denied = try bpfleet(["-n", server.address, "-o", "json", "map", "update", "big", "big", "9", "1"], as: viewer)
+            let deniedReply = try JSONDecoder().decode(JSONValue.self, from: Data(denied.stdout.utf8)).arrayValue.first
             #expect(deniedReply?["error"]?["code"] == -32002)
 
             // Every line whole, one per change made: none for the refused ones.

@@ -1,10 +1,11 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Every kind of bad input gets its precise JSON-RPC error, and the node
 /// stays exactly as it was: same probes, objects, pins, descriptors.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct BadInputTests {
     /// What must not change when a request is refused.
     struct NodeState: Equatable {

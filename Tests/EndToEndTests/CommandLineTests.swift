@@ -1,26 +1,12 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// The `bpfleet` binary against real bpfleetd processes: what people and
 /// scripts see, exit statuses included.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct CommandLineTests {
-    struct Invocation {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(stdout.utf8)) }
-    }
-
-    func bpfleet(_ arguments: [String]) throws -> Invocation {
-        var environment = ProcessInfo.processInfo.environment
-        environment["BPFLEET_NODE"] = nil
-        let result = try run(TestEnvironment.bpfleet, arguments, environment: environment)
-        return Invocation(status: result.status, stdout: String(decoding: result.stdout, as: UTF8.self),
-                          stderr: String(decoding: result.stderr, as: UTF8.self))
-    }
-
     @Test func loadAttachCountDumpAndUnloadThroughTheClient() async throws {
         try await withServer { server in
             let node = ["-n", server.address]

@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// bpfleetd killed (SIGKILL) at random instants while it loads, attaches,
@@ -8,7 +9,7 @@ import Testing
 /// state before the call or after it. Nothing the state directory does not
 /// know stays in the kernel, every name can be loaded again, and no
 /// temporary file is left.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct CrashLoopTests {
     static let names = ["k0", "k1", "k2"]
     static let kills = 200

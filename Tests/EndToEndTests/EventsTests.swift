@@ -1,9 +1,10 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// events.subscribe: exact records in order, counted losses, precise errors.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct EventsTests {
     func nextNotification(_ client: LineClient, timeout: TimeInterval = 10) throws -> JSONValue? {
         try client.nextNotification(timeout: timeout)
@@ -116,17 +117,17 @@ struct EventsTests {
 }
 
 /// `bpfleet map watch` and `bpfleet events tail` against a real node.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct StreamingCommandLineTests {
     @Test func watchAndTailPrintOneLinePerNotificationAndRecord() async throws {
         try await withServer { server in
             let client = try server.client()
             try client.load("big_hash", as: "big")
             try client.call("map.update", ["map": ["probe": "big", "name": "big"], "key": 7, "value": 42])
-            let watch = try run(TestEnvironment.bpfleet, ["-n", server.address, "-o", "ndjson", "map", "watch", "big", "big",
-                                                          "--interval", "100ms", "--count", "3"], environment: ["HOME": "/tmp"])
+            let watch = try bpfleet(["-n", server.address, "-o", "ndjson", "map", "watch", "big", "big", "--interval", "100ms", "--count", "3"],
+                                    environment: ["HOME": "/tmp"])
             #expect(watch.status == 0)
-            let lines = String(decoding: watch.stdout, as: UTF8.self).split(separator: "\n")
+            let lines = watch.stdout.split(separator: "\n")
                 .compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
                 .filter { $0["notification"]?["method"] == "subscription.map" }
             #expect(lines.count == 3)
@@ -145,11 +146,11 @@ struct StreamingCommandLineTests {
                 while !stop.withLock({ done }) { _ = try? Workload.exec(path, times: 1); usleep(20_000) }
             }
             exec.start()
-            let tail = try run(TestEnvironment.bpfleet, ["-n", server.address, "-o", "ndjson", "events", "tail", "snoop", "events",
-                                                         "--record-type", "struct exec_event", "--count", "5"], environment: ["HOME": "/tmp"])
+            let tail = try bpfleet(["-n", server.address, "-o", "ndjson", "events", "tail", "snoop", "events",
+                                    "--record-type", "struct exec_event", "--count", "5"], environment: ["HOME": "/tmp"])
             stop.withLock { done = true }
             #expect(tail.status == 0)
-            let records = String(decoding: tail.stdout, as: UTF8.self).split(separator: "\n")
+            let records = tail.stdout.split(separator: "\n")
                 .compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))["record"] }
             #expect(records.count == 5)
             #expect(records.allSatisfy { $0["pid"]?.int64Value != nil && $0["comm"]?.stringValue != nil })

@@ -1,11 +1,12 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// `bpfleet apply`, `status` and `delete` on a fleet of 20 real bpfleetd
 /// processes named by an inventory: every node's probe is checked through
 /// its own socket and bpftool, and every count is exact.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct FleetTests {
     /// The raw tracepoint build of the exec counter: a tracepoint takes at
     /// most 64 BPF programs in one kernel (E2BIG after), and these tests put
@@ -39,7 +40,7 @@ struct FleetTests {
 
     @Test func applyReachesAllReapplyChangesNothingAndAChangedSpecReplacesEverywhere() async throws {
         try await withFleet { fleet in
-            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {pause: 50ms}"))
+            let path = try fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {pause: 50ms}"))
             let apply = try fleet.bpfleet(["apply", "-f", path, "-o", "ndjson"])
             #expect(apply.status == 0, "\(apply.stderr)")
             let events = try Fleet.lines(apply.stdout)
@@ -96,7 +97,7 @@ struct FleetTests {
 
             // A changed spec: a new label. Every node's probe is replaced, its
             // counts kept (keepMaps), its tracepoint link moved.
-            let changed = fleet.manifest(Self.manifest(labels: "{team: tests, version: \"2\"}", nodes: "nodes: {selector: role}"))
+            let changed = try fleet.manifest(Self.manifest(labels: "{team: tests, version: \"2\"}", nodes: "nodes: {selector: role}"))
             let replace = try fleet.bpfleet(["apply", "-f", changed, "-o", "json"])
             #expect(replace.status == 0, "\(replace.stderr)")
             let document = try JSONDecoder().decode(JSONValue.self, from: Data(replace.stdout.utf8))
@@ -128,7 +129,7 @@ struct FleetTests {
         try await withFleet { fleet in
             // node-01, in the canary batch of two, is down.
             fleet.servers[1].stop()
-            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: """
+            let path = try fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: """
                 rollout: {canary: 2, batch: 6, maxFailures: 0, onFailure: rollback}
                 """))
             let apply = try fleet.bpfleet(["apply", "-f", path, "-o", "ndjson"])
@@ -155,7 +156,7 @@ struct FleetTests {
 
     @Test func rollbackPutsBackTheSpecThatRanBeforeAndKeepsTheCounts() async throws {
         try await withFleet { fleet in
-            let first = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {canary: 0, batch: 100%}"))
+            let first = try fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {canary: 0, batch: 100%}"))
             #expect(try fleet.bpfleet(["apply", "-f", first]).status == 0)
             let before = try probes(fleet)
             let spec = try #require(before[0]?["labels"]?["bpfleet.io/spec"])
@@ -165,7 +166,7 @@ struct FleetTests {
 
             // A changed spec whose canary (node-00, node-01) meets node-01 down.
             fleet.servers[1].stop()
-            let second = fleet.manifest(Self.manifest(labels: "{team: tests, version: \"2\"}", nodes: "nodes: {selector: role}",
+            let second = try fleet.manifest(Self.manifest(labels: "{team: tests, version: \"2\"}", nodes: "nodes: {selector: role}",
                                                       rollout: "rollout: {canary: 2, batch: 6, maxFailures: 0, onFailure: rollback}"),
                                         named: "second.yaml")
             let apply = try fleet.bpfleet(["apply", "-f", second, "-o", "ndjson"])
@@ -226,7 +227,7 @@ struct FleetTests {
             #expect(broken.status == 64)
 
             // The manifest's selector, unless the command line gives one.
-            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: \"zone=b\"}"))
+            let path = try fleet.manifest(Self.manifest(nodes: "nodes: {selector: \"zone=b\"}"))
             let dry = try fleet.bpfleet(["apply", "-f", path, "--dry-run", "-o", "ndjson"])
             #expect(dry.status == 0, "\(dry.stderr)")
             let planned = try Fleet.lines(dry.stdout).filter { $0["event"] == "node" }
@@ -236,7 +237,7 @@ struct FleetTests {
             #expect(Set(try Fleet.lines(overridden.stdout).filter { $0["event"] == "node" }.compactMap { $0["node"]?.stringValue })
                 == expected { $0["gpu"] != nil })
             // A manifest whose selector does not parse is refused, -l or not.
-            let brokenManifest = fleet.manifest(Self.manifest(nodes: "nodes: {selector: \"zone in (a\"}"), named: "broken.yaml")
+            let brokenManifest = try fleet.manifest(Self.manifest(nodes: "nodes: {selector: \"zone in (a\"}"), named: "broken.yaml")
             for extra in [[], ["-l", "gpu"]] {
                 let refused = try fleet.bpfleet(["apply", "-f", brokenManifest] + extra)
                 #expect(refused.status == 64)
@@ -250,7 +251,7 @@ struct FleetTests {
 
     @Test func statusReportsDriftAndApplyRepairsIt() async throws {
         try await withFleet { fleet in
-            let path = fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {canary: 0, batch: 100%, maxFailures: 1}"))
+            let path = try fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {canary: 0, batch: 100%, maxFailures: 1}"))
             #expect(try fleet.bpfleet(["apply", "-f", path]).status == 0)
 
             let inSync = try fleet.bpfleet(["status", "-f", path, "-o", "ndjson"])

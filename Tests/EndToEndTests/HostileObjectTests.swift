@@ -1,12 +1,13 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Objects corrupted as an attacker would corrupt them, each class of
 /// corruption once: each gets its precise error, the server answers right
 /// after, and nothing is left in the kernel, the pin root or the state
 /// directory.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct HostileObjectTests {
     struct NodeState: Equatable {
         var probes: JSONValue

@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Objects the `object` fuzz target found crashing libbpf 1.1 itself, in
@@ -7,7 +8,7 @@ import Testing
 /// docs/fuzzing.md): they cannot be replayed in process, so each is
 /// uploaded to a real bpfleetd, where it kills the object helper and costs
 /// that upload alone.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct LibbpfCrashSeedTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("FuzzSeeds/object-libbpf-crashes").path

@@ -1,10 +1,11 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Each limit trips with -32009 naming it, and the server serves the next
 /// client as before.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresServer)
 struct LimitsTests {
     @Test func connectionLimitsInAllAndPerIdentity() async throws {
         for (flag, limitName) in [("--max-connections", "maxConnections"), ("--max-connections-per-identity", "maxConnectionsPerIdentity")] {
@@ -30,7 +31,7 @@ struct LimitsTests {
         }
     }
 
-    @Test func requestsBeyondTheInFlightLimitAreRefusedNotQueued() async throws {
+    @Test(.requiresKernel) func requestsBeyondTheInFlightLimitAreRefusedNotQueued() async throws {
         try await withServer(["--max-in-flight", "1"]) { server in
             let client = try server.client()
             let objectId = try client.upload("big_hash")

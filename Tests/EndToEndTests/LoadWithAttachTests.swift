@@ -1,10 +1,11 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// `probe.load` with `attach`: the probe comes up with every link in one
 /// call, or the call fails and nothing of it is left.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct LoadWithAttachTests {
     static let exec: JSONValue = ["type": "tracepoint", "category": "sched", "name": "sched_process_exec"]
 

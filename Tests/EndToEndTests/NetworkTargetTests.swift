@@ -1,11 +1,12 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// XDP and tc on a veth pair between bpfleetd's network namespace and one
 /// the test makes: exact packet counts, bpftool as the witness, and nothing
 /// left behind.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct NetworkTargetTests {
     private func counter(_ client: LineClient, _ probe: String, _ map: String, _ index: Int) throws -> UInt64 {
         try client.call("map.lookup", ["map": ["probe": .string(probe), "name": .string(map)], "key": .int(Int64(index))])["value"]?.uint64Value ?? 0

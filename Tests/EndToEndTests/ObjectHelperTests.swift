@@ -1,11 +1,12 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Uploaded objects are opened, and probes loaded, by bpfleetd's object
 /// helper, a child process: a helper that dies, stops answering or runs
 /// out of memory costs the one request it was serving, and is replaced.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct ObjectHelperTests {
     /// The server's object helper: its child started with --object-helper.
     static func helper(of server: ServerProcess) throws -> pid_t {

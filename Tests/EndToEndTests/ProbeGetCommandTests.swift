@@ -1,14 +1,14 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// `bpfleet probe get` against a real node: each link with its target,
 /// every kernel link id (bpftool's), its state and its program's runs.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct ProbeGetCommandTests {
     @Test func probeGetShowsEveryKernelLinkIDStateAndRuns() async throws {
         try await withServer { server in
-            let cli = CommandLineTests()
             let node = ["-n", server.address]
             let client = try server.client()
             let probe = try client.load("perf_count", as: "perf")
@@ -23,7 +23,7 @@ struct ProbeGetCommandTests {
                 try client.snapshot("perf", "samples").first?["value"]?.arrayValue.compactMap(\.uint64Value).reduce(0, +) ?? 0
             }
 
-            let table = try cli.bpfleet(node + ["probe", "get", "perf"])
+            let table = try bpfleet(node + ["probe", "get", "perf"])
             #expect(table.status == 0, "\(table.stderr)")
             let lines = table.stdout.split(separator: "\n").map(String.init)
             #expect(lines.contains { $0.hasPrefix("origin") && $0.hasSuffix("loaded") })
@@ -40,11 +40,11 @@ struct ProbeGetCommandTests {
             #expect(row.count > 4 && UInt64(row[4]).map { $0 > 0 } == true, "\(row)")
 
             // json passes the node's description through.
-            let json = try cli.bpfleet(node + ["-o", "json", "probe", "get", "perf"])
+            let json = try bpfleet(node + ["-o", "json", "probe", "get", "perf"])
             let link = try #require(json.json?.arrayValue.first?["result"]?["links"]?.arrayValue.first)
             #expect(link["ids"]?.arrayValue.compactMap { $0.uint64Value.map(Int.init) }.sorted() == kernelIDs)
             #expect(link["state"] == "attached")
-            let ndjson = try cli.bpfleet(node + ["-o", "ndjson", "probe", "get", "perf"])
+            let ndjson = try bpfleet(node + ["-o", "ndjson", "probe", "get", "perf"])
             let line = try JSONDecoder().decode(JSONValue.self, from: Data(ndjson.stdout.utf8))
             #expect(line["result"]?["links"]?.arrayValue.first?["ids"] == link["ids"])
 

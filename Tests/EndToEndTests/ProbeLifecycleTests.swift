@@ -1,10 +1,11 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Real bpfleetd, real programs, real kernel: load, attach, fire an exact
 /// number of times, read the counts back, unload, and let bpftool confirm.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct ProbeLifecycleTests {
     @Test func execCounterCountsEveryExecAndUnloadLeavesNothing() async throws {
         try await withServer { server in
@@ -158,7 +159,8 @@ struct ProbeLifecycleTests {
             let first = try client.call("object.upload", ["data": .string(data.base64EncodedString()), "name": "users"])
             let again = try client.call("object.upload", ["data": .string(data.base64EncodedString())])
             #expect(first["objectId"] == again["objectId"])
-            #expect(first["objectId"]?.stringValue == "sha256:" + sha256Hex(data))
+            let digest = try sha256Hex(data)
+            #expect(first["objectId"]?.stringValue == "sha256:" + digest)
             #expect(first["programs"] == [["name": "record_exec", "section": "tracepoint/sched/sched_process_exec", "type": "tracepoint", "instructions": first["programs"]!.arrayValue[0]["instructions"]!]])
             let maps = first["maps"]?.arrayValue ?? []
             #expect(maps.first { $0["name"] == "last_exec" } == [
@@ -198,7 +200,7 @@ extension UInt64 {
 
 /// bpfleetd stops on SIGTERM even with clients connected, and what it
 /// loaded keeps running in the kernel, pinned (docs/state-and-pins.md).
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct ShutdownTests {
     @Test func sigtermWithIdleClientsStopsTheServerAndKeepsProbesRunning() async throws {
         let server = try ServerProcess.start()

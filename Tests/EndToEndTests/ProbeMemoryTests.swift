@@ -1,11 +1,12 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// `--max-probe-memory`: an object whose maps would take more kernel memory
 /// than the limit is refused before the kernel allocates anything, and the
 /// server goes on serving.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct ProbeMemoryTests {
     /// Ids of the kernel's maps named `name` (bpftool is the witness; other
     /// processes on the machine make maps of their own meanwhile).

@@ -1,11 +1,12 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// uprobe, cgroup, perf_event and tp_btf targets: the kernel fires them an
 /// exact number of times (perf_event: at least once per sample), and
 /// bpftool sees the links the server reports.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct ProcessTargetTests {
     @Test func uprobeCountsEveryCallBySymbolAndByOffset() async throws {
         let target = try UprobeTarget.build()

@@ -1,11 +1,12 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// `probe.load` with `replace: true`: links move to the new programs under
 /// the same link ids, kept maps keep counting, failures leave the old probe
 /// as it was, and a restart adopts the new probe. bpftool is the witness.
-@Suite(.serialized, .enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.serialized, .requiresKernel)
 struct ReplaceTests {
     /// Kernel ids of the programs or maps whose name starts with `prefix`:
     /// other suites load objects concurrently, so only ours are compared.

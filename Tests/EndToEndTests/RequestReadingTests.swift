@@ -1,11 +1,12 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// How bpfleetd reads request lines (JSONReader): nesting bound, numbers
 /// and surrogates it cannot keep, ids echoed as sent, batch limits; and that
 /// reading costs a hostile peer's lines no more than their length.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresServer)
 struct RequestReadingTests {
     /// A ~1 KB request whose params nest 500 deep.
     static let deepRequest = #"{"jsonrpc":"2.0","id":7,"method":"node.info","params":{"a":"#
@@ -127,7 +128,7 @@ struct RequestReadingTests {
         }
     }
 
-    @Test func aViewerSendingDeepRequestsDoesNotHoldUpAnOperator() async throws {
+    @Test(.requiresRoot) func aViewerSendingDeepRequestsDoesNotHoldUpAnOperator() async throws {
         let files = try temporaryDirectory("deep")
         defer { try? FileManager.default.removeItem(atPath: files) }
         let viewer: UInt32 = 54_331

@@ -1,12 +1,13 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// One bpfleetd per socket, state directory and pin root: a second one
 /// refuses to start, naming the first's pid, and the first goes on serving
 /// on its own socket. A socket file nobody listens on is replaced; at exit a
 /// server removes its socket only if it is still the one it bound.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresServer)
 struct SingleOwnerTests {
     /// A temporary directory and a pin root for a second bpfleetd, removed
     /// with everything in them.
@@ -32,7 +33,7 @@ struct SingleOwnerTests {
     /// killed and the test fails.
     func refusedStart(socket: String, stateDirectory: String, pinRoot: String, scratch: Scratch) throws -> (status: Int32, log: String) {
         let logPath = scratch.directory + "/refused.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        try createFile(logPath)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.bpfleetd)
         process.arguments = ["--listen", "unix:\(socket)", "--state-dir", stateDirectory, "--pin-root", pinRoot]

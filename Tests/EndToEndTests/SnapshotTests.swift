@@ -1,10 +1,11 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// map.snapshot over many kernel batches: every entry exactly once, limits
 /// and truncation exact, and bpftool agreeing on the contents.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct SnapshotTests {
     @Test func largeSnapshotsAreExactAcrossBatchesAndLimits() async throws {
         try await withServer { server in

@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Probes outlive bpfleetd: a restarted server adopts what an earlier one
@@ -7,7 +8,7 @@ import Testing
 /// its pins from the desired state, and reports what it could not bring
 /// back without letting it stop the rest (docs/state-and-pins.md).
 /// Serialized: its tests count this process's getsid calls exactly.
-@Suite(.serialized, .enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.serialized, .requiresKernel)
 struct SurvivalTests {
     // getsid: a system call nothing else in the test process makes (other
     // suites count getppid in this same process, concurrently).

@@ -1,42 +1,13 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Mutual TLS on loopback with certificates made by `bpfleet cert`, the
 /// route docs/security.md gives people.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresServer)
 struct TLSTests {
-    struct PKI {
-        var directory: String
-        var ca: String { directory + "/ca/ca.pem" }
-        func cert(_ name: String) -> [String] { ["--cert", "\(directory)/\(name).pem", "--key", "\(directory)/\(name)-key.pem"] }
-    }
-
-    /// A CA, a node certificate for 127.0.0.1, and client certificates:
-    /// ops, watcher, an expired one, and one from a foreign CA.
-    func makePKI() throws -> PKI {
-        let directory = try temporaryDirectory("pki")
-        func cert(_ arguments: [String]) throws {
-            let result = try run(TestEnvironment.bpfleet, ["cert"] + arguments)
-            guard result.status == 0 else { throw TestFailure("bpfleet cert \(arguments): \(String(decoding: result.stderr, as: UTF8.self))") }
-        }
-        try cert(["ca", "--out", directory + "/ca"])
-        try cert(["ca", "--out", directory + "/foreign", "--name", "someone else's CA"])
-        try cert(["node", "--ca", directory + "/ca", "--name", "node", "--san", "127.0.0.1", "--out", directory])
-        try cert(["client", "--ca", directory + "/ca", "--name", "ops", "--out", directory])
-        try cert(["client", "--ca", directory + "/ca", "--name", "watcher", "--out", directory])
-        try cert(["client", "--ca", directory + "/ca", "--name", "old", "--backdate-days", "10", "--days", "5", "--out", directory])
-        try cert(["client", "--ca", directory + "/foreign", "--name", "ops", "--out", directory + "/foreign"])
-        try """
-        operators:
-          commonNames: [ops, old]
-        viewers:
-          subjects: ["CN=watcher"]
-        """.write(toFile: directory + "/roles.yaml", atomically: true, encoding: .utf8)
-        return PKI(directory: directory)
-    }
-
-    func withTLSServer(_ pki: PKI, _ extra: [String] = [], _ body: (ServerProcess, String) async throws -> Void) async throws {
+    func withTLSServer(_ pki: CommandLinePKI, _ extra: [String] = [], _ body: (ServerProcess, String) async throws -> Void) async throws {
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = Int.random(in: 20_000...40_000)
@@ -44,7 +15,7 @@ struct TLSTests {
             do {
                 server = try ServerProcess.start(["--listen", "tcp://127.0.0.1:\(port)", "--tls-cert", pki.directory + "/node.pem",
                                                   "--tls-key", pki.directory + "/node-key.pem", "--client-ca", pki.ca,
-                                                  "--roles", pki.directory + "/roles.yaml"] + extra)
+                                                  "--roles", pki.roles] + extra)
             } catch {
                 lastError = error  // the port was taken: another one
                 continue
@@ -56,13 +27,13 @@ struct TLSTests {
         throw lastError ?? TestFailure("no port")
     }
 
-    func bpfleet(_ arguments: [String]) throws -> (status: Int32, json: JSONValue?, stderr: String) {
-        let result = try run(TestEnvironment.bpfleet, arguments, environment: ["HOME": "/tmp", "PATH": "/usr/bin:/bin"])
-        return (result.status, try? JSONDecoder().decode(JSONValue.self, from: result.stdout), String(decoding: result.stderr, as: UTF8.self))
+    /// `bpfleet` as a user with no configuration would run it.
+    func bpfleet(_ arguments: [String]) throws -> Invocation {
+        try TestSupport.bpfleet(arguments, environment: CommandEnvironment.minimal)
     }
 
-    @Test func operatorsChangeViewersReadAndStrangersDoNotGetPastTheHandshake() async throws {
-        let pki = try makePKI()
+    @Test(.requiresKernel) func operatorsChangeViewersReadAndStrangersDoNotGetPastTheHandshake() async throws {
+        let pki = try CommandLinePKI.make()
         defer { try? FileManager.default.removeItem(atPath: pki.directory) }
         try await withTLSServer(pki) { server, node in
             let ops = ["-n", node, "--ca", pki.ca] + pki.cert("ops") + ["-o", "json"]
@@ -110,7 +81,7 @@ struct TLSTests {
     }
 
     @Test func aClientThatNeverHandshakesIsDisconnected() async throws {
-        let pki = try makePKI()
+        let pki = try CommandLinePKI.make()
         defer { try? FileManager.default.removeItem(atPath: pki.directory) }
         try await withTLSServer(pki, ["--handshake-timeout", "1"]) { server, node in
             let port = UInt16(node.split(separator: ":").last!)!

@@ -1,10 +1,11 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// Targets the kernel may lack: where it does, a clean -32008 naming the
 /// missing feature (what node.info also says); where it has them, they work.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct UnsupportedTargetTests {
     @Test func kprobeIsRefusedNamingConfigKprobesOrCounts() async throws {
         try await withServer { server in
@@ -16,7 +17,7 @@ struct UnsupportedTargetTests {
                 #expect(info["attachTargets"]?.arrayValue.contains("kprobe") == true)
                 try client.call("probe.attach", ["probe": "kp", "program": "count_kprobe", "target": target])
                 let file = NSTemporaryDirectory() + "bpfleet-unlink-\(UInt32.random(in: 0...UInt32.max))"
-                for _ in 0..<5 { FileManager.default.createFile(atPath: file, contents: nil); unlink(file) }
+                for _ in 0..<5 { try createFile(file); unlink(file) }
                 let count = try client.call("map.lookup", ["map": ["probe": "kp", "name": "kprobe_calls"], "key": 0])["value"]?.uint64Value
                 #expect((count ?? 0) >= 5)
                 return

@@ -1,10 +1,11 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// User-space targets beyond the plain uprobe: a USDT probe, a uretprobe,
 /// and a uprobe limited to one process; exact counts, and nothing left.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct UserTargetTests {
     @Test func usdtCountsEveryHitAndReadsItsArgument() async throws {
         let target = try USDTTarget.build()

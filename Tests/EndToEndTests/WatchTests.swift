@@ -1,10 +1,11 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// map.watch: notifications in order, deltas that rebuild the map exactly,
 /// coalescing for slow readers, and ends that free what they held.
-@Suite(.enabled(if: TestEnvironment.kernelUnavailable == nil, "\(TestEnvironment.kernelUnavailable ?? "")"))
+@Suite(.requiresKernel)
 struct WatchTests {
     /// The next notification on `client` (skipping replies), or nil at close.
     func nextNotification(_ client: LineClient, timeout: TimeInterval = 10) throws -> JSONValue? {

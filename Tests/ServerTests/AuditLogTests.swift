@@ -1,6 +1,7 @@
 @testable import BpfleetServer
 import BpfleetShared
 import Foundation
+import TestSupport
 import Testing
 
 /// The audit log's lines: bounded in size, and written whole or not at all.
@@ -63,7 +64,7 @@ struct AuditLogTests {
     /// the log is cut back to the line before it. While the disk is full a
     /// reservation is refused naming the log; with room again, the next
     /// line follows the first.
-    @Test(.enabled(if: getuid() == 0, "mounts a tmpfs")) func aLineThatDoesNotFitIsCutBackWhole() throws {
+    @Test(.requiresRoot) func aLineThatDoesNotFitIsCutBackWhole() throws {
         let directory = NSTemporaryDirectory() + "bpfleet-auditlog-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         defer { rmdir(directory) }

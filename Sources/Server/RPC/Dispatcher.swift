@@ -13,12 +13,17 @@ struct Dispatcher: Sendable {
     let audit: AuditLog?
     private let methods: [String: any ServedMethod.Type]
 
-    init(context: CallContext, roles: RoleBook?, audit: AuditLog?, logger: Logger) {
+    /// `methods` is the table the node serves, `servedMethods`; unit tests
+    /// (Tests/ServerTests/DispatcherTests) hand in methods of their own
+    /// that touch no kernel, to drive envelopes, batches and roles without
+    /// root.
+    init(context: CallContext, roles: RoleBook?, audit: AuditLog?, logger: Logger,
+         methods: [String: any ServedMethod.Type] = Dispatcher.servedMethods) {
         self.context = context
         self.roles = roles
         self.audit = audit
         self.logger = logger
-        methods = Self.servedMethods
+        self.methods = methods
     }
 
     /// The method table, by name, built from `ProtocolV1.methods`.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// bpftool, the independent witness of what is in the kernel.
 enum Bpftool {

@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 
 /// Twenty real bpfleetd processes, each on its own socket, state directory
 /// and pin root, and an inventory naming them `node-00` … `node-19` with
@@ -29,15 +30,25 @@ final class Fleet: @unchecked Sendable {
             throw error
         }
         let directory = NSTemporaryDirectory() + "bpfleet-fleet-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            for server in servers { server.stop() }
+            throw error
+        }
         var yaml = "nodes:\n"
         for (index, server) in servers.enumerated() {
             let labels = labels(index).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             yaml += "  - name: \(name(index))\n    address: \(server.address)\n    labels: {\(labels)}\n"
         }
-        let inventory = directory + "/inventory.yaml"
-        FileManager.default.createFile(atPath: inventory, contents: Data(yaml.utf8))
-        return Fleet(servers: servers, directory: directory, inventory: inventory)
+        let fleet = Fleet(servers: servers, directory: directory, inventory: directory + "/inventory.yaml")
+        do {
+            try createFile(fleet.inventory, contents: Data(yaml.utf8))
+        } catch {
+            fleet.stop()
+            throw error
+        }
+        return fleet
     }
 
     private init(servers: [ServerProcess], directory: String, inventory: String) {
@@ -52,21 +63,16 @@ final class Fleet: @unchecked Sendable {
     }
 
     /// Writes a manifest into the fleet's directory; returns its path.
-    func manifest(_ text: String, named name: String = "probe.yaml") -> String {
+    func manifest(_ text: String, named name: String = "probe.yaml") throws -> String {
         let path = directory + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        try createFile(path, contents: Data(text.utf8))
         return path
     }
 
-    /// `bpfleet --inventory INVENTORY ARGS...`
-    func bpfleet(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        var environment = ProcessInfo.processInfo.environment
-        environment["BPFLEET_NODE"] = nil
-        environment["BPFLEET_INVENTORY"] = nil
-        environment["BPFLEET_CONFIG"] = nil
-        environment["HOME"] = directory  // no ~/.config/bpfleet/config.yaml
-        let result = try run(TestEnvironment.bpfleet, ["--inventory", inventory] + arguments, environment: environment)
-        return (result.status, String(decoding: result.stdout, as: UTF8.self), String(decoding: result.stderr, as: UTF8.self))
+    /// `bpfleet --inventory INVENTORY ARGS...`, HOME the fleet's directory
+    /// (no ~/.config/bpfleet/config.yaml).
+    func bpfleet(_ arguments: [String]) throws -> Invocation {
+        try TestSupport.bpfleet(["--inventory", inventory] + arguments, environment: CommandEnvironment.isolated(home: directory))
     }
 
     /// One JSON value per line of ndjson output.

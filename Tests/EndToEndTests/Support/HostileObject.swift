@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A compiled BPF object whose bytes a test corrupts the way an attacker
 /// would: BTF records found by kind and name in the `.BTF` section and

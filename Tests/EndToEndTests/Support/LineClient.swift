@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 
 /// A deliberately plain JSON-RPC client: raw lines on a Unix socket, so the
 /// tests can send anything (broken JSON, oversized lines, half requests)
@@ -165,5 +166,12 @@ extension JSONValue {
     var arrayValue: [JSONValue] {
         if case .array(let items) = self { return items }
         return []
+    }
+}
+
+extension ServerProcess {
+    /// A new connection to the server's Unix socket.
+    func client() throws -> LineClient {
+        try LineClient(path: socketPath)
     }
 }

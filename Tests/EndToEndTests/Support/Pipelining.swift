@@ -1,5 +1,6 @@
 import BpfleetShared
 import Foundation
+import TestSupport
 
 extension LineClient {
     /// Writes `lines` (each without its newline) as fast as the socket

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A tmpfs of a few pages mounted on a temporary directory: a disk that
 /// fills up. `unmount()` must follow on every path (defer), after whatever

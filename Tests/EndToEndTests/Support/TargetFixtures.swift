@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs a command that must succeed; its stdout as text.
 @discardableResult

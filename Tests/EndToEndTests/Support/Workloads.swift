@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Ways to make the kernel fire a probe an exact number of times.
 enum Workload {
@@ -34,9 +35,9 @@ enum Workload {
 }
 
 /// sha256 by coreutils, a witness independent of the server's hashing.
-func sha256Hex(_ data: Data) -> String {
+func sha256Hex(_ data: Data) throws -> String {
     let path = NSTemporaryDirectory() + "bpfleet-sha-\(UInt32.random(in: 0...UInt32.max))"
-    FileManager.default.createFile(atPath: path, contents: data)
+    try createFile(path, contents: data)
     defer { try? FileManager.default.removeItem(atPath: path) }
     let output = (try? run("/usr/bin/sha256sum", [path]).stdout) ?? Data()
     return String(decoding: output, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""

@@ -3,6 +3,7 @@ import BpfleetShared
 import CLibBPF
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// RingBufferReader and PerfBufferReader against the real kernel: loads
@@ -10,7 +11,7 @@ import Testing
 /// the kernel fire them an exact number of times, and reads the records
 /// back. Needs root (CI runs it as root); skipped with the reason otherwise.
 @Suite("Event readers (kernel, needs root)", .serialized,
-       .enabled(if: Fixtures.kernelUnavailable == nil, Comment(rawValue: Fixtures.kernelUnavailable ?? "")))
+       .requiresKernel)
 struct EventReaderKernelTests {
     static let execs = 25
 

@@ -17,13 +17,6 @@ enum Fixtures {
         }
         return Array(data)
     }
-
-    /// Why the kernel tests cannot run here, or nil when they can.
-    static let kernelUnavailable: String? = {
-        if getuid() != 0 { return "loading BPF programs needs root (the suite runs as root in CI)" }
-        if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") { return "the kernel has no BTF (/sys/kernel/btf/vmlinux)" }
-        return nil
-    }()
 }
 
 struct FixtureFailure: Error, CustomStringConvertible {

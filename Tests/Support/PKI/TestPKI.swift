@@ -1,15 +1,15 @@
 @testable import BpfleetClient
 import Foundation
 
-/// Certificates for tests, made by the client's own `cert` code in a fresh
+/// Certificates for the unit tests, made by the client's own `cert` code in a fresh
 /// temporary directory: a CA with a node and clients (good, expired), and a
 /// second CA (same name, different key) with its own client and node.
-final class TestPKI: Sendable {
-    let directory: String
-    let authority: CertificateAuthority
-    let foreignAuthority: CertificateAuthority
+public final class TestPKI: Sendable {
+    public let directory: String
+    public let authority: CertificateAuthority
+    public let foreignAuthority: CertificateAuthority
 
-    init() throws {
+    public init() throws {
         directory = NSTemporaryDirectory() + "bpfleet-pki-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         authority = try CertificateAuthority.create(name: "bpfleet CA", validity: CertificateValidity(days: 30))
@@ -22,17 +22,17 @@ final class TestPKI: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func path(_ name: String) -> String { "\(directory)/\(name).pem" }
-    func keyPath(_ name: String) -> String { "\(directory)/\(name)-key.pem" }
+    public func path(_ name: String) -> String { "\(directory)/\(name).pem" }
+    public func keyPath(_ name: String) -> String { "\(directory)/\(name)-key.pem" }
 
     /// Writes `NAME.pem` and `NAME-key.pem`.
-    func write(_ issued: IssuedCertificate, _ name: String) throws {
+    public func write(_ issued: IssuedCertificate, _ name: String) throws {
         let files = try CertificateFiles(directory: directory, certificate: "\(name).pem", key: "\(name)-key.pem", force: true)
         try files.write(issued)
     }
 
     @discardableResult
-    func node(_ name: String, sans: [String] = [], by issuer: CertificateAuthority? = nil, file: String? = nil) throws -> IssuedCertificate {
+    public func node(_ name: String, sans: [String] = [], by issuer: CertificateAuthority? = nil, file: String? = nil) throws -> IssuedCertificate {
         let issued = try (issuer ?? authority).issue(.node, name: name, alternativeNames: try sans.map { try SubjectAlternativeName(parsing: $0) },
                                                      validity: CertificateValidity(days: 30))
         try write(issued, file ?? name)
@@ -40,7 +40,7 @@ final class TestPKI: Sendable {
     }
 
     @discardableResult
-    func client(_ name: String, by issuer: CertificateAuthority? = nil, days: Int = 30, backdateDays: Int = 0,
+    public func client(_ name: String, by issuer: CertificateAuthority? = nil, days: Int = 30, backdateDays: Int = 0,
                 file: String? = nil) throws -> IssuedCertificate {
         let issued = try (issuer ?? authority).issue(.client, name: name, alternativeNames: [],
                                                      validity: CertificateValidity(days: days, backdateDays: backdateDays))
@@ -49,7 +49,7 @@ final class TestPKI: Sendable {
     }
 
     /// Credentials as the command line would load them.
-    func credentials(ca: String = "ca", client: String?) throws -> TLSCredentials {
+    public func credentials(ca: String = "ca", client: String?) throws -> TLSCredentials {
         try TLSCredentials.load(
             authority: CredentialFile(path: path(ca), origin: "--ca"),
             certificate: client.map { CredentialFile(path: path($0), origin: "--cert") },

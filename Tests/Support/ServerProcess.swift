@@ -3,16 +3,21 @@ import Foundation
 /// A real bpfleetd on a temporary socket, state directory and pin root.
 /// `stop()` ends it and removes every pin it left, so nothing it loaded
 /// stays in the kernel, whatever the test did.
-final class ServerProcess: @unchecked Sendable {
-    let directory: String
-    let socketPath: String
-    let stateDirectory: String
-    let pinRoot: String
+///
+/// Run by root, it is started with exactly the arguments a test gives.
+/// Run by another user (the tests that load nothing, `.requiresServer`),
+/// a server given no `--roles` gets a roles file making that user an
+/// operator: with none, bpfleetd lets in root alone (docs/security.md).
+public final class ServerProcess: @unchecked Sendable {
+    public let directory: String
+    public let socketPath: String
+    public let stateDirectory: String
+    public let pinRoot: String
     /// The running bpfleetd; `restart` replaces it.
-    private(set) var process: Process
+    public private(set) var process: Process
     private let arguments: [String]
-    var address: String { "unix:\(socketPath)" }
-    var pid: Int32 { process.processIdentifier }
+    public var address: String { "unix:\(socketPath)" }
+    public var pid: Int32 { process.processIdentifier }
 
     private init(directory: String, pinRoot: String, arguments: [String]) {
         self.directory = directory
@@ -23,17 +28,22 @@ final class ServerProcess: @unchecked Sendable {
         self.process = Process()
     }
 
-    static func start(_ extraArguments: [String] = [], directory existing: String? = nil, pinRoot existingPinRoot: String? = nil) throws -> ServerProcess {
+    public static func start(_ extraArguments: [String] = [], directory existing: String? = nil,
+                             pinRoot existingPinRoot: String? = nil) throws -> ServerProcess {
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let directory = existing ?? {
-            let path = NSTemporaryDirectory() + "bpfleet-test-\(tag)"
-            try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            return path
-        }()
+        let directory = existing ?? NSTemporaryDirectory() + "bpfleet-test-\(tag)"
+        if existing == nil {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         let pinRoot = existingPinRoot ?? "/sys/fs/bpf/bpfleet-test-\(tag)"
-        let server = ServerProcess(directory: directory, pinRoot: pinRoot, arguments: extraArguments)
-        FileManager.default.createFile(atPath: directory + "/bpfleetd.log", contents: nil)
+        var arguments = extraArguments
+        if getuid() != 0, !arguments.contains("--roles") {
+            try createFile(directory + "/own-roles.yaml", contents: Data("operators:\n  uids: [\(getuid())]\n".utf8))
+            arguments += ["--roles", directory + "/own-roles.yaml"]
+        }
+        let server = ServerProcess(directory: directory, pinRoot: pinRoot, arguments: arguments)
         do {
+            try createFile(directory + "/bpfleetd.log")
             try server.launch()
         } catch {
             server.stop()
@@ -67,22 +77,18 @@ final class ServerProcess: @unchecked Sendable {
     /// it still runs, and starts another on the same socket, state
     /// directory and pin root, as an operator's restart would. `stop()`
     /// then ends the new one and removes whatever either left.
-    func restart(after signal: Int32 = SIGTERM) throws {
+    public func restart(after signal: Int32 = SIGTERM) throws {
         terminate(signal: signal)
         // A killed server leaves its socket file; the next one replaces it.
         try launch()
     }
 
-    var log: String {
+    public var log: String {
         (try? String(contentsOfFile: directory + "/bpfleetd.log", encoding: .utf8)) ?? ""
     }
 
-    func client() throws -> LineClient {
-        try LineClient(path: socketPath)
-    }
-
     /// Ends the server (SIGTERM, then SIGKILL after 5 s).
-    func terminate(signal: Int32 = SIGTERM) {
+    public func terminate(signal: Int32 = SIGTERM) {
         guard process.isRunning else { return }
         kill(process.processIdentifier, signal)
         let deadline = Date().addingTimeInterval(5)
@@ -94,29 +100,29 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Ends the server and removes its pins, socket and directories.
-    func stop(keepDirectory: Bool = false) {
+    public func stop(keepDirectory: Bool = false) {
         terminate()
         removePins()
         if !keepDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    func removePins() {
+    public func removePins() {
         try? FileManager.default.removeItem(atPath: pinRoot)
     }
 
     /// Files under the pin root, relative to it.
-    func pins() -> [String] {
+    public func pins() -> [String] {
         (FileManager.default.enumerator(atPath: pinRoot)?.allObjects as? [String] ?? []).sorted()
     }
 
     /// How many descriptors the server holds now.
-    func openDescriptors() -> Int {
+    public func openDescriptors() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
     }
 }
 
 /// Starts a server for `body` and always stops it, even when `body` throws.
-func withServer<T>(_ extraArguments: [String] = [], _ body: (ServerProcess) async throws -> T) async throws -> T {
+public func withServer<T>(_ extraArguments: [String] = [], _ body: (ServerProcess) async throws -> T) async throws -> T {
     let server = try ServerProcess.start(extraArguments)
     defer { server.stop() }
     return try await body(server)
@@ -124,7 +130,7 @@ func withServer<T>(_ extraArguments: [String] = [], _ body: (ServerProcess) asyn
 
 extension FileHandle {
     /// One line from a pipe, or nil at end of file or after `timeout` seconds.
-    func readLine(timeout: TimeInterval) -> String? {
+    public func readLine(timeout: TimeInterval) -> String? {
         var bytes: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var poller = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
@@ -141,7 +147,7 @@ extension FileHandle {
 
 extension ServerProcess {
     /// The server's resident memory now, in bytes (VmRSS).
-    func residentBytes() -> Int {
+    public func residentBytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return -1 }
