@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 let package = Package(
@@ -159,3 +159,10 @@ if Context.environment["BPFLEET_FUZZ"] == "1" {
     }
 }
 
+
+// A warning is a defect: every target of ours (sources, tests, fuzz
+// targets) fails to build on one; dependencies keep their own settings.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
+    target.cSettings = (target.cSettings ?? []) + [.treatAllWarnings(as: .error)]
+}

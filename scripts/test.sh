@@ -42,7 +42,7 @@ fi
 total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | grep -oE '[0-9]+' | awk '{ n += $1 } END { print n }')
 # A failed test is named on a "failed after" line, or only on its "recorded
 # an issue" lines when its end line is lost: count each name once.
-failed=$(grep -E '^✘ Test .* (failed after|recorded an issue)' "$log" | grep -v '^✘ Test run with' \
+failed=$({ grep -E '^✘ Test .* (failed after|recorded an issue)' "$log" || true; } | { grep -v '^✘ Test run with' || true; } \
     | sed -E 's/^✘ Test (.*) (failed after|recorded an issue).*/\1/' | sort -u | wc -l)
 rm -f "$log"
 
