@@ -43,10 +43,11 @@ BENCH_PERF=DIR (also profile, untimed, with perf; top symbols into DIR)."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
+import string
 import sys
-import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 
@@ -55,6 +56,19 @@ from measurements.common import REPO, Bench, BenchError, Builds, Knobs, Part, Se
 
 RAW_RESULTS = ("results.txt", "results-tls.txt", "results-events.txt", "results-attach.txt", "results-fleet.txt",
                "abuse-results.txt")
+
+
+def work_directory() -> str:
+    """/tmp/bpfleet-bench.XXXXXX, as `mktemp -d` names it: the name's length
+    shows in the object the upload part compiles there (its debug info)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        path = "/tmp/bpfleet-bench." + "".join(random.choice(alphabet) for _ in range(6))
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
 
 
 def interrupted(*_: object) -> None:
@@ -93,7 +107,7 @@ def main() -> int:
     except ValueError as error:
         note(f"BENCH_ONLY: unknown part '{error}' ({', '.join(names())})")
         return 2
-    session = Session(tempfile.mkdtemp(prefix="bpfleet-bench.", dir="/tmp"))
+    session = Session(work_directory())
     signal.signal(signal.SIGTERM, interrupted)
     try:
         run_parts(session, knobs, parts)
