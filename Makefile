@@ -7,8 +7,9 @@ demo:
 test:
 	bash scripts/test.sh
 
+# The node-server measurements (bench/README.md, BENCHMARKS.md).
 bench:
-	bash scripts/bench.sh
+	python3 bench/run.py
 
 # libFuzzer over every parser, FUZZ_SECONDS (default 60) each (docs/fuzzing.md).
 fuzz:

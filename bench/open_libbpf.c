@@ -1,7 +1,7 @@
 /* open_libbpf FILE ROUNDS: what libbpf takes to open an object in-process
  * and list what object.upload describes (programs with their sections,
  * types and sizes; maps with their types, sizes and BTF type ids), the
- * median over ROUNDS in ms on stdout: the other side of bench/upload.py. */
+ * median over ROUNDS in ms on stdout: the other side of bench/measurements/object_upload.py. */
 #include <bpf/libbpf.h>
 #include <bpf/btf.h>
 #include <stdio.h>

@@ -32,8 +32,8 @@ else
     # pool (two on a two-core machine) for seconds at a time; the unit tests'
     # timers must not wait behind them.
     # The deployment files (deploy/): YAML that parses, real bpfleetd flags,
-    # a unit systemd accepts (scripts/check-deploy.sh).
-    scripts/check-deploy.sh || status=$?
+    # a unit systemd accepts (scripts/check_deploy.py).
+    scripts/check_deploy.py || status=$?
     swift test --skip-build --skip EndToEndTests 2>&1 | tee -a "$log" || status=$?
     swift test --skip-build --filter EndToEndTests 2>&1 | tee -a "$log" || status=$?
 fi

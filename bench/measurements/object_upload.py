@@ -1,29 +1,30 @@
-#!/usr/bin/env python3
-"""upload.py BPFLEETD PROGRAMS_DIR WORK_DIR [ROUNDS]: what `object.upload`
-costs now that a helper process opens the object, side by side with libbpf
-opening the same bytes in-process (bench/open_libbpf.c), in one run.
+"""13. What `object.upload` costs now that a helper process opens the
+object, side by side with libbpf opening the same bytes in-process
+(bench/open_libbpf.c), in one run.
 
 Two objects: a 900 KB one (a program and a 896,000-byte .rodata table,
 built here) and the 7 KB exec counter. Every round uploads a copy with one
 byte changed, so that each upload is new to the node (the object store
 would answer a known object without opening it), then deletes it. Rounds
-alternate between bpfleetd and libbpf.
+alternate between bpfleetd and libbpf; BENCH_UPLOAD_ROUNDS rounds.
 
 Prints one line per object: median and p90 of each side in ms, and the
 helper's and bpfleetd's resident memory after the run."""
+from __future__ import annotations
+
 import base64
 import os
 import statistics
 import subprocess
-import sys
 import time
+from typing import Optional, TextIO
 
-from rpc import call
+from .common import BENCH, Bench, Part, call, loadavg
 
 CLANG = "/opt/swift/usr/bin/clang" if os.path.exists("/opt/swift/usr/bin/clang") else "clang"
 
 
-def build_big(programs, work):
+def build_big(programs: str, work: str) -> str:
     source = os.path.join(work, "big_upload.bpf.c")
     with open(source, "w") as f:
         f.write('#include "common.h"\n'
@@ -38,7 +39,7 @@ def build_big(programs, work):
     return target
 
 
-def rss_kib(pid, field="VmRSS"):
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith(field + ":"):
@@ -46,7 +47,7 @@ def rss_kib(pid, field="VmRSS"):
     return 0
 
 
-def helper_of(pid):
+def helper_of(pid: int) -> Optional[int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -62,12 +63,9 @@ def helper_of(pid):
     return None
 
 
-def main():
-    bpfleetd, programs, work = sys.argv[1], sys.argv[2], sys.argv[3]
-    rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 30
+def measure(bpfleetd: str, programs: str, work: str, rounds: int, table: TextIO) -> None:
     opener = os.path.join(work, "open_libbpf")
-    here = os.path.dirname(os.path.abspath(__file__))
-    subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-o", opener, os.path.join(here, "open_libbpf.c"), "-lbpf", "-lelf", "-lz"],
+    subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-o", opener, os.path.join(BENCH, "open_libbpf.c"), "-lbpf", "-lelf", "-lz"],
                    check=True)
     objects = {"900 KB": build_big(programs, work), "7 KB (exec_count)": os.path.join(programs, "build", "exec_count.bpf.o")}
     sock = os.path.join(work, "upload.sock")
@@ -92,20 +90,34 @@ def main():
                 call(sock, "object.delete", {"objectId": result["objectId"]})
                 out = subprocess.run([opener, copy, "1"], check=True, capture_output=True, text=True).stdout
                 theirs.append(float(out.split()[0]))
-            def q(values, p):
+            def q(values: list[float], p: float) -> float:
                 return sorted(values)[min(len(values) - 1, int(p * len(values)))]
             print(f"{label}: {len(data)} bytes; object.upload median {statistics.median(ours):.2f} ms (p90 {q(ours, 0.9):.2f}); "
                   f"libbpf open+describe in-process median {statistics.median(theirs):.2f} ms (p90 {q(theirs, 0.9):.2f}); "
-                  f"difference {statistics.median(ours) - statistics.median(theirs):+.2f} ms")
+                  f"difference {statistics.median(ours) - statistics.median(theirs):+.2f} ms", file=table)
         helper = helper_of(server.pid)
         print(f"memory after the run: bpfleetd RSS {rss_kib(server.pid) / 1024:.1f} MiB; "
               f"helper RSS {rss_kib(helper) / 1024:.1f} MiB (peak {rss_kib(helper, 'VmHWM') / 1024:.1f} MiB, "
-              f"data {rss_kib(helper, 'VmData') / 1024:.1f} MiB)" if helper else "no helper found")
+              f"data {rss_kib(helper, 'VmData') / 1024:.1f} MiB)" if helper else "no helper found", file=table)
     finally:
         server.terminate()
         server.wait()
         subprocess.run(["rm", "-rf", pins])
 
 
-if __name__ == "__main__":
-    main()
+def run_part(bench: Bench) -> None:
+    session = bench.session
+    session.on_exit("upload pins", lambda: subprocess.run(["rm", "-rf", f"/sys/fs/bpf/bpfleet-bench-upload-{os.getpid()}"]))
+    with open(session.path("upload-table.txt"), "w") as table:
+        table.write(f"machine nproc={len(os.sched_getaffinity(0))} kernel={os.uname().release} loadavg_start {loadavg()}\n")
+        table.flush()
+        measure(bench.bpfleetd, os.path.join(os.getcwd(), "programs"), session.work, bench.knobs.upload_rounds, table)
+
+
+def table(bench: Bench) -> str:
+    with open(bench.session.path("upload-table.txt")) as f:
+        return f.read()
+
+
+PART = Part(name="object_upload", old_name="upload", measurements=("object_upload",), tools=(), programs=False,
+            run=run_part, table=table)

@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
-"""fleet.py BPFLEETD BPFLEET OBJECT NODES ROUNDS WORKDIR PINPREFIX RESULTS:
-the issue 6 measurement. Starts NODES bpfleetd processes (each its own
-socket, state directory and pin root), writes an inventory naming them and a
-manifest for OBJECT (exec_count_raw: one raw tracepoint link on
-sched_process_exec; a tracepoint takes at most 64 BPF programs in one
-kernel, BPF_TRACE_MAX_PROGS, and these 200 nodes share one kernel), then
-ROUNDS rounds
-that each time, in an order rotated by round:
+"""12. `bpfleet apply` of a small tracepoint probe to BENCH_FLEET_NODES (200)
+local bpfleetd processes (each its own socket, state directory and pin
+root), with an inventory naming them and a manifest for exec_count_raw
+(one raw tracepoint link on sched_process_exec; a tracepoint takes at most
+64 BPF programs in one kernel, BPF_TRACE_MAX_PROGS, and these 200 nodes
+share one kernel). BENCH_FLEET_REPS rounds that each time, in an order
+rotated by round:
 
   apply   `bpfleet --inventory INV apply -f M -l role -o ndjson`: the
           rollout (canary 1, then batches of 25%), concurrency 64 (default)
@@ -20,16 +19,22 @@ Each is timed from the exec of the first bpfleet to the exit of the last
 of a loop's processes). After each rollout every node is checked (all
 NODES `created`, or `unchanged` for noop, in the ndjson), and `bpfleet
 delete -f M` (untimed) clears the fleet before the next. Raw lines go to
-RESULTS: `fleet SIDE wall_ms=.. maxrss_kb=..`; the table is printed."""
+results-fleet.txt: `fleet SIDE wall_ms=.. maxrss_kb=..`; the table to
+fleet-table.txt."""
+from __future__ import annotations
+
 import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
+from typing import TextIO
+
+from .common import Bench, BenchError, Part, loadavg, machine_line, remove_glob
 
 
-def run(argv, check_lines=None, quiet=True):
+def run(argv: list[str]) -> tuple[float, int, str]:
     """Runs argv to completion; returns (wall_ms, maxrss_kb, stdout)."""
     start = time.monotonic()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -43,13 +48,12 @@ def run(argv, check_lines=None, quiet=True):
         sys.stderr.write(err.decode(errors="replace"))
         failed = [l for l in out.decode(errors="replace").splitlines() if '"ok":false' in l]
         sys.stderr.write("".join(l + "\n" for l in failed[:10]))
-        raise SystemExit(f"fleet: {' '.join(argv[:6])} ... exited {process.returncode}")
+        raise BenchError(f"fleet: {' '.join(argv[:6])} ... exited {process.returncode}")
     return wall, usage.ru_maxrss, out.decode()
 
 
-def main():
-    bpfleetd, bpfleet, obj, nodes, rounds, work, pin_prefix, results = sys.argv[1:9]
-    nodes, rounds = int(nodes), int(rounds)
+def measure(bpfleetd: str, bpfleet: str, obj: str, nodes: int, rounds: int, work: str, pin_prefix: str, results: str,
+            table: TextIO) -> None:
     os.makedirs(work, exist_ok=True)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -65,7 +69,7 @@ def main():
         for process, d in servers:
             line = process.stdout.readline().decode()
             if "bpfleetd ready" not in line:
-                raise SystemExit(f"fleet: bpfleetd in {d} did not start: {open(d + '/bpfleetd.log').read()[-500:]}")
+                raise BenchError(f"fleet: bpfleetd in {d} did not start: {open(d + '/bpfleetd.log').read()[-500:]}")
         inventory = f"{work}/inventory.yaml"
         with open(inventory, "w") as f:
             f.write("nodes:\n")
@@ -87,7 +91,7 @@ rollout: {{canary: 1, batch: 25%, maxFailures: 0, onFailure: stop}}
             actions = [l for l in out.splitlines() if '"event":"node"' in l]
             done = sum(1 for l in actions if f'"action":"{expect}"' in l)
             if done != nodes:
-                raise SystemExit(f"fleet: {done} of {nodes} nodes {expect}: {out[-2000:]}")
+                raise BenchError(f"fleet: {done} of {nodes} nodes {expect}: {out[-2000:]}")
             return wall, rss
 
         def loop():
@@ -122,7 +126,7 @@ rollout: {{canary: 1, batch: 25%, maxFailures: 0, onFailure: stop}}
                 sys.stderr.write(f"bench: fleet: round {r + 1} of {rounds} done\n")
 
         print(f"\n12. rollout of a small tracepoint probe (exec_count_raw, one raw tracepoint link) to {nodes} local nodes, {rounds} rounds "
-              f"(wall ms from exec to exit; peak RSS of the client)")
+              f"(wall ms from exec to exit; peak RSS of the client)", file=table)
         labels = {"apply": "bpfleet apply (canary 1, batches of 25%, concurrency 64)",
                   "noop": "bpfleet apply again (every node in sync)",
                   "serial": "bpfleet apply --concurrency 1",
@@ -136,7 +140,7 @@ rollout: {{canary: 1, batch: 25%, maxFailures: 0, onFailure: stop}}
             if key == "apply":
                 target = f"  target < 10 s: {'yes' if median < 10000 else 'NO'}; peak RSS target < 100 MB: {'yes' if rss < 100 else 'NO'}"
             print(f"  {label}: median {median:,.0f} ms (runs {', '.join(f'{w:,.0f}' for w in walls)}), "
-                  f"{loop_median / median:.1f}x faster than the loop, peak RSS {rss:.1f} MB{target}")
+                  f"{loop_median / median:.1f}x faster than the loop, peak RSS {rss:.1f} MB{target}", file=table)
     finally:
         for process, _ in servers:
             process.terminate()
@@ -145,9 +149,35 @@ rollout: {{canary: 1, batch: 25%, maxFailures: 0, onFailure: stop}}
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
         for i in range(len(servers)):
             subprocess.run(["rm", "-rf", f"{pin_prefix}{i:03d}"])
+        # The driver goes on to other parts: their processes get the limit it had.
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-if __name__ == "__main__":
-    main()
+def run_part(bench: Bench) -> None:
+    session = bench.session
+    bpfleet = bench.builds.product("bpfleet")
+    if not bpfleet:
+        raise BenchError("bpfleet does not build")
+    results = session.results("results-fleet.txt")
+    results.record(machine_line())
+    results.record(f"loadavg_start {loadavg()}")
+    session.on_exit("fleet pins", lambda: remove_glob(f"/sys/fs/bpf/bpfleet-bench-fleet-{session.pid}-*"))
+    with open(session.path("fleet-table.txt"), "w") as table:
+        measure(bench.bpfleetd, bpfleet, os.path.join(os.getcwd(), "programs/build/exec_count_raw.bpf.o"),
+                bench.knobs.fleet_nodes, bench.knobs.fleet_reps, session.path("fleet"),
+                f"/sys/fs/bpf/bpfleet-bench-fleet-{session.pid}-", results.path, table)
+    results.record(f"loadavg_end {loadavg()}")
+
+
+def table(bench: Bench) -> str:
+    with open(bench.session.path("results-fleet.txt")) as f:
+        text = "".join(line for line in f if not line.startswith("fleet "))
+    with open(bench.session.path("fleet-table.txt")) as f:
+        return text + f.read()
+
+
+PART = Part(name="fleet_apply", old_name="fleet", measurements=("fleet_apply",), tools=(), programs=True,
+            run=run_part, table=table, results=("results-fleet.txt",))
