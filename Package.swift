@@ -96,12 +96,15 @@ let package = Package(
             path: "Sources/bpfleet"
         ),
         // What the test targets share (Tests/Support): the kernel, server
-        // and root requirements, the one `bpfleet` runner, the PKI, the
-        // bpfleetd fixture. A plain target, since a test target cannot
-        // depend on another; it imports Testing from the toolchain.
+        // and root requirements, the one `bpfleet` runner, the end-to-end
+        // PKI, the bpfleetd fixture. A plain target, since a test target
+        // cannot depend on another; it imports Testing from the toolchain.
+        // A plain target is built by `swift build -c release` too, so
+        // nothing here may use `@testable` (the client tests' TestPKI does,
+        // and stays in ClientTests).
         .target(
             name: "TestSupport",
-            dependencies: ["BpfleetShared", "BpfleetClient"],
+            dependencies: ["BpfleetShared"],
             path: "Tests/Support"
         ),
         .testTarget(

@@ -4,8 +4,9 @@ import Foundation
 /// people, for the end-to-end tests of mutual TLS: a CA, a node
 /// certificate for 127.0.0.1, client certificates (ops, watcher, an
 /// expired one named old), one from a foreign CA, and a roles file
-/// (operators: ops and old; viewers: watcher). `TestPKI` makes the unit
-/// tests' certificates with the same code, without the command line.
+/// (operators: ops and old; viewers: watcher). The client unit
+/// tests' `TestPKI` (ClientTests/Support) makes theirs with the same code,
+/// without the command line.
 public struct CommandLinePKI: Sendable {
     public var directory: String
     public var ca: String { directory + "/ca/ca.pem" }

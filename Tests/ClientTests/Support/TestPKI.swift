@@ -1,7 +1,9 @@
 @testable import BpfleetClient
 import Foundation
 
-/// Certificates for the unit tests, made by the client's own `cert` code in a fresh
+/// Certificates for the client unit tests (here, not in TestSupport: it
+/// reaches the client's internals through `@testable`, which a release
+/// `swift build` of a plain target cannot), made by the client's own `cert` code in a fresh
 /// temporary directory: a CA with a node and clients (good, expired), and a
 /// second CA (same name, different key) with its own client and node.
 public final class TestPKI: Sendable {
