@@ -9,7 +9,7 @@ struct NodeConnectionTests {
     @Test("the raw result comes back byte for byte")
     func rawResultPassesThrough() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let result = try await connection.callRaw(method: "fixed", params: nil)
             #expect(String(decoding: result.readableBytesView, as: UTF8.self) == LineServer.fixedResult)
             await connection.close()
@@ -19,7 +19,7 @@ struct NodeConnectionTests {
     @Test("params go out as one JSON line and come back unchanged")
     func paramsRoundTrip() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let params: JSONValue = ["text": "line\nbreak \"quoted\"", "big": .uint(UInt64.max), "list": [1, -2]]
             let result = try await connection.callRaw(method: "echo", params: params)
             let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(result.readableBytesView))
@@ -31,7 +31,7 @@ struct NodeConnectionTests {
     @Test("a typed call decodes its Result")
     func typedCall() async throws {
         try await LineServer.with { server in
-            let info = try await NodeConnection.withConnection(to: server.address, timeout: .seconds(5)) {
+            let info = try await NodeConnection.withConnection(to: server.address, timeout: .seconds(120)) {
                 try await $0.call(NodeInfo())
             }
             #expect(info.hostname == "web-1")
@@ -43,7 +43,7 @@ struct NodeConnectionTests {
     @Test("responses answered out of order reach their own callers")
     func outOfOrderResponses() async throws {
         try await LineServer.with(holdCount: 3) { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let tags = try await withThrowingTaskGroup(of: (String, String).self) { group in
                 for tag in ["a", "b", "c"] {
                     group.addTask {
@@ -63,7 +63,7 @@ struct NodeConnectionTests {
     @Test("an error response is thrown as the server's ResponseError")
     func errorResponse() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             do {
                 _ = try await connection.callRaw(method: "fail", params: nil)
                 Issue.record("expected an error")
@@ -85,7 +85,7 @@ struct NodeConnectionTests {
     @Test("an error with a null id fails the calls waiting for an answer")
     func unattributedError() async throws {
         try await LineServer.with(holdCount: 100) { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let waiting = Task { try await connection.callRaw(method: "hold", params: nil) }
             try await Task.sleep(for: .milliseconds(50))
             await #expect(throws: ResponseError.self) { _ = try await connection.callRaw(method: "orphan", params: nil) }
@@ -97,7 +97,7 @@ struct NodeConnectionTests {
     @Test("a refusal sent at connect answers every call, also those made after the close")
     func refusedAtConnect() async throws {
         try await LineServer.with(refuseAtConnect: true) { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             // However late the first call comes, it gets the node's refusal,
             // not "connection closed".
             for _ in 0..<1000 where connection.isOpen { try await Task.sleep(for: .milliseconds(10)) }
@@ -118,7 +118,7 @@ struct NodeConnectionTests {
     @Test("a dropped connection fails every waiting call, and later ones")
     func droppedConnection() async throws {
         try await LineServer.with(holdCount: 100) { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let first = Task { try await connection.callRaw(method: "hold", params: nil) }
             let second = Task { try await connection.callRaw(method: "hold", params: nil) }
             try await Task.sleep(for: .milliseconds(50))
@@ -138,7 +138,7 @@ struct NodeConnectionTests {
     func notification() async throws {
         try await LineServer.with { server in
             let (stream, continuation) = AsyncStream.makeStream(of: ServerNotification.self)
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5)) { continuation.yield($0) }
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120)) { continuation.yield($0) }
             let result = try await connection.callRaw(method: "notify", params: nil)
             #expect(String(decoding: result.readableBytesView, as: UTF8.self) == "true")
             var iterator = stream.makeAsyncIterator()
@@ -152,7 +152,7 @@ struct NodeConnectionTests {
     @Test("a line that is not JSON ends the connection with a clear error")
     func malformedLine() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             do {
                 _ = try await connection.callRaw(method: "garbage", params: nil)
                 Issue.record("expected an error")
@@ -166,7 +166,7 @@ struct NodeConnectionTests {
     @Test("a response over the client's limit is refused, not buffered")
     func oversizedResponse() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5), maximumMessageLength: 1024)
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120), maximumMessageLength: 1024)
             let small = try await connection.callRaw(method: "big", params: ["size": 100])
             #expect(small.readableBytes == 102)
             do {
@@ -182,7 +182,7 @@ struct NodeConnectionTests {
     @Test("a large result arrives whole")
     func largeResult() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let result = try await connection.callRaw(method: "big", params: ["size": 8_000_000])
             #expect(result.readableBytes == 8_000_002)
             await connection.close()
@@ -192,7 +192,7 @@ struct NodeConnectionTests {
     @Test("a caller that stops waiting leaves the connection usable")
     func cancelledCall() async throws {
         try await LineServer.with(holdCount: 100) { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             // The held call never returns on its own, so the timeout error
             // is the proof of the cut; no wall-clock bound needed.
             await #expect(throws: ClientError.timedOut(server.address, after: .milliseconds(200))) {
@@ -210,7 +210,7 @@ struct NodeConnectionTests {
     func missingSocket() async throws {
         let address = NodeAddress.unix(path: "/tmp/bpfleet-client-test-missing-\(UUID().uuidString.prefix(8)).sock")
         do {
-            _ = try await NodeConnection.connect(to: address, timeout: .seconds(5))
+            _ = try await NodeConnection.connect(to: address, timeout: .seconds(120))
             Issue.record("expected an error")
         } catch let error as ClientError {
             #expect(error.description == "cannot connect to \(address): No such file or directory (is bpfleetd running?)")

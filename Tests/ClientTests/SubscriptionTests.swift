@@ -28,7 +28,7 @@ struct SubscriptionTests {
     @Test("notifications sent right behind the answer reach the subscription, in order; the end finishes it")
     func endFinishes() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "ends"), intervalMs: 1000))
             #expect(subscription.id == 1)
             let seen = try await drain(subscription)
@@ -52,7 +52,7 @@ struct SubscriptionTests {
     func routingByID() async throws {
         try await LineServer.with { server in
             let (hooked, hook) = AsyncStream.makeStream(of: ServerNotification.self)
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5)) { hook.yield($0) }
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120)) { hook.yield($0) }
             let first = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "quiet"), intervalMs: 1000))
             let second = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "quiet")))
             #expect(first.id == 1)
@@ -91,7 +91,7 @@ struct SubscriptionTests {
     @Test("cancel() asks the node and ends the iteration")
     func explicitCancel() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "quiet"), intervalMs: 1000))
             let consumer = Task { try await drain(subscription).count }
             try await Task.sleep(for: .milliseconds(50))
@@ -111,7 +111,7 @@ struct SubscriptionTests {
     @Test("a consumer whose task is cancelled tells the node")
     func consumerCancelled() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "quiet"), recordType: "struct event"))
             let sent = try #require(server.received.named("events.subscribe").first)
             #expect(try JSONDecoder().decode(JSONValue.self, from: Data(sent.params.utf8))
@@ -129,7 +129,7 @@ struct SubscriptionTests {
     @Test("a subscription let go of is cancelled on the node")
     func droppedSubscription() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             do {
                 let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "counts"), intervalMs: 1000))
                 for try await _ in subscription { break }
@@ -143,7 +143,7 @@ struct SubscriptionTests {
     @Test("a lost connection ends the subscription with the connection's error, after what had arrived")
     func connectionLost() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "counts"), intervalMs: 1000))
             await #expect(throws: ClientError.connectionClosed(server.address, reason: nil)) {
                 _ = try await connection.callRaw(method: "drop", params: nil)
@@ -163,7 +163,7 @@ struct SubscriptionTests {
     @Test("a node's refusal is thrown as its error")
     func refused() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             do {
                 _ = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "missing"), intervalMs: 1000))
                 Issue.record("expected an error")
@@ -177,7 +177,7 @@ struct SubscriptionTests {
     @Test("a slow consumer of full snapshots gets the newest, told how many were dropped")
     func dropOldest() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let subscription = try await connection.subscribe(MapWatch(map: .named(probe: "p", name: "flood"), intervalMs: 1000), bufferLimit: 4)
             try await sync(connection)
             var seen: [SubscriptionNotification] = []
@@ -194,7 +194,7 @@ struct SubscriptionTests {
     @Test("a slow consumer of deltas gets them merged, so the map still comes out right")
     func deltasMerged() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let subscription = try await connection.subscribe(
                 MapWatch(map: .named(probe: "p", name: "delta-flood"), intervalMs: 1000, mode: .delta), bufferLimit: 3)
             try await sync(connection)
@@ -217,7 +217,7 @@ struct SubscriptionTests {
         // reads on past bufferLimit to reach it, and what it reads waits for
         // the consumer (up to byteLimit) instead of being dropped.
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "events-flood")), bufferLimit: 4)
             try await sync(connection)
             var records: [String] = []
@@ -241,7 +241,7 @@ struct SubscriptionTests {
     @Test("past its byte limit a slow consumer of events is told every record it did not see")
     func eventsDropped() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             // Each notification's params are 66 bytes here: room for 4.
             let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "events-flood")),
                                                               bufferLimit: 4, byteLimit: 4 * 66)
@@ -267,7 +267,7 @@ struct SubscriptionTests {
     @Test("a subscribe the caller gave up on is cancelled when the node's answer comes")
     func abandonedSubscribe() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             // "slow" is answered after 300 ms; the caller waits 50.
             await #expect(throws: ClientError.timedOut(server.address, after: .milliseconds(50))) {
                 _ = try await withTimeout(.milliseconds(50), waitingFor: server.address) {
@@ -314,7 +314,7 @@ struct EventsBackpressureTests {
     @Test("a consumer slower than the node gets every record, in order, and none is dropped")
     func slowConsumerLosesNothing() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-2000x50")))
             var tally = Tally()
             for try await notification in subscription {
@@ -335,7 +335,7 @@ struct EventsBackpressureTests {
     @Test("a consumer that takes nothing holds the node back; cancel() lets the connection read and is answered")
     func heldThenCancelled() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             // About 6.5 MB in all, far more than the sockets and one read hold.
             let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-10000x50")), bufferLimit: 4)
             let written = try await server.streamed.settled()
@@ -357,7 +357,7 @@ struct EventsBackpressureTests {
     @Test("a consumer that lets go with its buffer full frees the connection's reader without any call")
     func letGoReleases() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             do {
                 let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-10000x50")), bufferLimit: 4)
                 _ = try await server.streamed.settled()
@@ -380,7 +380,7 @@ struct EventsBackpressureTests {
     @Test("a call made while the consumer is behind is answered, and the consumer still gets every record")
     func callWhileBehind() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let subscription = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-2000x50")), bufferLimit: 4)
             _ = try await server.streamed.settled()
             let echoed = try await withTimeout(.seconds(10), waitingFor: server.address) {
@@ -400,7 +400,7 @@ struct EventsBackpressureTests {
     @Test("a consumer behind does not starve another subscription's waiting consumer on the same connection")
     func otherConsumerNotStarved() async throws {
         try await LineServer.with { server in
-            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(5))
+            let connection = try await NodeConnection.connect(to: server.address, timeout: .seconds(120))
             let behind = try await connection.subscribe(EventsSubscribe(map: .named(probe: "p", name: "stream-10000x50")), bufferLimit: 4)
             // Held back before the second subscription comes.
             #expect(try await server.streamed.settled() < 10000)

@@ -31,7 +31,7 @@ struct TLSConnectionTests {
             let target = NodeTarget(address: .tcp(host: "127.0.0.1", port: server.port), name: "web-1",
                                     security: .tls(credentials, serverName: serverName))
             do {
-                let result = try await NodeConnection.withConnection(to: target, timeout: .seconds(20)) { connection in
+                let result = try await NodeConnection.withConnection(to: target, timeout: .seconds(120)) { connection in
                     try await MethodFailure.naming(method) { try await connection.callRaw(method: method, params: nil) }
                 }
                 return .success(String(decoding: result.readableBytesView, as: UTF8.self))
@@ -58,7 +58,7 @@ struct TLSConnectionTests {
         try await TLSLineServer.with(certificate: pki.path("web-1"), key: pki.keyPath("web-1"), clientCA: pki.path("ca")) { server in
             let target = NodeTarget(address: .tcp(host: "127.0.0.1", port: server.port), security: .tls(credentials))
             do {
-                _ = try await NodeConnection.withConnection(to: target, timeout: .seconds(20)) { connection in
+                _ = try await NodeConnection.withConnection(to: target, timeout: .seconds(120)) { connection in
                     try await MethodFailure.naming("probe.load") { try await connection.callRaw(method: "probe.load", params: nil) }
                 }
                 Issue.record("expected a refusal")
@@ -131,7 +131,7 @@ struct TLSConnectionTests {
             let target = NodeTarget(address: .tcp(host: "127.0.0.1", port: port), name: "web-1",
                                     security: .tls(try pki.credentials(client: "alice")))
             await #expect(throws: ClientError.tls(.tcp(host: "127.0.0.1", port: port), TLSFailure(node: "web-1", problem: .notTLS))) {
-                _ = try await NodeConnection.withConnection(to: target, timeout: .seconds(20)) {
+                _ = try await NodeConnection.withConnection(to: target, timeout: .seconds(120)) {
                     try await $0.callRaw(method: "node.info", params: nil)
                 }
             }
