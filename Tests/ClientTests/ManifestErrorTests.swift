@@ -50,7 +50,7 @@ private let keyRefusals: [Refusal] = [
     Refusal("a known key in the wrong case", head + "keepmaps: [a]\n",
             "probe.yaml:3:1: keepmaps: unknown key; did you mean 'keepMaps'?"),
     Refusal("an unknown key like no known one", head + "owner: alice\n",
-            "probe.yaml:3:1: owner: unknown key (known: probe, object, programs, globals, labels, keepMaps, attach, nodes, rollout)"),
+            "probe.yaml:3:1: owner: unknown key (known: probe, object, programs, globals, maps, labels, keepMaps, attach, nodes, rollout)"),
     Refusal("an unknown key in rollout", head + "rollout:\n  canry: 1\n",
             "probe.yaml:4:3: rollout.canry: unknown key; did you mean 'canary'?"),
     Refusal("an unknown key in nodes", head + "nodes: {selectr: a}\n",
@@ -134,6 +134,23 @@ private let globalsRefusals: [Refusal] = [
             "probe.yaml:4:14: globals.x.y[1]: '.nan' is not a finite number (JSON has no infinity or NaN)"),
     Refusal("a global with a binary tag", head + "globals: {x: !!binary aGk=}\n",
             "probe.yaml:3:14: globals.x: the tag tag:yaml.org,2002:binary is not supported here (only YAML's str, int, float, bool and null)"),
+]
+
+private let mapsRefusals: [Refusal] = [
+    Refusal("maps that is a list", head + "maps: [a]\n",
+            "probe.yaml:3:7: maps: expected a mapping of map names to settings ({maxEntries: N}), got a list"),
+    Refusal("a size of 0", head + "maps: {pids: 0}\n",
+            "probe.yaml:3:14: maps.pids.maxEntries: 0 is out of range (1 to 4294967295)"),
+    Refusal("a size past 32 bits", head + "maps: {pids: 4294967296}\n",
+            "probe.yaml:3:14: maps.pids.maxEntries: 4294967296 is out of range (1 to 4294967295)"),
+    Refusal("a misspelt setting", head + "maps: {pids: {maxEntrys: 5}}\n",
+            "probe.yaml:3:15: maps.pids.maxEntrys: unknown key; did you mean 'maxEntries'?"),
+    Refusal("a map with no setting", head + "maps: {pids: {}}\n",
+            "probe.yaml:3:14: maps.pids: set maxEntries, valueSize or numaNode, or leave the map out"),
+    Refusal("a quoted value size", head + "maps: {pids: {valueSize: '8'}}\n",
+            "probe.yaml:3:26: maps.pids.valueSize: expected a whole number, got the string '8'"),
+    Refusal("a negative NUMA node", head + "maps: {pids: {numaNode: -1}}\n",
+            "probe.yaml:3:25: maps.pids.numaNode: -1 is out of range (0 to 4294967295)"),
 ]
 
 private let labelRefusals: [Refusal] = [
@@ -282,6 +299,7 @@ struct ManifestErrorTests {
     @Test(arguments: objectRefusals) func objectFile(_ refusal: Refusal) { check(refusal) }
     @Test(arguments: listRefusals) func lists(_ refusal: Refusal) { check(refusal) }
     @Test(arguments: globalsRefusals) func globals(_ refusal: Refusal) { check(refusal) }
+    @Test(arguments: mapsRefusals) func maps(_ refusal: Refusal) { check(refusal) }
     @Test(arguments: labelRefusals) func labels(_ refusal: Refusal) { check(refusal) }
     @Test(arguments: attachRefusals) func attach(_ refusal: Refusal) { check(refusal) }
     @Test(arguments: nodesRefusals) func nodes(_ refusal: Refusal) { check(refusal) }

@@ -117,6 +117,27 @@ struct ManifestSpecHashTests {
         #expect(try fixture.hash(Self.base.replacingOccurrences(of: from, with: to)) != (try fixture.hash(Self.base)))
     }
 
+    @Test("map settings: in the spec when set, in either form, and a size changes it")
+    func mapSettings() throws {
+        let head = "probe: p\nobject: build/probe.bpf.o\n"
+        let manifest = try fixture.parse(head + "maps:\n  pids: 10240\n  stacks: {valueSize: 0x400, maxEntries: 16384, numaNode: 0}\n")
+        #expect(manifest.maps == ["pids": MapSettings(maxEntries: 10240),
+                                  "stacks": MapSettings(maxEntries: 16384, valueSize: 1024, numaNode: 0)])
+        #expect(manifest.canonicalSpec == #"""
+            {"attach":[],"globals":{},"labels":{},"maps":{"pids":{"maxEntries":10240},\#
+            "stacks":{"maxEntries":16384,"numaNode":0,"valueSize":1024}},"objectId":"\#(manifest.objectId)","probe":"p","programs":null}
+            """#)
+        let sized = try fixture.hash(head + "maps: {pids: 10240}\n")
+        #expect(try fixture.hash(head + "maps:\n  pids: {maxEntries: 0x2800}\n") == sized)
+        #expect(try fixture.hash(head + "maps: {pids: 10241}\n") != sized)
+        #expect(try fixture.hash(head + "maps: {pids: {maxEntries: 10240, numaNode: 0}}\n") != sized)
+        // No maps, or an empty mapping, hashes as a manifest did before map settings.
+        #expect(try fixture.hash(head + "maps: {}\n") == (try fixture.hash(head)))
+        #expect(try fixture.hash(head + "maps:\n") == (try fixture.hash(head)))
+        // What the node is asked for.
+        #expect(DesiredProbe(manifest: manifest).loadRequest.maps == manifest.maps)
+    }
+
     @Test("the attachments' order changes it")
     func attachOrder() throws {
         let swapped = try fixture.hash("""

@@ -43,6 +43,15 @@ struct ProbeDriftTests {
         #expect(ProbeDrift.of(Self.probe(objectId: "sha256:bb"), against: Self.wanted()) == .otherSpec("sha256:11"))
         #expect(ProbeDrift.of(Self.probe(globals: ["limit": 6]), against: Self.wanted()) == .otherSpec("sha256:11"))
         #expect(ProbeDrift.of(Self.probe(labels: ["team": "dev", "bpfleet.io/spec": "sha256:11"]), against: Self.wanted()) == .otherSpec("sha256:11"))
+        // Map settings other than the node's, or none where it has some.
+        var sized = Self.wanted()
+        sized.maps = ["pids": MapSettings(maxEntries: 4096)]
+        #expect(ProbeDrift.of(Self.probe(), against: sized) == .otherSpec("sha256:11"))
+        var sizedProbe = Self.probe()
+        sizedProbe.mapSettings = ["pids": MapSettings(maxEntries: 4096)]
+        #expect(ProbeDrift.of(sizedProbe, against: sized) == .inSync)
+        #expect(ProbeDrift.of(sizedProbe, against: Self.wanted()) == .otherSpec("sha256:11"))
+        #expect(DesiredProbe(restoring: sizedProbe, keepMaps: []).maps == ["pids": MapSettings(maxEntries: 4096)])
         var fewer = Self.wanted()
         fewer.programs = ["other"]
         #expect(ProbeDrift.of(Self.probe(), against: fewer) == .otherSpec("sha256:11"))

@@ -44,6 +44,24 @@ struct KernelErrorMappingTests {
         #expect(bare.data == ["errno": 7, "errnoName": "E2BIG", "operation": "load", "libbpf": ""])
     }
 
+    @Test func aMapTheKernelWouldNotCreateIsNamedWithWhy() {
+        let error = ResponseError(KernelError.mapCreateFailed(map: "pids", errno: E2BIG, libbpf: "map 'pids': failed to create"))
+        #expect(error.code == .kernelError)
+        #expect(error.message == "the kernel could not create map 'pids': Argument list too long (E2BIG): it is too large for the kernel (set a smaller size: probe.load's maps)")
+        #expect(error.data == ["map": "pids", "errno": 7, "errnoName": "E2BIG", "operation": "create map", "libbpf": "map 'pids': failed to create"])
+        let refused = ResponseError(KernelError.mapCreateFailed(map: "m", errno: EINVAL, libbpf: ""))
+        #expect(refused.message == "the kernel could not create map 'm': Invalid argument (EINVAL): the kernel refused its type, sizes or flags")
+        let other = ResponseError(KernelError.mapCreateFailed(map: "m", errno: EBADF, libbpf: ""))
+        #expect(other.message == "the kernel could not create map 'm': Bad file descriptor (EBADF)")
+    }
+
+    @Test func aMissingAttachTargetIsUnsupportedNamingIt() {
+        let error = ResponseError(KernelError.missingAttachTarget(program: "p", section: "fentry/nope", target: "nope", libbpf: "x"))
+        #expect(error.code == .unsupported)
+        #expect(error.message == "program 'p' (section 'fentry/nope') attaches to 'nope', which this kernel does not have (not in its BTF)")
+        #expect(error.data == ["feature": "nope", "program": "p", "section": "fentry/nope", "libbpf": "x"])
+    }
+
     @Test func unsupportedNamesTheFeature() {
         let error = ResponseError(KernelError.unsupported(feature: "kprobe PMU", message: "this kernel has no kprobe perf event source"))
         #expect(error.code == .unsupported)

@@ -13,6 +13,8 @@ public struct DesiredProbe: Sendable, Hashable {
     public var upload: ObjectUpload?
     public var programs: [String]?
     public var globals: [String: JSONValue]
+    /// `probe.load`'s map settings.
+    public var maps: [String: MapSettings]
     /// Every label the probe carries, the spec label included.
     public var labels: [String: String]
     public var attach: [ProbeLoad.Attachment]
@@ -20,7 +22,9 @@ public struct DesiredProbe: Sendable, Hashable {
     public var keepMaps: [String]
 
     public init(name: String, objectId: String, upload: ObjectUpload?, programs: [String]?, globals: [String: JSONValue],
-                labels: [String: String], attach: [ProbeLoad.Attachment], keepMaps: [String] = []) {
+                labels: [String: String], attach: [ProbeLoad.Attachment], keepMaps: [String] = [],
+                maps: [String: MapSettings] = [:]) {
+        self.maps = maps
         self.name = name
         self.objectId = objectId
         self.upload = upload
@@ -39,7 +43,7 @@ public struct DesiredProbe: Sendable, Hashable {
         self.init(name: manifest.probe, objectId: manifest.objectId, upload: manifest.objectUpload,
                   programs: manifest.programs, globals: manifest.globals ?? [:], labels: manifest.nodeLabels,
                   attach: manifest.attach.map { ProbeLoad.Attachment(program: $0.program, target: $0.target) },
-                  keepMaps: manifest.keepMaps ?? [])
+                  keepMaps: manifest.keepMaps ?? [], maps: manifest.maps ?? [:])
     }
 
     /// What a node held before a rollout changed it, to roll back to.
@@ -47,12 +51,12 @@ public struct DesiredProbe: Sendable, Hashable {
         self.init(name: probe.name, objectId: probe.objectId, upload: nil, programs: probe.programs.map(\.name),
                   globals: probe.globals, labels: probe.labels,
                   attach: probe.links.sorted { $0.linkId < $1.linkId }.map { ProbeLoad.Attachment(program: $0.program, target: $0.target) },
-                  keepMaps: keepMaps)
+                  keepMaps: keepMaps, maps: probe.mapSettings ?? [:])
     }
 
     var loadRequest: ProbeLoad {
         ProbeLoad(name: name, objectId: objectId, programs: programs, globals: globals.isEmpty ? nil : globals,
-                  labels: labels.isEmpty ? nil : labels, attach: attach.isEmpty ? nil : attach)
+                  labels: labels.isEmpty ? nil : labels, attach: attach.isEmpty ? nil : attach, maps: maps.isEmpty ? nil : maps)
     }
 }
 
@@ -77,7 +81,7 @@ public enum ProbeDrift: Sendable, Hashable {
         // The label says which spec; the rest catches a probe changed by
         // hand under the same label, and a rollback to a probe that had none.
         guard spec == wanted.spec, probe.objectId == wanted.objectId, probe.globals == wanted.globals,
-              probe.labels == wanted.labels,
+              probe.labels == wanted.labels, (probe.mapSettings ?? [:]) == wanted.maps,
               wanted.programs.map({ Set($0) == Set(probe.programs.map(\.name)) }) ?? true
         else { return .otherSpec(spec) }
         if let state = probe.state, state != "running" { return .unhealthy(state) }

@@ -4,7 +4,8 @@ import Yams
 
 extension ProbeManifest {
     /// The manifest's keys, in the order the docs list them.
-    static let topKeys = ["probe", "object", "programs", "globals", "labels", "keepMaps", "attach", "nodes", "rollout"]
+    static let topKeys = ["probe", "object", "programs", "globals", "maps", "labels", "keepMaps", "attach", "nodes", "rollout"]
+    static let mapSettingKeys = ["maxEntries", "valueSize", "numaNode"]
     static let attachKeys = ["program", "target"]
     static let nodesKeys = ["selector", "names"]
     static let rolloutKeys = ["canary", "batch", "maxFailures", "pause", "onFailure"]
@@ -43,6 +44,7 @@ extension ProbeManifest {
         let object = try reader.name(objectNode, at: "object", what: "a file path")
         let programs = try top["programs"].map { node throws(ManifestError) in try reader.programs(node) }
         let globals = try top["globals"].map { node throws(ManifestError) in try reader.globals(node) }
+        let maps = try top["maps"].map { node throws(ManifestError) in try reader.mapSettings(node) }
         let labels = try top["labels"].map { node throws(ManifestError) in try reader.labels(node) }
         let keepMaps = try top["keepMaps"].map { node throws(ManifestError) in try reader.names(node, at: "keepMaps", what: "map names") }
         let attach = try top["attach"].map { node throws(ManifestError) in try reader.attachments(node, programs: programs) } ?? []
@@ -55,7 +57,7 @@ extension ProbeManifest {
         let objectPath = object.hasPrefix("/") ? object : (directory.isEmpty ? "." : directory) + "/" + object
         let bytes = try reader.objectBytes(at: objectPath, written: object, node: objectNode)
         return ProbeManifest(file: file, probe: probe, objectPath: objectPath, objectBytes: bytes, programs: programs, globals: globals,
-                             labels: labels, keepMaps: keepMaps, attach: attach, nodes: nodes, rollout: rollout)
+                             maps: maps, labels: labels, keepMaps: keepMaps, attach: attach, nodes: nodes, rollout: rollout)
     }
 
     private static func required(_ fields: ManifestReader.Fields, _ key: String, _ reader: ManifestReader,
@@ -92,6 +94,37 @@ extension ManifestReader {
             globals[entry.key] = try json(entry.value, at: join("globals", entry.key))
         }
         return globals
+    }
+
+    /// `maps: {NAME: {maxEntries: N, valueSize: N, numaNode: N}}`, or
+    /// `NAME: N` for the size alone.
+    func mapSettings(_ node: Node) throws(ManifestError) -> [String: MapSettings] {
+        var settings: [String: MapSettings] = [:]
+        for entry in try entries(node, at: "maps", what: "a mapping of map names to settings ({maxEntries: N})") {
+            let path = join("maps", entry.key)
+            if case .scalar = entry.value {
+                settings[entry.key] = MapSettings(maxEntries: try count(entry.value, at: join(path, "maxEntries")))
+                continue
+            }
+            let fields = try mapping(entry.value, at: path, keys: ProbeManifest.mapSettingKeys,
+                                     what: "a size (N) or a mapping {maxEntries: N, valueSize: N, numaNode: N}")
+            let setting = MapSettings(
+                maxEntries: try fields["maxEntries"].map { value throws(ManifestError) in try count(value, at: join(path, "maxEntries")) },
+                valueSize: try fields["valueSize"].map { value throws(ManifestError) in try count(value, at: join(path, "valueSize")) },
+                numaNode: try fields["numaNode"].map { value throws(ManifestError) in try count(value, at: join(path, "numaNode"), least: 0) })
+            guard !setting.isEmpty else { throw error(entry.value, path, "set maxEntries, valueSize or numaNode, or leave the map out") }
+            settings[entry.key] = setting
+        }
+        return settings
+    }
+
+    /// A whole number from `least` to 2^32-1.
+    private func count(_ node: Node, at path: String, least: Int = 1) throws(ManifestError) -> UInt32 {
+        let number = try integer(node, at: path)
+        guard number >= least, let value = UInt32(exactly: number) else {
+            throw error(node, path, "\(number) is out of range (\(least) to \(UInt32.max))")
+        }
+        return value
     }
 
     func labels(_ node: Node) throws(ManifestError) -> [String: String] {

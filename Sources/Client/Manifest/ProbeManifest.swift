@@ -32,6 +32,9 @@ public struct ProbeManifest: Sendable, Hashable {
     public var programs: [String]?
     /// Values for the object's global variables, typed as their BTF says.
     public var globals: [String: JSONValue]?
+    /// Settings of the object's maps (`probe.load`'s `maps`): the sizes a
+    /// loader sets.
+    public var maps: [String: MapSettings]?
     /// The user's probe labels (never a `bpfleet.io/` key).
     public var labels: [String: String]?
     /// Maps whose contents survive when a node's probe is replaced.
@@ -44,7 +47,7 @@ public struct ProbeManifest: Sendable, Hashable {
     public var rollout: RolloutPolicy
 
     public init(file: String, probe: String, objectPath: String, objectBytes: Data, programs: [String]? = nil,
-                globals: [String: JSONValue]? = nil, labels: [String: String]? = nil, keepMaps: [String]? = nil,
+                globals: [String: JSONValue]? = nil, maps: [String: MapSettings]? = nil, labels: [String: String]? = nil, keepMaps: [String]? = nil,
                 attach: [ManifestAttachment] = [], nodes: ManifestNodes? = nil, rollout: RolloutPolicy = RolloutPolicy()) {
         self.file = file
         self.probe = probe
@@ -53,6 +56,7 @@ public struct ProbeManifest: Sendable, Hashable {
         self.objectId = Self.objectId(of: objectBytes)
         self.programs = programs
         self.globals = globals
+        self.maps = maps
         self.labels = labels
         self.keepMaps = keepMaps
         self.attach = attach
@@ -115,7 +119,9 @@ extension ProbeManifest {
     /// "objectId":"sha256:…","probe":…,"programs":[…] or null}`.
     /// Absent `globals` and `labels` are `{}` and absent `attach` is `[]`
     /// (a node does not tell them apart); absent `programs` is `null` (all
-    /// of them).
+    /// of them). `"maps":{NAME:{"maxEntries":N,…}}` is there only when a map
+    /// is set, so a manifest without `maps` hashes as it did before there
+    /// were map settings.
     public var canonicalSpec: String {
         var fields: [String: JSONValue] = [
             "attach": .array(attach.map { .object(["program": .string($0.program), "target": $0.target.canonicalJSON]) }),
@@ -125,7 +131,19 @@ extension ProbeManifest {
             "probe": .string(probe),
         ]
         fields["programs"] = programs.map { .array($0.map(JSONValue.string)) } ?? .null
+        if let maps, !maps.isEmpty { fields["maps"] = Self.canonicalJSON(of: maps) }
         return CanonicalJSON.text(.object(fields))
+    }
+
+    /// Map settings as JSON, each field that is set.
+    static func canonicalJSON(of maps: [String: MapSettings]) -> JSONValue {
+        .object(maps.mapValues { setting in
+            var fields: [String: JSONValue] = [:]
+            if let value = setting.maxEntries { fields["maxEntries"] = .int(Int64(value)) }
+            if let value = setting.valueSize { fields["valueSize"] = .int(Int64(value)) }
+            if let value = setting.numaNode { fields["numaNode"] = .int(Int64(value)) }
+            return .object(fields)
+        })
     }
 
     /// "sha256:" + the lowercase hex SHA-256 of `canonicalSpec`: equal for
@@ -133,8 +151,8 @@ extension ProbeManifest {
     /// them. Key order, comments, YAML style (`0x10` or `16`, flow or
     /// block), a target's defaults written out or left out, `nodes`,
     /// `rollout` and `keepMaps` do not change it; the object's bytes, the
-    /// probe's name, `programs` (and their order), a global, a label or an
-    /// attachment (and their order) do.
+    /// probe's name, `programs` (and their order), a global, a map setting,
+    /// a label or an attachment (and their order) do.
     public var specHash: String {
         Self.sha256Text(Array(canonicalSpec.utf8))
     }

@@ -70,12 +70,28 @@ public enum ServerFuzzTargets {
         do {
             let params = try Dispatcher.decodeParams(method, from: params)
             _ = (params as? any Audited)?.auditTargets
+            if let load = params as? ProbeLoad {
+                do throws(ResponseError) {
+                    try fuzzObjectMaps.check(load.maps)
+                } catch {
+                    _ = Dispatcher.encode(error)
+                }
+            }
         } catch let error as ResponseError {
             _ = Dispatcher.encode(error)
         } catch {
             _ = "\(error)"
         }
     }
+
+    /// Maps a `probe.load`'s settings are checked against: one of each rule's kind.
+    static let fuzzObjectMaps = MapSettingsCheck(maps: [
+        MapDescription(name: "a", type: "hash", keySize: 4, valueSize: 8, maxEntries: 0, keyType: nil, valueType: "__u64"),
+        MapDescription(name: "b", type: "ringbuf", keySize: 0, valueSize: 0, maxEntries: 0, keyType: nil, valueType: nil),
+        MapDescription(name: "comm", type: "stack_trace", keySize: 4, valueSize: 1016, maxEntries: 1024, keyType: nil, valueType: nil),
+        MapDescription(name: "pid", type: "task_storage", keySize: 4, valueSize: 8, maxEntries: 0, keyType: nil, valueType: "__u64"),
+        MapDescription(name: ".rodata", type: "array", keySize: 4, valueSize: 8, maxEntries: 1, keyType: nil, valueType: ".rodata"),
+    ], pageSize: 4096, numaNodes: [0])
 
     // MARK: roles
 
@@ -218,11 +234,25 @@ public enum ServerFuzzTargets {
 
     /// An uploaded object's bytes through what the object helper does for
     /// `object.upload`: libbpf opens the ELF (no kernel), its BTF is
-    /// checked, then its programs, maps and global variables are described.
+    /// checked, then its programs, maps and global variables are described;
+    /// then what bpfleetd makes of the names in it: the pin names of its
+    /// maps and programs, the `auto` target of each section, and a load's
+    /// map settings checked against its maps.
     public static func object(_ bytes: UnsafeRawBufferPointer) {
         captureLibbpfMessages()
         do throws(ResponseError) {
-            _ = try ObjectHelperProcess.describe(Array(bytes), name: "fuzz")
+            let described = try ObjectHelperProcess.describe(Array(bytes), name: "fuzz")
+            for map in described.maps { _ = ProbeLoader.pinName(map.name) }
+            for program in described.programs {
+                _ = ProbeLoader.pinName(program.name)
+                do throws(KernelError) {
+                    _ = try Attacher.userSpaceTarget(section: program.section, program: program.name)
+                } catch {
+                    _ = Dispatcher.encode(ResponseError(error))
+                }
+            }
+            let settings = Dictionary(described.maps.map { ($0.name, MapSettings(maxEntries: $0.maxEntries &+ 1)) }) { first, _ in first }
+            try MapSettingsCheck(maps: described.maps, pageSize: 4096, numaNodes: [0]).check(settings)
         } catch {
             _ = Dispatcher.encode(error)
         }

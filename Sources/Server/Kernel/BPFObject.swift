@@ -42,6 +42,7 @@ final class BPFObject: @unchecked Sendable {
         }
         self.handle = opened
         self.image = image
+        dropDeclaredPinning()
     }
 
     deinit {

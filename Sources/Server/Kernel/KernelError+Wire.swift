@@ -25,6 +25,20 @@ extension ResponseError {
                           "loading the object failed: \(errnoText(code)) (\(errnoName(code)))\(messages.split(separator: "\n").last.map { ": \($0)" } ?? "")",
                           data: data)
             }
+        case .mapCreateFailed(let map, let code, let messages):
+            let why = switch code {
+            case E2BIG, ENOMEM: ": it is too large for the kernel (set a smaller size: probe.load's maps)"
+            case EPERM: ": bpfleetd lacks the privilege (CAP_BPF, or root) or the memlock limit is too low"
+            case EINVAL: ": the kernel refused its type, sizes or flags"
+            default: ""
+            }
+            self.init(.kernelError, "the kernel could not create map '\(map)': \(errnoText(code)) (\(errnoName(code)))\(why)",
+                      data: ["map": .string(map), "errno": .int(Int64(code)), "errnoName": .string(errnoName(code)),
+                             "operation": "create map", "libbpf": .string(messages)])
+        case .missingAttachTarget(let program, let section, let target, let messages):
+            self.init(.unsupported,
+                      "program '\(program)' (section '\(section)') attaches to '\(target)', which this kernel does not have (not in its BTF)",
+                      data: ["feature": .string(target), "program": .string(program), "section": .string(section), "libbpf": .string(messages)])
         case .unsupported(let feature, let message):
             self = .unsupported(feature, message)
         case .failed(let operation, let code):

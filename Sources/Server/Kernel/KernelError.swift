@@ -10,6 +10,12 @@ enum KernelError: Error, Sendable {
     case verifierRejected(program: String, log: String, errno: Int32, truncated: Bool)
     /// Loading an object failed without a verifier log: libbpf's messages.
     case loadFailed(errno: Int32, libbpf: String)
+    /// The kernel refused to create `map` (named as operators name it)
+    /// during a load; libbpf's messages.
+    case mapCreateFailed(map: String, errno: Int32, libbpf: String)
+    /// A program's section names `target` (a kernel function or BTF
+    /// tracepoint) that the kernel's BTF does not have, so it cannot load.
+    case missingAttachTarget(program: String, section: String, target: String, libbpf: String)
     /// A feature this kernel (or bpfleetd) lacks, named by `feature`.
     case unsupported(feature: String, message: String)
     /// A kernel call failed: what was done, and the errno it failed with.
@@ -33,7 +39,7 @@ enum KernelError: Error, Sendable {
     /// The errno the kernel answered, where there was one.
     var errno: Int32? {
         switch self {
-        case .verifierRejected(_, _, let code, _), .loadFailed(let code, _), .failed(_, let code): code
+        case .verifierRejected(_, _, let code, _), .loadFailed(let code, _), .failed(_, let code), .mapCreateFailed(_, let code, _): code
         case .attachFailed(_, _, _, let code, _, _): code
         default: nil
         }

@@ -32,6 +32,33 @@ extension BPFObject {
                                              count: slot.description.size)
     }
 
+    /// The step of a failed load libbpf's messages name, as an error that
+    /// names its subject: a map the kernel would not create, a kernel
+    /// function or tracepoint a section names that the kernel lacks. nil
+    /// when the messages name neither.
+    func namedFailure(in messages: String, errno code: Int32) -> KernelError? {
+        for line in messages.split(separator: "\n") {
+            // "libbpf: map 'NAME': failed to create: Invalid argument(-22)"
+            if let name = Self.quoted(after: "map '", in: line), line.contains("': failed to create") {
+                let map = maps.first { String(cString: bpf_map__name($0)) == name }.map(Self.displayName) ?? name
+                return .mapCreateFailed(map: map, errno: code, libbpf: messages)
+            }
+            // "libbpf: prog 'NAME': failed to find kernel BTF type ID of 'TARGET': -3"
+            if let name = Self.quoted(after: "prog '", in: line), let target = Self.quoted(after: "failed to find kernel BTF type ID of '", in: line) {
+                let section = programs.first { String(cString: bpf_program__name($0)) == name }
+                    .map { String(cString: bpf_program__section_name($0)) } ?? ""
+                return .missingAttachTarget(program: name, section: section, target: target, libbpf: messages)
+            }
+        }
+        return nil
+    }
+
+    /// The text between `prefix` and the next `'` in `line`.
+    private static func quoted(after prefix: String, in line: Substring) -> String? {
+        guard let start = line.range(of: prefix)?.upperBound, let end = line[start...].firstIndex(of: "'") else { return nil }
+        return String(line[start..<end])
+    }
+
     /// Map `index` (named `name`) takes the kernel map pinned at `path`
     /// instead of creating its own (`bpf_map__reuse_fd`).
     func reuseMap(at index: Int, named name: String, pinnedAt path: String) throws(KernelError) {
@@ -77,7 +104,7 @@ final class LoadedObject {
                 throw .verifierRejected(program: String(cString: bpf_program__name(failed)), log: verifierLog, errno: code,
                                         truncated: code == ENOSPC)
             }
-            throw .loadFailed(errno: code, libbpf: messages)
+            throw object.namedFailure(in: messages, errno: code) ?? .loadFailed(errno: code, libbpf: messages)
         }
         return LoadedObject(object)
     }

@@ -17,6 +17,9 @@ struct DesiredProbe: Codable, Sendable, Hashable {
     var loadedAt: Date
     var links: [DesiredLink]
     var nextLinkId: Int
+    /// `probe.load`'s map settings; absent when none were given (and from
+    /// files older bpfleetd versions wrote).
+    var maps: [String: MapSettings]? = nil
 }
 
 struct DesiredLink: Codable, Sendable, Hashable {

@@ -9,12 +9,12 @@ extension LoadedProbe {
     /// object's description) is checked against each map, when given.
     /// The reason when a pin is missing or is not what it should be.
     static func open(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue],
-                     directory: String, programs facts: [ProgramFacts], maps names: [String], expected: [MapDescription]? = nil,
+                     mapSettings: [String: MapSettings] = [:], directory: String, programs facts: [ProgramFacts], maps names: [String], expected: [MapDescription]? = nil,
                      loadedAt: Date, origin: ProbeOrigin) -> Result<LoadedProbe, PinFailure> {
         var programs: [ProbeProgram] = []
         var programBTFID: UInt32 = 0
         for fact in facts {
-            let path = "\(directory)/programs/\(fact.name)"
+            let path = ProbeLoader.programPinPath(fact.name, under: directory)
             guard let owned = OwnedDescriptor(pinnedAt: path) else {
                 return .failure(PinFailure("program pin \(path) is missing (\(errnoName(currentErrno())))"))
             }
@@ -39,8 +39,10 @@ extension LoadedProbe {
             }
             guard let info = MapInfo(fd: owned.fd) else { return .failure(PinFailure("\(path) is not a map")) }
             if let expected {
+                // A value size the load set is the map's, not the object's.
+                let valueSize = mapSettings[mapName]?.valueSize
                 guard let described = expected.first(where: { $0.name == mapName }), described.type == mapTypeName(info.type),
-                      described.keySize == info.keySize, described.valueSize == info.valueSize else {
+                      described.keySize == info.keySize, (valueSize ?? described.valueSize) == info.valueSize else {
                     return .failure(PinFailure("\(path) is not the object's map \(mapName)"))
                 }
             }
@@ -59,7 +61,8 @@ extension LoadedProbe {
                                 keyType: keyType, valueType: valueType),
                 keyTypeName: keyName ?? (keyType != nil ? "__u32" : nil), valueTypeName: valueName, pinPath: path))
         }
-        return .success(LoadedProbe(name: name, objectId: objectId, labels: labels, globals: globals, pinDirectory: directory,
+        return .success(LoadedProbe(name: name, objectId: objectId, labels: labels, globals: globals, mapSettings: mapSettings,
+                                    pinDirectory: directory,
                                     btf: btf(programBTFID), programs: programs, maps: maps, loadedAt: loadedAt, origin: origin))
     }
 

@@ -65,6 +65,8 @@ final class LoadedProbe: @unchecked Sendable {
     let objectId: String
     let labels: [String: String]
     let globals: [String: JSONValue]
+    /// `probe.load`'s map settings, kept in the desired state.
+    let mapSettings: [String: MapSettings]
     /// When the probe was first loaded (kept across adoption and restore).
     let loadedAt: Date
     let origin: ProbeOrigin
@@ -90,9 +92,11 @@ final class LoadedProbe: @unchecked Sendable {
     var unattachedReasons: [Int: String] = [:]
     var restoreError: String?
 
-    init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], pinDirectory: String,
+    init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue],
+         mapSettings: [String: MapSettings] = [:], pinDirectory: String,
          btf: KernelBTF?, programs: [ProbeProgram], maps: [ProbeMap],
          loadedAt: Date = Date(), origin: ProbeOrigin = .loaded) {
+        self.mapSettings = mapSettings
         self.name = name
         self.objectId = objectId
         self.labels = labels
@@ -140,7 +144,7 @@ final class LoadedProbe: @unchecked Sendable {
             links: linkDescriptions(),
             origin: origin.rawValue, state: restoreError == nil ? "running" : "degraded",
             adoptedAt: origin == .adopted ? originAt : nil, restoredAt: origin == .restored ? originAt : nil,
-            restoreError: restoreError)
+            restoreError: restoreError, mapSettings: mapSettings.isEmpty ? nil : mapSettings)
     }
 
     /// What `STATE/probes/NAME.json` keeps of this probe.
@@ -152,7 +156,7 @@ final class LoadedProbe: @unchecked Sendable {
                 DesiredLink(linkId: link.description.linkId, program: link.description.program,
                             target: link.description.target, attachedAt: link.description.attachedAt)
             } + unattachedLinks.values).sorted { $0.linkId < $1.linkId },
-            nextLinkId: nextLinkId)
+            nextLinkId: nextLinkId, maps: mapSettings.isEmpty ? nil : mapSettings)
     }
 
     /// Removes every pin of this probe from bpffs, links first.

@@ -28,7 +28,7 @@ struct ProbeAdoption {
         }
         let probe: LoadedProbe
         switch LoadedProbe.open(name: desired.name, objectId: desired.objectId, labels: desired.labels, globals: desired.globals,
-                                directory: directory, programs: facts, maps: described.maps.map(\.name), expected: described.maps,
+                                mapSettings: desired.maps ?? [:], directory: directory, programs: facts, maps: described.maps.map(\.name), expected: described.maps,
                                 loadedAt: desired.loadedAt, origin: .adopted) {
         case .success(let opened): probe = opened
         case .failure(let failure): return .notAdoptable(failure.description)

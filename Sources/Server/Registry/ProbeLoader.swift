@@ -1,4 +1,5 @@
 import BpfleetShared
+import Crypto
 import Foundation
 
 /// Loads one probe, in the object helper process (docs/hostile-input.md):
@@ -30,6 +31,7 @@ struct ProbeLoader {
         }
         object.select(programs: selected)
 
+        try kernelCall { () throws(KernelError) in try object.apply(request.maps ?? [:]) }
         try writeGlobals(request.globals ?? [:], into: object)
         // Before the kernel allocates anything; kept maps exist already.
         let budget = KernelMemoryBudget(limit: spec.maxProbeMemory, possibleCPUs: possibleCPUCount(),
@@ -58,7 +60,7 @@ struct ProbeLoader {
     private func pinPrograms(of object: LoadedObject, under directory: String, maps: [PinnedMap]) throws(ResponseError) -> [String] {
         var pinned: [String] = []
         func undo() {
-            for program in pinned { unlink("\(directory)/programs/\(program)") }
+            for program in pinned { unlink(Self.programPinPath(program, under: directory)) }
             for map in maps { unlink(map.path) }
             rmdir(directory + "/programs")
             rmdir(directory + "/maps")
@@ -72,7 +74,7 @@ struct ProbeLoader {
         }
         for name in object.programNames {
             do throws(KernelError) {
-                try object.pinProgram(named: name, at: "\(directory)/programs/\(name)")
+                try object.pinProgram(named: name, at: Self.programPinPath(name, under: directory))
             } catch {
                 undo()
                 throw ResponseError(error)
@@ -148,9 +150,41 @@ struct ProbeLoader {
         return pinned
     }
 
-    /// The pin of a map: `DIR/maps/NAME`, where bpffs's refusal of names
-    /// that start with a dot makes `.bss` `_bss`.
+    /// The pin of a map: `DIR/maps/PINNAME` (`pinName`).
     static func mapPinPath(_ name: String, under directory: String) -> String {
-        "\(directory)/maps/\(name.hasPrefix(".") ? "_" + name.dropFirst() : Substring(name))"
+        "\(directory)/maps/\(pinName(name))"
+    }
+
+    /// The pin of a program: `DIR/programs/PINNAME` (`pinName`).
+    static func programPinPath(_ name: String, under directory: String) -> String {
+        "\(directory)/programs/\(pinName(name))"
+    }
+
+    /// The file name a map or program pins under (docs/state-and-pins.md).
+    /// bpffs refuses a dot anywhere in a name, so: a leading `.` becomes
+    /// `_` (`.bss` pins as `_bss`, as it always has), then every byte
+    /// other than `A-Z a-z 0-9 _ -` becomes `%XX` (`.rodata.str1.1` pins as
+    /// `_rodata%2Estr1%2E1`). A result longer than 200 bytes keeps its first
+    /// 180 and adds `~` and 16 hex digits of the name's SHA-256. Adoption
+    /// computes the same function from the object's names.
+    static func pinName(_ name: String) -> String {
+        var bytes = Array(name.utf8)
+        var escaped = ""
+        if bytes.first == UInt8(ascii: ".") {
+            escaped = "_"
+            bytes.removeFirst()
+        }
+        let hex = Array("0123456789ABCDEF".utf8)
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "_"), UInt8(ascii: "-"):
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                escaped += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
+            }
+        }
+        guard escaped.utf8.count > 200 else { return escaped }
+        return String(escaped.prefix(180)) + "~" + Hex.encode(SHA256.hash(data: Array(name.utf8))).prefix(16)
     }
 }

@@ -92,6 +92,7 @@ public actor ProbeRegistry {
 
     func load(_ request: ProbeLoad) throws(ResponseError) -> ProbeDescription {
         try Self.validateProbeName(request.name)
+        try MapSettingsCheck(maps: try store.description(of: request.objectId).maps).check(request.maps)
         if request.keepMaps?.isEmpty == false, request.replace != true {
             throw .invalidParams("keepMaps: only with replace: true (it names maps of the probe being replaced)", field: "keepMaps")
         }
@@ -142,7 +143,7 @@ public actor ProbeRegistry {
             throw error
         }
         switch LoadedProbe.open(name: request.name, objectId: request.objectId, labels: request.labels ?? [:],
-                                globals: request.globals ?? [:], directory: directory, programs: loaded.programs,
+                                globals: request.globals ?? [:], mapSettings: request.maps ?? [:], directory: directory, programs: loaded.programs,
                                 maps: loaded.maps, loadedAt: loadedAt, origin: origin) {
         case .success(let probe):
             return probe
@@ -426,7 +427,9 @@ public actor ProbeRegistry {
     private func restore(_ wanted: DesiredProbe, elf: [UInt8]) throws(ResponseError) -> LoadedProbe {
         removePins(of: wanted.name)
         let request = ProbeLoad(name: wanted.name, objectId: wanted.objectId, programs: wanted.programs,
-                                globals: wanted.globals, labels: wanted.labels)
+                                globals: wanted.globals, labels: wanted.labels, maps: wanted.maps)
+        // A state file is read like a request: its settings are checked again.
+        try MapSettingsCheck(maps: try store.description(of: wanted.objectId).maps).check(wanted.maps)
         let probe = try loadPinned(request, elf: elf, directory: "\(pinRoot)/\(wanted.name)", loadedAt: wanted.loadedAt, origin: .restored)
         do throws(ResponseError) {
             for link in wanted.links.sorted(by: { $0.linkId < $1.linkId }) {

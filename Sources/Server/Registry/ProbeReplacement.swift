@@ -101,7 +101,7 @@ extension ProbeRegistry {
         }
         let probe = LoadedProbe(
             name: name, objectId: request.objectId, labels: request.labels ?? [:], globals: request.globals ?? [:],
-            pinDirectory: live, btf: fresh.btf,
+            mapSettings: request.maps ?? [:], pinDirectory: live, btf: fresh.btf,
             programs: fresh.programs.map { program in
                 var moved = program
                 moved.pinPath = live + program.pinPath.dropFirst(staging.count)
@@ -189,11 +189,20 @@ extension ProbeRegistry {
             }
             let info = kept.info
             let keptType = mapTypeName(info.type)
+            // The new map as the load would make it: the object's, with the call's settings.
+            let setting = request.maps?[name]
+            let maxEntries = setting?.maxEntries ?? map.maxEntries
+            let valueSize = setting?.valueSize ?? map.valueSize
+            if setting?.maxEntries != nil, maxEntries != info.maxEntries {
+                let sizeField = "maps.\(name).maxEntries"
+                throw ResponseError(.invalidParams, "\(sizeField): map '\(name)' is kept, and a kept map keeps its size (\(info.maxEntries)); \(maxEntries) would need a new map: replace without keeping it",
+                                    data: ["field": .string(sizeField), "map": .string(name), "maxEntries": .int(Int64(info.maxEntries))])
+            }
             let differences = [
                 keptType != map.type ? "type \(keptType) vs \(map.type)" : nil,
                 info.keySize != map.keySize ? "key size \(info.keySize) vs \(map.keySize)" : nil,
-                info.valueSize != map.valueSize ? "value size \(info.valueSize) vs \(map.valueSize)" : nil,
-                info.maxEntries != map.maxEntries ? "max entries \(info.maxEntries) vs \(map.maxEntries)" : nil,
+                info.valueSize != valueSize ? "value size \(info.valueSize) vs \(valueSize)" : nil,
+                info.maxEntries != maxEntries ? "max entries \(info.maxEntries) vs \(maxEntries) (set maps.\(name).maxEntries to \(info.maxEntries))" : nil,
             ].compactMap { $0 }
             guard differences.isEmpty else {
                 throw ResponseError(.invalidParams, "\(field): map '\(name)' of the new object does not match the kept one (old vs new: \(differences.joined(separator: ", ")))",
@@ -239,7 +248,7 @@ extension ProbeRegistry {
             return replacement
         }
         for link in wanted.links {
-            PinnedLink.pointBack("\(live)/links/\(link.linkId)", at: "\(live)/programs/\(link.program)")
+            PinnedLink.pointBack("\(live)/links/\(link.linkId)", at: ProbeLoader.programPinPath(link.program, under: live))
         }
         try? FileManager.default.removeItem(atPath: staging)
         journal.remove(wanted.name)

@@ -20,9 +20,15 @@ public struct ProbeLoad: RPCMethod {
     /// the probe comes up with all of them or the call fails and nothing of
     /// it is left. Not with `replace` of a loaded probe (its links move).
     public var attach: [Attachment]?
+    /// Settings for the object's maps, by map name, applied between open
+    /// and load (what libbpf's `bpf_map__set_max_entries` and friends let a
+    /// loader set): the size of a map its author left to the loader.
+    public var maps: [String: MapSettings]?
 
     public init(name: String, objectId: String, programs: [String]? = nil, globals: [String: JSONValue]? = nil,
-                labels: [String: String]? = nil, replace: Bool? = nil, keepMaps: [String]? = nil, attach: [Attachment]? = nil) {
+                labels: [String: String]? = nil, replace: Bool? = nil, keepMaps: [String]? = nil, attach: [Attachment]? = nil,
+                maps: [String: MapSettings]? = nil) {
+        self.maps = maps
         self.name = name
         self.objectId = objectId
         self.programs = programs

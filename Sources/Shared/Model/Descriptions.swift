@@ -205,12 +205,16 @@ public struct ProbeDescription: Codable, Sendable, Hashable {
     /// In the answer to a `probe.load` with `replace`: the kernel ids of
     /// the programs it freed. Absent otherwise.
     public var replacedProgramIds: [UInt32]?
+    /// The map settings the probe was loaded with (`probe.load`'s `maps`);
+    /// absent when none were given, and from older servers.
+    public var mapSettings: [String: MapSettings]?
 
     public init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], loadedAt: Date,
                 programs: [LoadedProgram], maps: [LoadedMap], links: [LinkDescription], origin: String? = nil,
                 state: String? = nil, adoptedAt: Date? = nil, restoredAt: Date? = nil, restoreError: String? = nil,
-                replacedProgramIds: [UInt32]? = nil) {
+                replacedProgramIds: [UInt32]? = nil, mapSettings: [String: MapSettings]? = nil) {
         self.replacedProgramIds = replacedProgramIds
+        self.mapSettings = mapSettings
         self.name = name
         self.objectId = objectId
         self.labels = labels

@@ -20,10 +20,10 @@ struct Assignment: Sendable, Hashable {
 
     /// The assignments as a dictionary; naming one twice is a mistake.
     static func dictionary<Value>(_ assignments: [Assignment], option: String,
-                                  _ transform: (String) -> Value) throws -> [String: Value] {
+                                  _ transform: (String) throws -> Value) throws -> [String: Value] {
         var result: [String: Value] = [:]
         for assignment in assignments {
-            guard result.updateValue(transform(assignment.value), forKey: assignment.name) == nil else {
+            guard result.updateValue(try transform(assignment.value), forKey: assignment.name) == nil else {
                 throw ValidationError("\(option) \(assignment.name) is given twice")
             }
         }

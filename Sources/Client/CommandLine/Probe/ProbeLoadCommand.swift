@@ -1,8 +1,8 @@
 import ArgumentParser
 import BpfleetShared
 
-/// `bpfleet probe load FILE|OBJECT_ID --name NAME [--program P]... [--global NAME=VALUE]... [--label K=V]...
-///  [--replace [--keep-map MAP]...]`
+/// `bpfleet probe load FILE|OBJECT_ID --name NAME [--program P]... [--global NAME=VALUE]... [--map-size MAP=N]...
+///  [--label K=V]... [--replace [--keep-map MAP]...]`
 struct ProbeLoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
@@ -10,7 +10,9 @@ struct ProbeLoadCommand: AsyncParsableCommand {
         discussion: """
             OBJECT is a local BPF ELF file (uploaded to each node first) or the id of an object \
             already on the nodes (sha256:...). A --global VALUE is parsed as JSON when it is JSON, \
-            otherwise taken as a string. With --replace, a probe of that name already loaded is \
+            otherwise taken as a string. --map-size sets a map's max_entries before the load, as \
+            tools that size their maps at start-up do (a map the object declares with 0 entries \
+            must be sized). With --replace, a probe of that name already loaded is \
             replaced without a gap: its links move to the new programs of the same names (same link \
             ids), each --keep-map MAP keeps the old map and its contents, and on any failure the old \
             probe stays as it was.
@@ -30,6 +32,12 @@ struct ProbeLoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("global"), help: ArgumentHelp("Set a .rodata/.data/.bss variable.", valueName: "name=value"),
             transform: Assignment.init(parsing:))
     var globals: [Assignment] = []
+
+    @Option(name: .customLong("map-size"),
+            help: ArgumentHelp("Set a map's max_entries (bytes for a ring buffer) before the load; repeat for several.",
+                               valueName: "map=entries"),
+            transform: Assignment.init(parsing:))
+    var mapSizes: [Assignment] = []
 
     @Option(name: .customLong("label"), help: ArgumentHelp("Attach a label to the probe.", valueName: "key=value"),
             transform: Assignment.init(parsing:))
@@ -80,6 +88,16 @@ struct ProbeLoadCommand: AsyncParsableCommand {
             globals: globals.isEmpty ? nil : try Assignment.dictionary(globals, option: "--global", JSONArgument.value),
             labels: labels.isEmpty ? nil : try Assignment.dictionary(labels, option: "--label") { $0 },
             replace: replace ? true : nil,
-            keepMaps: keepMaps.isEmpty ? nil : keepMaps)
+            keepMaps: keepMaps.isEmpty ? nil : keepMaps,
+            maps: mapSizes.isEmpty ? nil : try Assignment.dictionary(mapSizes, option: "--map-size", Self.mapSize))
+    }
+
+    /// `--map-size NAME=N`: N from 1 to 2^32-1 (0x-prefixed hex too).
+    static func mapSize(_ text: String) throws -> MapSettings {
+        let entries = text.hasPrefix("0x") ? UInt32(text.dropFirst(2), radix: 16) : UInt32(text)
+        guard let entries, entries > 0 else {
+            throw ValidationError("--map-size: '\(text)' is not a size (a whole number from 1 to \(UInt32.max))")
+        }
+        return MapSettings(maxEntries: entries)
     }
 }
