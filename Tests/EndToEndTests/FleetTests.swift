@@ -249,6 +249,47 @@ struct FleetTests {
         }
     }
 
+    @Test func aManifestSizesMapsOnEveryNodeAndASizeChangeIsAChangedSpec() async throws {
+        try await withFleet(count: 3) { fleet in
+            func manifest(_ size: Int) -> String {
+                """
+                probe: fleet-sized
+                object: \(TestEnvironment.programPath("sized_at_load"))
+                maps:
+                  execs_by_pid: \(size)
+                  exec_events: {maxEntries: 0x10000}
+                nodes: {selector: zone}
+                rollout: {canary: 0, batch: 100%}
+                """
+            }
+            let path = try fleet.manifest(manifest(2048))
+            let apply = try fleet.bpfleet(["apply", "-f", path])
+            #expect(apply.status == 0, "\(apply.stderr)")
+            for server in fleet.servers {
+                let probe = try server.client().call("probe.get", ["probe": "fleet-sized"])
+                #expect(probe["mapSettings"] == ["execs_by_pid": ["maxEntries": 2048], "exec_events": ["maxEntries": 65536]])
+                let map = try #require(probe["maps"]?.arrayValue.first { $0["name"] == "execs_by_pid" })
+                let id = try #require(map["id"]?.uint64Value).asUInt32
+                let shown = try Bpftool.show("map", id: id)
+                #expect(shown?["max_entries"] as? Int == 2048)
+            }
+            let inSync = try fleet.bpfleet(["status", "-f", path, "-o", "ndjson"])
+            #expect(try Fleet.lines(inSync.stdout).map { $0["state"] } == ["in sync", "in sync", "in sync"])
+
+            // Another size is another spec: status says so, apply replaces.
+            let resized = try fleet.manifest(manifest(4096))
+            let drift = try fleet.bpfleet(["status", "-f", resized, "-o", "ndjson"])
+            #expect(try Fleet.lines(drift.stdout).map { $0["state"] } == ["different", "different", "different"])
+            #expect(try fleet.bpfleet(["apply", "-f", resized]).status == 0)
+            for server in fleet.servers {
+                let probe = try server.client().call("probe.get", ["probe": "fleet-sized"])
+                #expect(probe["maps"]?.arrayValue.first { $0["name"] == "execs_by_pid" }?["maxEntries"] == 4096)
+            }
+            #expect(try fleet.bpfleet(["delete", "-f", resized]).status == 0)
+            #expect(fleet.servers.allSatisfy { $0.pins().isEmpty })
+        }
+    }
+
     @Test func statusReportsDriftAndApplyRepairsIt() async throws {
         try await withFleet { fleet in
             let path = try fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {canary: 0, batch: 100%, maxFailures: 1}"))
