@@ -55,6 +55,15 @@ struct KernelErrorMappingTests {
         #expect(other.message == "the kernel could not create map 'm': Bad file descriptor (EBADF)")
     }
 
+    @Test func aProgramRefusedBeforeVerificationIsNamed() {
+        let error = ResponseError(KernelError.programRefused(program: "walk", section: "iter/bpf_map_elem", errno: EPERM, libbpf: "m"))
+        #expect(error.code == .kernelError)
+        #expect(error.message == "the kernel refused program 'walk' (section 'iter/bpf_map_elem') before verifying it: Operation not permitted (EPERM): this kernel does not allow this program type or attach point")
+        #expect(error.data == ["program": "walk", "section": "iter/bpf_map_elem", "errno": 1, "errnoName": "EPERM", "operation": "load", "libbpf": "m"])
+        let other = ResponseError(KernelError.programRefused(program: "p", section: "s", errno: EINVAL, libbpf: ""))
+        #expect(other.message == "the kernel refused program 'p' (section 's') before verifying it: Invalid argument (EINVAL)")
+    }
+
     @Test func aMissingAttachTargetIsUnsupportedNamingIt() {
         let error = ResponseError(KernelError.missingAttachTarget(program: "p", section: "fentry/nope", target: "nope", libbpf: "x"))
         #expect(error.code == .unsupported)

@@ -13,7 +13,7 @@ public struct BpfleetCommand: AsyncParsableCommand {
             tcp:// nodes are reached over TLS 1.3 with --ca, --cert and --key; a config file \
             (~/.config/bpfleet/config.yaml) can name nodes and their credentials instead.
             """,
-        subcommands: [NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, EventsCommand.self,
+        subcommands: [NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, EventsCommand.self, IterCommand.self,
                        ApplyCommand.self, StatusCommand.self, DeleteCommand.self, CallCommand.self, CertCommand.self])
 
     /// Declared here as well as in each command so that the options may come

@@ -109,6 +109,10 @@ struct Attacher {
             return .kprobe(function: parts[1], retprobe: parts[0] == "kretprobe")
         case ("lsm", 2) where program.type == BPF_PROG_TYPE_LSM:
             return .auto
+        case ("iter", _), ("iter.s", _):
+            throw .invalidArgument(
+                message: "program '\(program.name)' is an iterator (section '\(program.section)'): it attaches to nothing; run it with iter.read (bpfleet iter read PROBE \(program.name))",
+                data: ["field": "program", "section": .string(program.section)])
         default:
             throw .unsupported(
                 feature: "bpfleetd:auto-attach",

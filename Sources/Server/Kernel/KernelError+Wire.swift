@@ -25,6 +25,11 @@ extension ResponseError {
                           "loading the object failed: \(errnoText(code)) (\(errnoName(code)))\(messages.split(separator: "\n").last.map { ": \($0)" } ?? "")",
                           data: data)
             }
+        case .programRefused(let program, let section, let code, let messages):
+            self.init(.kernelError,
+                      "the kernel refused program '\(program)' (section '\(section)') before verifying it: \(errnoText(code)) (\(errnoName(code)))\(code == EPERM ? ": this kernel does not allow this program type or attach point" : "")",
+                      data: ["program": .string(program), "section": .string(section), "errno": .int(Int64(code)),
+                             "errnoName": .string(errnoName(code)), "operation": "load", "libbpf": .string(messages)])
         case .mapCreateFailed(let map, let code, let messages):
             let why = switch code {
             case E2BIG, ENOMEM: ": it is too large for the kernel (set a smaller size: probe.load's maps)"

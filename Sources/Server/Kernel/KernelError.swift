@@ -10,6 +10,10 @@ enum KernelError: Error, Sendable {
     case verifierRejected(program: String, log: String, errno: Int32, truncated: Bool)
     /// Loading an object failed without a verifier log: libbpf's messages.
     case loadFailed(errno: Int32, libbpf: String)
+    /// The kernel refused `program` before its verifier looked at it (a
+    /// log of nothing but the statistics line): the program type or attach
+    /// point is not allowed here.
+    case programRefused(program: String, section: String, errno: Int32, libbpf: String)
     /// The kernel refused to create `map` (named as operators name it)
     /// during a load; libbpf's messages.
     case mapCreateFailed(map: String, errno: Int32, libbpf: String)
@@ -40,6 +44,7 @@ enum KernelError: Error, Sendable {
     var errno: Int32? {
         switch self {
         case .verifierRejected(_, _, let code, _), .loadFailed(let code, _), .failed(_, let code), .mapCreateFailed(_, let code, _): code
+        case .programRefused(_, _, let code, _): code
         case .attachFailed(_, _, _, let code, _, _): code
         default: nil
         }

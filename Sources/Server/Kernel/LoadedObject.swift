@@ -54,7 +54,7 @@ extension BPFObject {
     }
 
     /// The text between `prefix` and the next `'` in `line`.
-    private static func quoted(after prefix: String, in line: Substring) -> String? {
+    static func quoted(after prefix: String, in line: Substring) -> String? {
         guard let start = line.range(of: prefix)?.upperBound, let end = line[start...].firstIndex(of: "'") else { return nil }
         return String(line[start..<end])
     }
@@ -99,10 +99,22 @@ final class LoadedObject {
             let code = rc < 0 ? -rc : currentErrno()
             let verifierLog = String(cString: log)
             let messages = takeLibbpfMessages()
-            let failed = object.programs.first { bpf_program__autoload($0) && bpf_program__fd($0) < 0 }
+            // libbpf names the program it failed on; a failed load closes the
+            // programs loaded before it too, so their descriptors do not tell.
+            let named = messages.split(separator: "\n").lazy
+                .filter { $0.contains("failed to load") || $0.contains("program load failed") }
+                .compactMap { BPFObject.quoted(after: "prog '", in: $0) }.first
+            let failed = named ?? object.programs.first { bpf_program__autoload($0) && bpf_program__fd($0) < 0 }
+                .map { String(cString: bpf_program__name($0)) }
             if !verifierLog.isEmpty, let failed {
-                throw .verifierRejected(program: String(cString: bpf_program__name(failed)), log: verifierLog, errno: code,
-                                        truncated: code == ENOSPC)
+                // Only the statistics line: the kernel refused the program before verifying it.
+                let verified = verifierLog.split(separator: "\n").contains { !$0.hasPrefix("processed 0 insns") }
+                guard verified else {
+                    let section = object.programs.first { String(cString: bpf_program__name($0)) == failed }
+                        .map { String(cString: bpf_program__section_name($0)) } ?? ""
+                    throw .programRefused(program: failed, section: section, errno: code, libbpf: messages)
+                }
+                throw .verifierRejected(program: failed, log: verifierLog, errno: code, truncated: code == ENOSPC)
             }
             throw object.namedFailure(in: messages, errno: code) ?? .loadFailed(errno: code, libbpf: messages)
         }

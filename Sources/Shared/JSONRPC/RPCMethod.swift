@@ -26,5 +26,6 @@ public enum ProtocolV1 {
         ProbeLoad.self, ProbeAttach.self, ProbeDetach.self, ProbeUnload.self, ProbeList.self, ProbeGet.self,
         MapList.self, MapSnapshot.self, MapLookup.self, MapUpdate.self, MapDelete.self,
         MapWatch.self, EventsSubscribe.self, SubscriptionCancel.self,
+        IterRead.self,
     ]
 }

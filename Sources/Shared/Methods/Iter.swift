@@ -1,0 +1,46 @@
+/// `iter.read`: runs an iterator program of a probe (`iter/task`,
+/// `iter/bpf_map`, `iter/tcp`, ...) once and answers what it wrote: a
+/// query of live kernel state (docs/protocol.md, "Iterators").
+public struct IterRead: RPCMethod {
+    public static let method = "iter.read"
+    public var probe: String
+    public var program: String
+    /// For an iterator over one map's elements (`iter/bpf_map_elem`,
+    /// `iter/bpf_sk_storage_map`): the map it walks.
+    public var map: MapRef?
+    /// Read the output as records of this BTF type of the probe's object
+    /// (what `bpf_seq_write` wrote), typed like map values.
+    public var recordType: String?
+    /// The most bytes to read (default 1 MiB, at most 64 MiB); past it the
+    /// answer is `truncated`.
+    public var limit: Int?
+
+    public init(probe: String, program: String, map: MapRef? = nil, recordType: String? = nil, limit: Int? = nil) {
+        self.probe = probe
+        self.program = program
+        self.map = map
+        self.recordType = recordType
+        self.limit = limit
+    }
+
+    public struct Result: Codable, Sendable, Hashable {
+        /// What the iterator wrote, as text (`encoding` "text") or, when it
+        /// is not UTF-8, base64 (`encoding` "base64"); absent with `recordType`.
+        public var output: String?
+        public var encoding: String?
+        /// With `recordType`: each whole record, typed.
+        public var records: [JSONValue]?
+        /// Bytes the iterator wrote (at most the limit).
+        public var bytes: Int
+        /// True when the iterator had more to write than the limit.
+        public var truncated: Bool
+
+        public init(output: String? = nil, encoding: String? = nil, records: [JSONValue]? = nil, bytes: Int, truncated: Bool) {
+            self.output = output
+            self.encoding = encoding
+            self.records = records
+            self.bytes = bytes
+            self.truncated = truncated
+        }
+    }
+}
