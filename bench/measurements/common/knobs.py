@@ -42,6 +42,8 @@ class Knobs:
     fleet_reps: int
     upload_rounds: int
     abuse_before: str
+    iter_threads: int
+    iter_reps: int
     scratch: str
     results: str
     perf: str
@@ -63,5 +65,6 @@ class Knobs:
             survival_probes=n("BENCH_SURVIVAL_PROBES", 100), survival_reps=n("BENCH_SURVIVAL_REPS", 5),
             fleet_nodes=n("BENCH_FLEET_NODES", 200), fleet_reps=n("BENCH_FLEET_REPS", 3),
             upload_rounds=n("BENCH_UPLOAD_ROUNDS", 40), abuse_before=_knob("BENCH_ABUSE_BEFORE", "-"),
+            iter_threads=n("BENCH_ITER_THREADS", 2000), iter_reps=n("BENCH_ITER_REPS", 40),
             scratch=os.environ.get("BENCH_SCRATCH", ""), results=os.environ.get("BENCH_RESULTS", ""),
             perf=os.environ.get("BENCH_PERF", ""))
