@@ -146,7 +146,7 @@ private let mapsRefusals: [Refusal] = [
     Refusal("a misspelt setting", head + "maps: {pids: {maxEntrys: 5}}\n",
             "probe.yaml:3:15: maps.pids.maxEntrys: unknown key; did you mean 'maxEntries'?"),
     Refusal("a map with no setting", head + "maps: {pids: {}}\n",
-            "probe.yaml:3:14: maps.pids: set maxEntries, valueSize or numaNode, or leave the map out"),
+            "probe.yaml:3:14: maps.pids: set maxEntries, valueSize, numaNode or pinning, or leave the map out"),
     Refusal("a quoted value size", head + "maps: {pids: {valueSize: '8'}}\n",
             "probe.yaml:3:26: maps.pids.valueSize: expected a whole number, got the string '8'"),
     Refusal("a negative NUMA node", head + "maps: {pids: {numaNode: -1}}\n",

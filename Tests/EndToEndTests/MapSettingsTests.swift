@@ -57,7 +57,7 @@ struct MapSettingsTests {
     static let mistakes: [(JSONValue, String, String)] = [
         (["nope": ["maxEntries": 1]], "maps.nope",
          "maps.nope: the object has no map 'nope' (maps: execs_by_pid, sized_total, exec_events, raw_values, .rodata)"),
-        (["execs_by_pid": [:]], "maps.execs_by_pid", "maps.execs_by_pid: set maxEntries, valueSize or numaNode, or leave the map out"),
+        (["execs_by_pid": [:]], "maps.execs_by_pid", "maps.execs_by_pid: set maxEntries, valueSize, numaNode or pinning, or leave the map out"),
         (["execs_by_pid": ["maxEntries": 0]], "maps.execs_by_pid.maxEntries", "maps.execs_by_pid.maxEntries must be at least 1"),
         (["exec_events": ["maxEntries": 5000]], "maps.exec_events.maxEntries",
          "maps.exec_events.maxEntries: map 'exec_events' is a ringbuf: its size in bytes must be a power of two and a multiple of the page size, 4096 (the next that is: 8192)"),

@@ -46,7 +46,7 @@ struct MapSettingsCheckTests {
     @Test func settingsThatSuitTheirMapPass() {
         var settings = sized
         settings["stacks"] = MapSettings(maxEntries: 16384, valueSize: 127 * 8, numaNode: 1)
-        settings["perf"] = MapSettings(maxEntries: 64)
+        settings["perf"] = MapSettings(maxEntries: 64, pinning: "probe")
         settings["start"] = MapSettings(maxEntries: 10240, numaNode: 0)
         #expect(refusal(settings) == nil)
         #expect(refusal(["start": MapSettings(maxEntries: 1), "events": MapSettings(maxEntries: 4096)]) == nil)
@@ -54,7 +54,7 @@ struct MapSettingsCheckTests {
 
     @Test(arguments: [
         ("nope", MapSettings(maxEntries: 1), "maps.nope", "maps.nope: the object has no map 'nope' (maps: start, events, stacks, perf, task_data, .rodata)"),
-        ("stacks", MapSettings(), "maps.stacks", "maps.stacks: set maxEntries, valueSize or numaNode, or leave the map out"),
+        ("stacks", MapSettings(), "maps.stacks", "maps.stacks: set maxEntries, valueSize, numaNode or pinning, or leave the map out"),
         ("start", MapSettings(maxEntries: 0), "maps.start.maxEntries", "maps.start.maxEntries must be at least 1"),
         ("events", MapSettings(maxEntries: 4095), "maps.events.maxEntries",
          "maps.events.maxEntries: map 'events' is a ringbuf: its size in bytes must be a power of two and a multiple of the page size, 4096 (the next that is: 4096)"),
@@ -77,6 +77,8 @@ struct MapSettingsCheckTests {
          "maps.stacks.numaNode: NUMA node 2 is not online on this node (online: 0, 1)"),
         ("stacks", MapSettings(numaNode: 5000), "maps.stacks.numaNode",
          "maps.stacks.numaNode: NUMA node 5000 is not online on this node (online: 0, 1)"),
+        ("stacks", MapSettings(pinning: "byName"), "maps.stacks.pinning",
+         "maps.stacks.pinning: 'byName' is not a pinning bpfleetd has: every map of a probe is pinned under the probe's directory (\"probe\"); sharing a map between probes by a pin name is not supported"),
         (".rodata", MapSettings(maxEntries: 2), "maps..rodata",
          "maps..rodata: '.rodata' holds the object's global variables: its size is theirs (set them through globals)"),
     ])
@@ -101,6 +103,7 @@ struct MapSettingsCheckTests {
 extension MapSettings {
     /// These settings, with the fields they leave out taken from `base`.
     func merging(_ base: MapSettings?) -> MapSettings {
-        MapSettings(maxEntries: maxEntries ?? base?.maxEntries, valueSize: valueSize ?? base?.valueSize, numaNode: numaNode ?? base?.numaNode)
+        MapSettings(maxEntries: maxEntries ?? base?.maxEntries, valueSize: valueSize ?? base?.valueSize, numaNode: numaNode ?? base?.numaNode,
+                    pinning: pinning ?? base?.pinning)
     }
 }

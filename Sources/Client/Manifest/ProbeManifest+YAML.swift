@@ -5,7 +5,7 @@ import Yams
 extension ProbeManifest {
     /// The manifest's keys, in the order the docs list them.
     static let topKeys = ["probe", "object", "programs", "globals", "maps", "labels", "keepMaps", "attach", "nodes", "rollout"]
-    static let mapSettingKeys = ["maxEntries", "valueSize", "numaNode"]
+    static let mapSettingKeys = ["maxEntries", "valueSize", "numaNode", "pinning"]
     static let attachKeys = ["program", "target"]
     static let nodesKeys = ["selector", "names"]
     static let rolloutKeys = ["canary", "batch", "maxFailures", "pause", "onFailure"]
@@ -107,12 +107,13 @@ extension ManifestReader {
                 continue
             }
             let fields = try mapping(entry.value, at: path, keys: ProbeManifest.mapSettingKeys,
-                                     what: "a size (N) or a mapping {maxEntries: N, valueSize: N, numaNode: N}")
+                                     what: "a size (N) or a mapping {maxEntries: N, valueSize: N, numaNode: N, pinning: probe}")
             let setting = MapSettings(
                 maxEntries: try fields["maxEntries"].map { value throws(ManifestError) in try count(value, at: join(path, "maxEntries")) },
                 valueSize: try fields["valueSize"].map { value throws(ManifestError) in try count(value, at: join(path, "valueSize")) },
-                numaNode: try fields["numaNode"].map { value throws(ManifestError) in try count(value, at: join(path, "numaNode"), least: 0) })
-            guard !setting.isEmpty else { throw error(entry.value, path, "set maxEntries, valueSize or numaNode, or leave the map out") }
+                numaNode: try fields["numaNode"].map { value throws(ManifestError) in try count(value, at: join(path, "numaNode"), least: 0) },
+                pinning: try fields["pinning"].map { value throws(ManifestError) in try name(value, at: join(path, "pinning"), what: "a pinning (probe)") })
+            guard !setting.isEmpty else { throw error(entry.value, path, "set maxEntries, valueSize, numaNode or pinning, or leave the map out") }
             settings[entry.key] = setting
         }
         return settings

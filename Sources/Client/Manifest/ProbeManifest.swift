@@ -142,6 +142,7 @@ extension ProbeManifest {
             if let value = setting.maxEntries { fields["maxEntries"] = .int(Int64(value)) }
             if let value = setting.valueSize { fields["valueSize"] = .int(Int64(value)) }
             if let value = setting.numaNode { fields["numaNode"] = .int(Int64(value)) }
+            if let value = setting.pinning { fields["pinning"] = .string(value) }
             return .object(fields)
         })
     }

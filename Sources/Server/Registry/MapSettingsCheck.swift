@@ -45,7 +45,11 @@ struct MapSettingsCheck: Sendable {
                                    "the object has no map '\(name)' (maps: \(maps.map(\.name).joined(separator: ", ")))")
             }
             guard !setting.isEmpty else {
-                throw Self.problem("maps.\(name)", map: name, "set maxEntries, valueSize or numaNode, or leave the map out")
+                throw Self.problem("maps.\(name)", map: name, "set maxEntries, valueSize, numaNode or pinning, or leave the map out")
+            }
+            if let pinning = setting.pinning, pinning != "probe" {
+                throw Self.problem("maps.\(name).pinning", map: name,
+                                   "'\(pinning)' is not a pinning bpfleetd has: every map of a probe is pinned under the probe's directory (\"probe\"); sharing a map between probes by a pin name is not supported")
             }
             try check(setting, of: map)
         }

@@ -11,13 +11,18 @@ public struct MapSettings: Codable, Sendable, Hashable {
     public var valueSize: UInt32?
     /// The NUMA node the kernel allocates the map on (an online node).
     public var numaNode: UInt32?
+    /// How the map is pinned: `"probe"`, the only way, under the probe's
+    /// own directory, whatever the object declares (`LIBBPF_PIN_BY_NAME`
+    /// is not followed; docs/protocol.md, "Map settings").
+    public var pinning: String?
 
-    public init(maxEntries: UInt32? = nil, valueSize: UInt32? = nil, numaNode: UInt32? = nil) {
+    public init(maxEntries: UInt32? = nil, valueSize: UInt32? = nil, numaNode: UInt32? = nil, pinning: String? = nil) {
         self.maxEntries = maxEntries
         self.valueSize = valueSize
         self.numaNode = numaNode
+        self.pinning = pinning
     }
 
     /// True when nothing is set.
-    public var isEmpty: Bool { maxEntries == nil && valueSize == nil && numaNode == nil }
+    public var isEmpty: Bool { maxEntries == nil && valueSize == nil && numaNode == nil && pinning == nil }
 }
