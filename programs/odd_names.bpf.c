@@ -24,21 +24,6 @@ struct {
 const volatile char target_comm[TASK_COMM_LEN] = {};
 const volatile __u32 use_second_label = 0;
 
-static __always_inline int is_target(void)
-{
-	char comm[TASK_COMM_LEN] = {};
-	int i;
-
-	bpf_get_current_comm(&comm, sizeof(comm));
-	for (i = 0; i < TASK_COMM_LEN; i++) {
-		if (comm[i] != target_comm[i])
-			return 0;
-		if (!comm[i])
-			break;
-	}
-	return 1;
-}
-
 SEC("tracepoint/sched/sched_process_exec")
 int tag_execs_with_literal_strings(void *ctx)
 {
@@ -47,7 +32,7 @@ int tag_execs_with_literal_strings(void *ctx)
 	__u32 zero = 0;
 	struct exec_tag *tag, init = {};
 
-	if (!is_target())
+	if (!current_comm_is(target_comm))
 		return 0;
 	tag = bpf_map_lookup_elem(&tagged_execs_with_a_long_name, &zero);
 	if (!tag) {

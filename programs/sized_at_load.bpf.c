@@ -41,18 +41,11 @@ const volatile char target_comm[TASK_COMM_LEN] = {};
 SEC("tracepoint/sched/sched_process_exec")
 int count_exec_by_pid(void *ctx)
 {
-	char comm[TASK_COMM_LEN] = {};
 	__u32 pid = bpf_get_current_pid_tgid() >> 32, zero = 0;
 	__u64 one = 1, *total;
-	int i;
 
-	bpf_get_current_comm(&comm, sizeof(comm));
-	for (i = 0; i < TASK_COMM_LEN; i++) {
-		if (comm[i] != target_comm[i])
-			return 0;
-		if (!comm[i])
-			break;
-	}
+	if (!current_comm_is(target_comm))
+		return 0;
 	bpf_map_update_elem(&execs_by_pid, &pid, &one, BPF_NOEXIST);
 	total = bpf_map_lookup_elem(&sized_total, &zero);
 	if (total)
