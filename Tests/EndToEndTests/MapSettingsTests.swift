@@ -17,14 +17,15 @@ struct MapSettingsTests {
         "raw_values": ["valueSize": 16, "numaNode": 0],
     ]
 
-    /// The kernel's maps of this fixture's names, by name, as bpftool shows them.
-    func fixtureMaps() throws -> [String: [[String: Any]]] {
+    /// Ids of the kernel's maps named as sized_at_load_unique's are (no
+    /// other test loads that object; bpftool is the witness).
+    func uniqueFixtureMaps() throws -> Set<UInt32> {
         let result = try run(Bpftool.path, ["-j", "map", "show"])
         guard result.status == 0, let maps = try JSONSerialization.jsonObject(with: result.stdout) as? [[String: Any]] else {
             throw TestFailure("bpftool map show failed")
         }
-        let names: Set<String> = ["execs_by_pid", "exec_events", "raw_values", "sized_total"]
-        return Dictionary(grouping: maps.filter { names.contains($0["name"] as? String ?? "") }) { $0["name"] as? String ?? "" }
+        let names: Set<String> = ["execs_by_pid_u", "exec_events_u", "raw_values_u", "sized_total_u"]
+        return Set(maps.filter { names.contains($0["name"] as? String ?? "") }.compactMap { ($0["id"] as? NSNumber)?.uint32Value })
     }
 
     func load(_ client: LineClient, objectId: String, maps: JSONValue?, extra: [String: JSONValue] = [:]) throws -> ResponseError {
@@ -37,19 +38,19 @@ struct MapSettingsTests {
     @Test func aMapLeftUnsizedIsRefusedBeforeTheKernelMakesAnything() async throws {
         try await withServer { server in
             let client = try server.client()
-            let objectId = try client.upload(Self.program)
-            let before = try fixtureMaps()
+            let objectId = try client.upload("sized_at_load_unique")
+            let before = try uniqueFixtureMaps()
             let error = try load(client, objectId: objectId, maps: nil)
             #expect(error.code == .invalidParams)
-            #expect(error.message == "maps.execs_by_pid.maxEntries: map 'execs_by_pid' (hash) is declared with max_entries 0: its size is left to the loader; set maps.execs_by_pid.maxEntries (--map-size execs_by_pid=N); also left unsized: exec_events")
-            #expect(error.data == ["field": "maps.execs_by_pid.maxEntries", "map": "execs_by_pid", "unsized": ["execs_by_pid", "exec_events"]])
+            #expect(error.message == "maps.execs_by_pid_u.maxEntries: map 'execs_by_pid_u' (hash) is declared with max_entries 0: its size is left to the loader; set maps.execs_by_pid_u.maxEntries (--map-size execs_by_pid_u=N); also left unsized: exec_events_u")
+            #expect(error.data == ["field": "maps.execs_by_pid_u.maxEntries", "map": "execs_by_pid_u", "unsized": ["execs_by_pid_u", "exec_events_u"]])
             // One sized, the other not: the other is named.
-            let half = try load(client, objectId: objectId, maps: ["execs_by_pid": ["maxEntries": 16]])
-            #expect(half.data == ["field": "maps.exec_events.maxEntries", "map": "exec_events", "unsized": ["exec_events"]])
-            #expect(half.message.hasPrefix("maps.exec_events.maxEntries: map 'exec_events' (ringbuf) is declared with max_entries 0"))
-            #expect(try fixtureMaps().mapValues(\.count) == before.mapValues(\.count))
+            let half = try load(client, objectId: objectId, maps: ["execs_by_pid_u": ["maxEntries": 16]])
+            #expect(half.data == ["field": "maps.exec_events_u.maxEntries", "map": "exec_events_u", "unsized": ["exec_events_u"]])
+            #expect(half.message.hasPrefix("maps.exec_events_u.maxEntries: map 'exec_events_u' (ringbuf) is declared with max_entries 0"))
+            #expect(try uniqueFixtureMaps() == before)
             #expect(server.pins() == [])
-            #expect(!FileManager.default.fileExists(atPath: "/sys/fs/bpf/sized_total"))
+            #expect(!FileManager.default.fileExists(atPath: "/sys/fs/bpf/sized_total_u"))
             #expect(try client.call("probe.list")["probes"] == [])
         }
     }
