@@ -43,7 +43,8 @@ struct SectionTargetTests {
 
             let nowhere = try attachError(client, "probe_nowhere")
             #expect(nowhere.code == .invalidParams)
-            #expect(nowhere.message.hasPrefix("section 'uprobe/libbpfleet-nowhere.so.1:f' of program 'probe_nowhere' names 'libbpfleet-nowhere.so.1', which is in none of this node's library directories (/usr/lib/"))
+            #expect(nowhere.message == "target.binary: no binary libbpfleet-nowhere.so.1 in PATH or the library directories on this node")
+            #expect(nowhere.data == ["field": "target.binary", "binary": "libbpfleet-nowhere.so.1"])
 
             let tracepoint = try attachError(client, "on_nothing")
             #expect(tracepoint.code == .attachFailed)

@@ -87,7 +87,7 @@ struct Attacher {
     /// auto-attach reads it: `tracepoint/CAT/NAME` (`tp/`),
     /// `raw_tracepoint/NAME` (`raw_tp/`), `tp_btf/NAME`, `fentry/FUNCTION`,
     /// `fexit/FUNCTION`, `kprobe/FUNCTION`, `kretprobe/FUNCTION`,
-    /// `uprobe/BINARY:FUNCTION[+OFFSET]` (`uretprobe/`, `.s` sleepable),
+    /// `uprobe/BINARY:FUNCTION`, `uprobe/BINARY:OFFSET` (`uretprobe/`, `.s`),
     /// `usdt/BINARY:PROVIDER:NAME`; `lsm/HOOK` stays `auto` (no target
     /// type of its own).
     private func resolve(_ target: AttachTarget, program: AttachProgram) throws(KernelError) -> AttachTarget {
@@ -121,9 +121,9 @@ struct Attacher {
     }
 
     /// The uprobe or usdt target a section names, as libbpf reads
-    /// `uprobe/BINARY:FUNCTION[+OFFSET]`, `uprobe/BINARY:OFFSET` and
-    /// `usdt/BINARY:PROVIDER:NAME`; nil for other sections and for those
-    /// that name no binary. A binary that means something only to the
+    /// `uprobe/BINARY:FUNCTION`, `uprobe/BINARY:OFFSET` and
+    /// `usdt/BINARY:PROVIDER:NAME`; nil for other sections, for those that
+    /// name no binary, and for `FUNCTION+OFFSET`. A binary that means something only to the
     /// tool's own process (`/proc/self/exe`: here that is bpfleetd; a
     /// relative path: relative to nothing on a remote node) is refused.
     static func userSpaceTarget(section: String, program: String) throws(KernelError) -> AttachTarget? {
@@ -143,59 +143,25 @@ struct Attacher {
                 message: "section '\(section)' of program '\(program)' names \(why); give the target with the binary's absolute path: \(example)",
                 data: ["field": "target", "section": .string(section)])
         }
-        var path = binary
+        // A bare name is looked up on the node when it is attached, as a
+        // uprobe target's is (`resolvedPath`).
         if binary.hasPrefix("/proc/self/") {
             throw refuse("the binary '\(binary)', which on a node is bpfleetd itself")
-        } else if !binary.contains("/") {
-            // A bare name, as libbpf takes it: a library or a program found
-            // in the node's standard directories.
-            guard let found = findOnNode(binary) else {
-                throw refuse("'\(binary)', which is in none of this node's \(isLibrary(binary) ? "library" : "program") directories (\(searchDirectories(for: binary).joined(separator: ":")))")
-            }
-            path = found
-        } else if !binary.hasPrefix("/") {
+        } else if binary.contains("/"), !binary.hasPrefix("/") {
             throw refuse("the relative path '\(binary)', which means nothing to a remote node")
         }
         if isUprobe {
             let retprobe = kind.hasPrefix("uretprobe")
             if let offset = parseOffset(spec) {
-                return .uprobe(binary: path, symbol: nil, offset: offset, pid: nil, retprobe: retprobe)
+                return .uprobe(binary: binary, symbol: nil, offset: offset, pid: nil, retprobe: retprobe)
             }
-            let pieces = spec.split(separator: "+", maxSplits: 1, omittingEmptySubsequences: false)
-            let symbol = String(pieces[0])
-            guard !symbol.isEmpty else { return nil }
-            var offset: UInt64?
-            if pieces.count == 2 {
-                guard let value = parseOffset(String(pieces[1])) else { return nil }
-                offset = value
-            }
-            return .uprobe(binary: path, symbol: symbol, offset: offset, pid: nil, retprobe: retprobe)
+            // FUNCTION+OFFSET (a place inside a function) is no target bpfleetd takes.
+            guard !spec.contains("+") else { return nil }
+            return .uprobe(binary: binary, symbol: spec, offset: nil, pid: nil, retprobe: retprobe)
         }
         let names = spec.split(separator: ":", omittingEmptySubsequences: false)
         guard names.count == 2, !names[0].isEmpty, !names[1].isEmpty else { return nil }
-        return .usdt(binary: path, provider: String(names[0]), name: String(names[1]), pid: nil)
-    }
-
-    /// A library: `libc.so.6`, `libssl.so`.
-    private static func isLibrary(_ name: String) -> Bool { name.hasSuffix(".so") || name.contains(".so.") }
-
-    /// Where a bare name in a section is looked for: fixed directories,
-    /// never bpfleetd's own PATH or LD_LIBRARY_PATH.
-    static func searchDirectories(for name: String) -> [String] {
-        guard isLibrary(name) else { return ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"] }
-        #if arch(x86_64)
-        let multiarch = "x86_64-linux-gnu"
-        #elseif arch(arm64)
-        let multiarch = "aarch64-linux-gnu"
-        #else
-        let multiarch = "unknown"
-        #endif
-        return ["/usr/lib/\(multiarch)", "/lib/\(multiarch)", "/usr/lib64", "/lib64", "/usr/lib", "/lib"]
-    }
-
-    private static func findOnNode(_ name: String) -> String? {
-        let mode = isLibrary(name) ? R_OK : R_OK | X_OK
-        return searchDirectories(for: name).map { "\($0)/\(name)" }.first { access($0, mode) == 0 }
+        return .usdt(binary: binary, provider: String(names[0]), name: String(names[1]), pid: nil)
     }
 
     /// `0x1a`, `26`: an offset as libbpf's `strtol(..., 0)` would read it.
