@@ -27,8 +27,9 @@ extension MapSnapshot: ServedMethod {
         let format = self.format ?? .typed
         let limit = self.limit
         let pool = context.threadPool
+        let stacks = symbolize == true ? try StackRendering.of(map, in: probe, stackMap: stackMap) : nil
         return .stream { sink in
-            try await MapSnapshotWriter(probe: probe, map: map, format: format, limit: limit, pool: pool).write(to: sink)
+            try await MapSnapshotWriter(probe: probe, map: map, format: format, limit: limit, pool: pool, stacks: stacks).write(to: sink)
         }
     }
 }

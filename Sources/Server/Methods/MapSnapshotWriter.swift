@@ -13,6 +13,8 @@ struct MapSnapshotWriter: Sendable {
     let format: ValueFormat
     let limit: Int?
     let pool: NIOThreadPool
+    /// With `symbolize`: how stacks are written.
+    var stacks: StackRendering? = nil
 
     /// One batch as the kernel returned it, copied out of the cursor so the
     /// cursor can fetch the next one meanwhile.
@@ -78,6 +80,7 @@ struct MapSnapshotWriter: Sendable {
         let format = self.format
         let keySize = map.io.keySize
         let valueSize = map.io.valueBufferSize
+        let stacks = self.stacks
         return try await pool.runIfActive {
             var out = JSONWriter(buffer: ByteBufferAllocator().buffer(capacity: take * 40))
             batch.keys.withUnsafeBytes { keys in
@@ -87,7 +90,13 @@ struct MapSnapshotWriter: Sendable {
                         out.raw("{\"key\":")
                         codec.writeKey(UnsafeRawBufferPointer(rebasing: keys[(index * keySize)..<((index + 1) * keySize)]), format: format, to: &out)
                         out.raw(",\"value\":")
-                        codec.writeValue(UnsafeRawBufferPointer(rebasing: values[(index * valueSize)..<((index + 1) * valueSize)]), format: format, to: &out)
+                        let key = UnsafeRawBufferPointer(rebasing: keys[(index * keySize)..<((index + 1) * keySize)])
+                        let value = UnsafeRawBufferPointer(rebasing: values[(index * valueSize)..<((index + 1) * valueSize)])
+                        if let stacks {
+                            stacks.write(key: key, value: value, codec: codec, format: format, to: &out)
+                        } else {
+                            codec.writeValue(value, format: format, to: &out)
+                        }
                         out.byte(UInt8(ascii: "}"))
                     }
                 }

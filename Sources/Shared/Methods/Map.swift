@@ -18,11 +18,19 @@ public struct MapSnapshot: RPCMethod {
     public var map: MapRef
     public var format: ValueFormat?
     public var limit: Int?
+    /// Stacks as frames (docs/protocol.md, "Stacks"): a stack trace map's
+    /// values, or the stacks the stack-id members of each entry name.
+    public var symbolize: Bool?
+    /// With `symbolize`, for a map holding stack ids: the stack trace map
+    /// they index, when the probe has more than one.
+    public var stackMap: String?
 
-    public init(map: MapRef, format: ValueFormat? = nil, limit: Int? = nil) {
+    public init(map: MapRef, format: ValueFormat? = nil, limit: Int? = nil, symbolize: Bool? = nil, stackMap: String? = nil) {
         self.map = map
         self.format = format
         self.limit = limit
+        self.symbolize = symbolize
+        self.stackMap = stackMap
     }
 
     public struct Result: Codable, Sendable, Hashable {

@@ -14,12 +14,34 @@ struct MapDumpCommand: AsyncParsableCommand {
     @Option(help: "At most this many entries.")
     var limit: Int?
 
+    @Flag(help: "Print the map's stacks, symbolized on the node, as folded stacks (frames root first, ';' between, then the count): what flame graph tools read.")
+    var stacks = false
+
+    @Option(name: .customLong("stack-map"), help: ArgumentHelp("With --stacks: the stack trace map the entries' stack ids index, when the probe has several.", valueName: "map"))
+    var stackMap: String?
+
     func validate() throws {
         if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+        if stackMap != nil, !stacks { throw ValidationError("--stack-map needs --stacks") }
     }
 
     func run() async throws {
-        let request = MapSnapshot(map: selection.reference, format: selection.valueFormat, limit: limit)
+        let request = MapSnapshot(map: selection.reference, format: selection.valueFormat, limit: limit,
+                                  symbolize: stacks ? true : nil, stackMap: stackMap)
+        if stacks {
+            return try await FleetCall(options: options, method: MapSnapshot.method) { try await $0.callRaw(request) }
+                .run(decode: { result, node in
+                    do {
+                        return try FoldedStacks.lines(fromSnapshot: result)
+                    } catch {
+                        throw ClientError.unexpectedResult(node, method: MapSnapshot.method, detail: "\(error)")
+                    }
+                }, present: { results, printer in
+                    for result in results {
+                        for line in result.value { printer.line(line, node: result.node) }
+                    }
+                })
+        }
         let reference = selection.reference
         try await FleetCall(options: options, method: MapSnapshot.method) { try await $0.callRaw(request) }
             .run(decode: { result, node in

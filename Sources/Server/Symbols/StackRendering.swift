@@ -1,0 +1,91 @@
+import BpfleetShared
+import CLibBPF
+
+/// How `map.snapshot` with `symbolize` writes an entry's stacks: a stack
+/// trace map's value as its frames, or, for a map whose entries hold stack
+/// ids, the value as ever and a `stacks` member with the frames of each id.
+struct StackRendering: Sendable {
+    enum Mode: Sendable {
+        case stackValues
+        case stackIDs(StackIDFields, stackMap: ProbeMap)
+    }
+    let mode: Mode
+    let kernel: KernelSymbols
+    let probe: LoadedProbe
+
+    /// What `symbolize` means for `map` of `probe`; -32602 when it has no stacks.
+    static func of(_ map: ProbeMap, in probe: LoadedProbe, stackMap name: String?) throws(ResponseError) -> StackRendering {
+        let kernel = StackSymbolizer.shared.kernelSymbols()
+        if map.info.type == BPF_MAP_TYPE_STACK_TRACE {
+            return StackRendering(mode: .stackValues, kernel: kernel, probe: probe)
+        }
+        let fields = StackIDFields(key: map.codec.keyType, value: map.codec.valueType)
+        guard !fields.fields.isEmpty else {
+            throw .invalidParams(
+                "symbolize: map '\(map.name)' is no stack trace map, and its key and value have no stack id member (a 4- or 8-byte integer named like kern_stack_id, user_stack_id or stackid)",
+                field: "symbolize")
+        }
+        let stackMaps = probe.maps.filter { $0.info.type == BPF_MAP_TYPE_STACK_TRACE }
+        let chosen: ProbeMap
+        if let name {
+            guard let named = stackMaps.first(where: { $0.name == name }) else {
+                throw .invalidParams("stackMap: probe '\(probe.name)' has no stack trace map '\(name)' (stack trace maps: \(stackMaps.map(\.name).joined(separator: ", ")))",
+                                     field: "stackMap")
+            }
+            chosen = named
+        } else {
+            guard stackMaps.count == 1, let only = stackMaps.first else {
+                throw .invalidParams(
+                    stackMaps.isEmpty
+                        ? "symbolize: probe '\(probe.name)' has no stack trace map for the stack ids of map '\(map.name)'"
+                        : "stackMap: probe '\(probe.name)' has several stack trace maps (\(stackMaps.map(\.name).joined(separator: ", "))); name the one map '\(map.name)''s stack ids index",
+                    field: "stackMap")
+            }
+            chosen = only
+        }
+        return StackRendering(mode: .stackIDs(fields, stackMap: chosen), kernel: kernel, probe: probe)
+    }
+
+    /// The entry's value (and its `stacks`), after `"value":`.
+    func write(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, codec: MapCodec, format: ValueFormat, to out: inout JSONWriter) {
+        switch mode {
+        case .stackValues:
+            StackSymbolizer.writeFrames(StackSymbolizer.addresses(of: value), kernel: kernel, to: &out)
+        case .stackIDs(let fields, let stackMap):
+            codec.writeValue(value, format: format, to: &out)
+            out.raw(",\"stacks\":{")
+            for (index, field) in fields.fields.enumerated() {
+                if index > 0 { out.byte(UInt8(ascii: ",")) }
+                out.string(field.name)
+                out.byte(UInt8(ascii: ":"))
+                writeStack(id: StackIDFields.read(field, from: field.inKey ? key : value), from: stackMap, to: &out)
+            }
+            out.byte(UInt8(ascii: "}"))
+        }
+    }
+
+    private func writeStack(id: Int64?, from stackMap: ProbeMap, to out: inout JSONWriter) {
+        guard let id, id >= 0, id <= Int64(UInt32.max) else {
+            // bpf_get_stackid answers -errno when it could not take the stack.
+            let text = id.map { "stack id \($0): the program got no stack (\($0 < 0 ? errnoName(Int32(clamping: -$0)) : "out of range"))" } ?? "no stack id"
+            out.raw("{\"reason\":")
+            out.string(text)
+            out.byte(UInt8(ascii: "}"))
+            return
+        }
+        let key = withUnsafeBytes(of: UInt32(id)) { Array($0) }
+        let found: [UInt8]?
+        do throws(KernelError) {
+            found = try stackMap.io.lookup(key)
+        } catch {
+            found = nil
+        }
+        guard let found else {
+            out.raw("{\"reason\":")
+            out.string("no stack \(id) in map '\(stackMap.name)' (replaced or removed since)")
+            out.byte(UInt8(ascii: "}"))
+            return
+        }
+        found.withUnsafeBytes { StackSymbolizer.writeFrames(StackSymbolizer.addresses(of: $0), kernel: kernel, to: &out) }
+    }
+}
