@@ -1,7 +1,9 @@
 /* Stacks the way profilers take them (offcputime, profile): a stack trace
  * map sized at load (max_entries 0; its value size, the stack depth times
- * 8, set by the loader too) and a count per stack id, here of the kernel
- * stack of each exec of the command named target_comm. */
+ * 8, set by the loader too) and a count per stack id: the kernel stack of
+ * each exec of the command named target_comm (sample_exec_stack), and the
+ * user stack of each call of a uprobe's function, by process
+ * (sample_user_stack). */
 #include "common.h"
 
 struct stack_key {
@@ -23,6 +25,18 @@ struct {
 	__type(value, __u64);
 } stack_counts SEC(".maps");
 
+struct user_stack_key {
+	__u32 tgid;
+	__s32 user_stack_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct user_stack_key);
+	__type(value, __u64);
+} user_stack_counts SEC(".maps");
+
 const volatile char target_comm[TASK_COMM_LEN] = {};
 
 SEC("tracepoint/sched/sched_process_exec")
@@ -39,6 +53,25 @@ int sample_exec_stack(void *ctx)
 	if (!count) {
 		bpf_map_update_elem(&stack_counts, &key, &zero, BPF_NOEXIST);
 		count = bpf_map_lookup_elem(&stack_counts, &key);
+		if (!count)
+			return 0;
+	}
+	__sync_fetch_and_add(count, 1);
+	return 0;
+}
+
+SEC("uprobe")
+int sample_user_stack(struct pt_regs *ctx)
+{
+	struct user_stack_key key = {};
+	__u64 zero = 0, *count;
+
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	key.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	count = bpf_map_lookup_elem(&user_stack_counts, &key);
+	if (!count) {
+		bpf_map_update_elem(&user_stack_counts, &key, &zero, BPF_NOEXIST);
+		count = bpf_map_lookup_elem(&user_stack_counts, &key);
 		if (!count)
 			return 0;
 	}

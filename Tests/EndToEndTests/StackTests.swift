@@ -103,4 +103,122 @@ struct StackTests {
             #expect(server.pins() == [])
         }
     }
+
+    @Test func userStacksReadAsTheTestBinarysFunctionsInOrder() async throws {
+        let target = try NestedCallsTarget.build()
+        defer { target.remove() }
+        try await withServer { server in
+            let client = try server.client()
+            try client.call("probe.load", [
+                "name": "ustacks", "objectId": .string(try client.upload("stack_samples")),
+                "programs": ["sample_user_stack"],
+                "maps": ["stacks": ["maxEntries": 1024, "valueSize": 1016]],
+                // Past the probed function's frame set-up (push %rbp; mov %rsp,%rbp), so that
+                // its caller is on the frame-pointer chain the kernel walks.
+                "attach": [["program": "sample_user_stack",
+                            "target": ["type": "uprobe", "binary": .string(target.path), "offset": .uint(try target.fileOffset() + 4)]]],
+            ])
+            let process = try target.start(calls: 3)
+            defer { target.stop(process) }
+            let map: JSONValue = ["probe": "ustacks", "name": "user_stack_counts"]
+            func ours() throws -> JSONValue? {
+                try client.call("map.snapshot", ["map": map, "symbolize": true])["entries"]?.arrayValue
+                    .first { $0["key"]?["tgid"]?.int64Value == Int64(process.processIdentifier) }
+            }
+            _ = try settle(atLeast: 3) { try ours()?["value"]?.uint64Value ?? 0 }
+            let entry = try #require(try ours())
+            #expect(entry["value"] == 3)
+            guard case .array(let frames)? = entry["stacks"]?["user_stack_id"] else {
+                Issue.record("no user stack: \(entry)")
+                return
+            }
+            let names = frames.map { $0["symbol"]?.stringValue ?? "?" }
+            #expect(Array(names.prefix(5)) == ["bpfleet_probe_here", "bpfleet_leaf", "bpfleet_middle", "bpfleet_outer", "main"], "\(frames)")
+            for frame in frames.prefix(5) {
+                #expect(frame["module"]?.stringValue == target.path)
+                #expect(frame["buildId"]?.stringValue == (try target.buildID()))
+            }
+            #expect(frames.first?["offset"] == 4)
+
+            // Once the process is gone, its user stacks cannot be read, and say so.
+            target.stop(process)
+            let gone = try #require(try client.call("map.snapshot", ["map": map, "symbolize": true])["entries"]?.arrayValue
+                .first { $0["key"]?["tgid"]?.int64Value == Int64(process.processIdentifier) })
+            guard case .array(let after)? = gone["stacks"]?["user_stack_id"] else { throw TestFailure("no stack: \(gone)") }
+            #expect(after.first?["reason"] == .string("process \(process.processIdentifier) has exited: its mappings are gone"))
+            try client.call("probe.unload", ["probe": "ustacks"])
+            #expect(server.pins() == [])
+        }
+    }
+}
+
+/// A binary whose main calls outer → middle → leaf → probe_here, built
+/// with frame pointers (the kernel walks user stacks by them), which waits
+/// for its stdin to close before it exits.
+struct NestedCallsTarget {
+    let directory: String
+    var path: String { directory + "/nested_calls" }
+
+    static func build() throws -> NestedCallsTarget {
+        let directory = NSTemporaryDirectory() + "bpfleet-nested-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let source = directory + "/nested_calls.c"
+        try """
+            #include <stdlib.h>
+            #include <unistd.h>
+            __attribute__((noinline)) void bpfleet_probe_here(void) { __asm__ volatile(""); }
+            __attribute__((noinline)) void bpfleet_leaf(void) { bpfleet_probe_here(); __asm__ volatile(""); }
+            __attribute__((noinline)) void bpfleet_middle(void) { bpfleet_leaf(); __asm__ volatile(""); }
+            __attribute__((noinline)) void bpfleet_outer(void) { bpfleet_middle(); __asm__ volatile(""); }
+            int main(int argc, char **argv) {
+                int n = argc > 1 ? atoi(argv[1]) : 0;
+                for (int i = 0; i < n; i++) bpfleet_outer();
+                char c;
+                return read(0, &c, 1) < 0;
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let cc = ["/usr/bin/cc", "/usr/bin/gcc"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "cc"
+        let build = try run(cc, ["-O0", "-fno-omit-frame-pointer", "-fcf-protection=none", "-o", directory + "/nested_calls", source])
+        guard build.status == 0 else { throw TestFailure("cc: \(String(decoding: build.stderr, as: UTF8.self))") }
+        return NestedCallsTarget(directory: directory)
+    }
+
+    func start(calls: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = [String(calls)]
+        process.standardInput = Pipe()
+        try process.run()
+        return process
+    }
+
+    func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// readelf's words for the symbol's value and .text's address and offset.
+    func fileOffset() throws -> UInt64 {
+        let symbols = String(decoding: try run("/usr/bin/readelf", ["-sW", path]).stdout, as: UTF8.self)
+        guard let line = symbols.split(separator: "\n").first(where: { $0.hasSuffix(" bpfleet_probe_here") }),
+              let value = UInt64(line.split(separator: " ")[1], radix: 16) else { throw TestFailure("no bpfleet_probe_here in readelf -s") }
+        let sections = String(decoding: try run("/usr/bin/readelf", ["-SW", path]).stdout, as: UTF8.self)
+        guard let text = sections.split(separator: "\n").first(where: { $0.contains(" .text ") }),
+              let fields = text.split(separator: "]").last?.split(separator: " "), fields.count > 3,
+              let address = UInt64(fields[2], radix: 16), let offset = UInt64(fields[3], radix: 16) else { throw TestFailure("cannot read .text") }
+        return value - address + offset
+    }
+
+    /// The GNU build id, as readelf -n prints it.
+    func buildID() throws -> String {
+        let notes = String(decoding: try run("/usr/bin/readelf", ["-nW", path]).stdout, as: UTF8.self)
+        guard let line = notes.split(separator: "\n").first(where: { $0.contains("Build ID:") }),
+              let id = line.split(separator: " ").last else { throw TestFailure("no build id") }
+        return String(id)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 }

@@ -59,4 +59,6 @@ struct MapInfo {
 extension MapInfo {
     /// Whether the map is an array (its keys are `__u32` indices).
     var isArray: Bool { type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY }
+    /// Whether the map is a stack trace map (its values are addresses).
+    var isStackTrace: Bool { type == BPF_MAP_TYPE_STACK_TRACE }
 }

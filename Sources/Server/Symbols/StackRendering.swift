@@ -1,5 +1,5 @@
 import BpfleetShared
-import CLibBPF
+import NIOConcurrencyHelpers
 
 /// How `map.snapshot` with `symbolize` writes an entry's stacks: a stack
 /// trace map's value as its frames, or, for a map whose entries hold stack
@@ -12,11 +12,13 @@ struct StackRendering: Sendable {
     let mode: Mode
     let kernel: KernelSymbols
     let probe: LoadedProbe
+    /// Each process's mappings, read once per snapshot.
+    let processes = NIOLockedValueBox([Int32: StackSymbolizer.UserSpace]())
 
     /// What `symbolize` means for `map` of `probe`; -32602 when it has no stacks.
     static func of(_ map: ProbeMap, in probe: LoadedProbe, stackMap name: String?) throws(ResponseError) -> StackRendering {
         let kernel = StackSymbolizer.shared.kernelSymbols()
-        if map.info.type == BPF_MAP_TYPE_STACK_TRACE {
+        if map.info.isStackTrace {
             return StackRendering(mode: .stackValues, kernel: kernel, probe: probe)
         }
         let fields = StackIDFields(key: map.codec.keyType, value: map.codec.valueType)
@@ -25,7 +27,7 @@ struct StackRendering: Sendable {
                 "symbolize: map '\(map.name)' is no stack trace map, and its key and value have no stack id member (a 4- or 8-byte integer named like kern_stack_id, user_stack_id or stackid)",
                 field: "symbolize")
         }
-        let stackMaps = probe.maps.filter { $0.info.type == BPF_MAP_TYPE_STACK_TRACE }
+        let stackMaps = probe.maps.filter { $0.info.isStackTrace }
         let chosen: ProbeMap
         if let name {
             guard let named = stackMaps.first(where: { $0.name == name }) else {
@@ -50,21 +52,40 @@ struct StackRendering: Sendable {
     func write(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, codec: MapCodec, format: ValueFormat, to out: inout JSONWriter) {
         switch mode {
         case .stackValues:
-            StackSymbolizer.writeFrames(StackSymbolizer.addresses(of: value), kernel: kernel, to: &out)
+            StackSymbolizer.shared.writeFrames(
+                StackSymbolizer.addresses(of: value), kernel: kernel,
+                user: .unknown("a stack trace map alone does not say which process a user stack is of: symbolize the map whose entries hold its id and the pid"),
+                to: &out)
         case .stackIDs(let fields, let stackMap):
             codec.writeValue(value, format: format, to: &out)
+            let user = userSpace(fields, key: key, value: value)
             out.raw(",\"stacks\":{")
             for (index, field) in fields.fields.enumerated() {
                 if index > 0 { out.byte(UInt8(ascii: ",")) }
                 out.string(field.name)
                 out.byte(UInt8(ascii: ":"))
-                writeStack(id: StackIDFields.read(field, from: field.inKey ? key : value), from: stackMap, to: &out)
+                writeStack(id: StackIDFields.read(field, from: field.inKey ? key : value), from: stackMap, user: user, to: &out)
             }
             out.byte(UInt8(ascii: "}"))
         }
     }
 
-    private func writeStack(id: Int64?, from stackMap: ProbeMap, to out: inout JSONWriter) {
+    /// The process the entry's user stack is of: its `tgid` (else `pid`) member.
+    private func userSpace(_ fields: StackIDFields, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> StackSymbolizer.UserSpace {
+        guard let member = fields.process else {
+            return .unknown("the entry has no pid or tgid member to say which process its user stack is of")
+        }
+        guard let raw = StackIDFields.read(member, from: member.inKey ? key : value), raw > 0, let pid = Int32(exactly: raw) else {
+            return .unknown("the entry's \(member.name) is no process id")
+        }
+        if let known = processes.withLockedValue({ $0[pid] }) { return known }
+        let found: StackSymbolizer.UserSpace = ProcessMappings(pid: pid).map { .process($0) }
+            ?? .unknown("process \(pid) has exited: its mappings are gone")
+        processes.withLockedValue { $0[pid] = found }
+        return found
+    }
+
+    private func writeStack(id: Int64?, from stackMap: ProbeMap, user: StackSymbolizer.UserSpace, to out: inout JSONWriter) {
         guard let id, id >= 0, id <= Int64(UInt32.max) else {
             // bpf_get_stackid answers -errno when it could not take the stack.
             let text = id.map { "stack id \($0): the program got no stack (\($0 < 0 ? errnoName(Int32(clamping: -$0)) : "out of range"))" } ?? "no stack id"
@@ -86,6 +107,6 @@ struct StackRendering: Sendable {
             out.byte(UInt8(ascii: "}"))
             return
         }
-        found.withUnsafeBytes { StackSymbolizer.writeFrames(StackSymbolizer.addresses(of: $0), kernel: kernel, to: &out) }
+        found.withUnsafeBytes { StackSymbolizer.shared.writeFrames(StackSymbolizer.addresses(of: $0), kernel: kernel, user: user, to: &out) }
     }
 }
