@@ -65,6 +65,18 @@ struct StackTests {
                         "\(names)")
             }
 
+            // map.lookup and map.watch take symbolize too, and say the same.
+            let counted: JSONValue = ["probe": "stacks", "name": "stack_counts"]
+            let first = try #require(entries.first)
+            let looked = try client.call("map.lookup", ["map": counted, "key": try #require(first["key"]), "symbolize": true])
+            #expect(looked["stacks"] == first["stacks"])
+            #expect(looked["value"] == first["value"])
+            let watch = try client.call("map.watch", ["map": counted, "intervalMs": 100, "symbolize": true])
+            let notification = try #require(try client.nextNotification(timeout: 120))
+            let watched = notification["params"]?["entries"]?.arrayValue.first { $0["key"] == first["key"] }
+            #expect(watched?["stacks"] == first["stacks"])
+            try client.call("subscription.cancel", ["subscription": try #require(watch["subscription"])])
+
             // The stack trace map itself: each value its frames, as the ids' stacks.
             let stacks = try client.call("map.snapshot", ["map": ["probe": "stacks", "name": "stacks"], "symbolize": true])
             let stackEntries = stacks["entries"]?.arrayValue ?? []

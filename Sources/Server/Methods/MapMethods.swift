@@ -39,6 +39,7 @@ extension MapLookup: ServedMethod {
         let (probe, map) = try await context.registry.map(self.map)
         defer { withExtendedLifetime(probe) {} }  // keeps the map descriptor open
         let format = self.format ?? .typed
+        let stacks = symbolize == true ? try StackRendering.of(map, in: probe, stackMap: stackMap) : nil
         let key = try map.codec.encodeKey(self.key, format: format, map: map)
         guard let value = try kernelCall({ () throws(KernelError) in try map.io.lookup(key) }) else {
             throw ResponseError(.notFound, "no entry with that key in map '\(map.name)'", data: ["kind": "entry", "key": self.key])
@@ -47,7 +48,15 @@ extension MapLookup: ServedMethod {
         out.raw("{\"key\":")
         key.withUnsafeBytes { map.codec.writeKey($0, format: format, to: &out) }
         out.raw(",\"value\":")
-        value.withUnsafeBytes { map.codec.writeValue($0, format: format, to: &out) }
+        key.withUnsafeBytes { keyBytes in
+            value.withUnsafeBytes { valueBytes in
+                if let stacks {
+                    stacks.write(key: keyBytes, value: valueBytes, codec: map.codec, format: format, to: &out)
+                } else {
+                    map.codec.writeValue(valueBytes, format: format, to: &out)
+                }
+            }
+        }
         out.raw("}")
         return .value(RawJSON(bytes: out.buffer))
     }

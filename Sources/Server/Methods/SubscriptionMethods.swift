@@ -13,10 +13,12 @@ extension MapWatch: ServedMethod {
             throw ResponseError.invalidParams(
                 "map '\(map.name)' is a \(mapTypeName(map.info.type)) map: it has no entries to watch (events.subscribe streams it)", field: "map")
         }
+        // Checked now, so that a watch that cannot have its stacks is refused at once.
+        if symbolize == true { _ = try StackRendering.of(map, in: probe, stackMap: stackMap) }
         let id = try context.hub.reserve(for: connection)
         let watcher = MapWatcher(id: id, probe: probe, map: map, interval: .milliseconds(intervalMs), mode: mode ?? .full,
-                                 format: format ?? .typed, pool: context.threadPool, tickers: context.hub.tickers,
-                                 sink: connection.sink)
+                                 format: format ?? .typed, stacks: symbolize == true ? .symbolized(stackMap: stackMap) : .raw,
+                                 pool: context.threadPool, tickers: context.hub.tickers, sink: connection.sink)
         let hub = context.hub
         let logger = context.logger
         return .subscribed(Result(subscription: id)) {

@@ -97,7 +97,7 @@ final class MapReading: Sendable {
     /// time, then every entry (full) or what changed since `previous`
     /// (delta; every entry when there is none), and the closing braces and
     /// newline. Each subscriber puts its own id and seq in front.
-    func body(mode: WatchMode, format: ValueFormat, codec: MapCodec, previous: MapReading?) -> ByteBuffer {
+    func body(mode: WatchMode, format: ValueFormat, codec: MapCodec, stacks: StackRendering? = nil, previous: MapReading?) -> ByteBuffer {
         var out = JSONWriter(buffer: ByteBufferAllocator().buffer(capacity: 96 + count * 24))
         out.raw(",\"takenAt\":")
         out.string(WireDate.string(takenAt))
@@ -116,7 +116,11 @@ final class MapReading: Sendable {
                     out.raw("{\"key\":")
                     codec.writeKey(key(i), format: format, to: &out)
                     out.raw(",\"value\":")
-                    codec.writeValue(value(i), format: format, to: &out)
+                    if let stacks {
+                        stacks.write(key: key(i), value: value(i), codec: codec, format: format, to: &out)
+                    } else {
+                        codec.writeValue(value(i), format: format, to: &out)
+                    }
                     out.byte(UInt8(ascii: "}"))
                 }
                 switch mode {

@@ -17,9 +17,17 @@ actor MapTicker {
 
     /// What a waiting watch needs encoded. Watches that want the same get
     /// the same bytes.
+    /// A watch's stacks: the map's values as they are, or symbolized
+    /// (through the stack trace map named, or the probe's only one).
+    enum Stacks: Hashable, Sendable {
+        case raw
+        case symbolized(stackMap: String?)
+    }
+
     private struct Wish: Hashable {
         var mode: WatchMode
         var format: ValueFormat
+        var stacks: Stacks
         /// The tick of the reading a delta is taken against.
         var previousTick: Int?
     }
@@ -57,10 +65,10 @@ actor MapTicker {
     /// map, or for a delta what changed since `previous` (everything when
     /// nil). A caller that comes back late gets the next tick's reading,
     /// never a queued older one.
-    func next(mode: WatchMode, format: ValueFormat, previous: MapReading?) async throws -> Delivery {
+    func next(mode: WatchMode, format: ValueFormat, stacks: Stacks = .raw, previous: MapReading?) async throws -> Delivery {
         let token = nextToken
         nextToken += 1
-        let wish = Wish(mode: mode, format: format, previousTick: mode == .delta ? previous?.tick : nil)
+        let wish = Wish(mode: mode, format: format, stacks: stacks, previousTick: mode == .delta ? previous?.tick : nil)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 if Task.isCancelled {
@@ -94,12 +102,19 @@ actor MapTicker {
             let asked = Array(wishes)
             let io = map.io
             let codec = map.codec
+            let map = self.map
+            let probe = self.probe
             do {
                 let (reading, bodies) = try await pool.runIfActive { () throws -> (MapReading, [Wish: ByteBuffer]) in
                     let reading = try MapReading.read(io, tick: tick)
                     var bodies: [Wish: ByteBuffer] = [:]
                     for (wish, previous) in asked {
-                        bodies[wish] = reading.body(mode: wish.mode, format: wish.format, codec: codec, previous: previous)
+                        // Checked when the watch began; a stack map gone since leaves the values raw.
+                        var rendering: StackRendering?
+                        if case .symbolized(let stackMap) = wish.stacks {
+                            rendering = try? StackRendering.of(map, in: probe, stackMap: stackMap)
+                        }
+                        bodies[wish] = reading.body(mode: wish.mode, format: wish.format, codec: codec, stacks: rendering, previous: previous)
                     }
                     return (reading, bodies)
                 }

@@ -14,6 +14,8 @@ struct MapWatcher: Sendable {
     let interval: Duration
     let mode: WatchMode
     let format: ValueFormat
+    /// Whether the notifications carry stacks as frames.
+    let stacks: MapTicker.Stacks
     let pool: NIOThreadPool
     let tickers: MapTickerBook
     let sink: any ReplySink
@@ -35,7 +37,7 @@ struct MapWatcher: Sendable {
         var seq = 0
         var previous: MapReading?
         while !Task.isCancelled {
-            let delivery = try await ticker.next(mode: mode, format: format, previous: previous)
+            let delivery = try await ticker.next(mode: mode, format: format, stacks: stacks, previous: previous)
             try Task.checkCancellation()
             seq = max(delivery.reading.tick - joined, seq + 1)
             // The body goes out as the ticker encoded it, shared by every

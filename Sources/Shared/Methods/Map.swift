@@ -54,11 +54,16 @@ public struct MapLookup: RPCMethod {
     public var map: MapRef
     public var key: JSONValue
     public var format: ValueFormat?
+    /// Stacks as frames, as `map.snapshot` takes it (docs/protocol.md, "Stacks").
+    public var symbolize: Bool?
+    public var stackMap: String?
 
-    public init(map: MapRef, key: JSONValue, format: ValueFormat? = nil) {
+    public init(map: MapRef, key: JSONValue, format: ValueFormat? = nil, symbolize: Bool? = nil, stackMap: String? = nil) {
         self.map = map
         self.key = key
         self.format = format
+        self.symbolize = symbolize
+        self.stackMap = stackMap
     }
 
     public typealias Result = MapEntry

@@ -14,12 +14,18 @@ public struct MapWatch: RPCMethod {
     public var intervalMs: Int
     public var mode: WatchMode?
     public var format: ValueFormat?
+    /// Stacks as frames, as `map.snapshot` takes it (docs/protocol.md, "Stacks").
+    public var symbolize: Bool?
+    public var stackMap: String?
 
-    public init(map: MapRef, intervalMs: Int, mode: WatchMode? = nil, format: ValueFormat? = nil) {
+    public init(map: MapRef, intervalMs: Int, mode: WatchMode? = nil, format: ValueFormat? = nil,
+                symbolize: Bool? = nil, stackMap: String? = nil) {
         self.map = map
         self.intervalMs = intervalMs
         self.mode = mode
         self.format = format
+        self.symbolize = symbolize
+        self.stackMap = stackMap
     }
 
     public struct Result: Codable, Sendable, Hashable {
