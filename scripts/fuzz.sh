@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"jsonrpc manifest roles values btf object usdt"}
+targets=${FUZZ_TARGETS:-"jsonrpc manifest roles values btf object usdt symbols"}
 # A crash stops libFuzzer; the script starts it again for the time left,
 # keeping the first input per crash site. After this many distinct sites
 # (or 30 restarts) a target stops for this run.
@@ -31,7 +31,7 @@ max_len() {
         roles) echo 2048 ;;
         values) echo 1024 ;;
         btf) echo 8192 ;;
-        object | usdt) echo 32768 ;;
+        object | usdt | symbols) echo 32768 ;;
     esac
 }
 

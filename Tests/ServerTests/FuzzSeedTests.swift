@@ -33,7 +33,7 @@ struct FuzzSeed: Sendable, CustomTestStringConvertible {
 /// crash inside libbpf itself.)
 @Suite("fuzz seeds, replayed")
 struct FuzzSeedTests {
-    @Test("every server target has seeds", arguments: ["jsonrpc", "roles", "values", "btf", "object", "usdt"])
+    @Test("every server target has seeds", arguments: ["jsonrpc", "roles", "values", "btf", "object", "usdt", "symbols"])
     func seedsExist(_ target: String) {
         #expect(FuzzSeed.all(target).count >= 3)
     }
@@ -61,6 +61,11 @@ struct FuzzSeedTests {
     @Test("object", arguments: FuzzSeed.all("object"))
     func object(_ seed: FuzzSeed) throws {
         try seed.replay(ServerFuzzTargets.object)
+    }
+
+    @Test("symbols", arguments: FuzzSeed.all("symbols"))
+    func symbols(_ seed: FuzzSeed) throws {
+        try seed.replay(ServerFuzzTargets.symbols)
     }
 
     @Test("usdt", arguments: FuzzSeed.all("usdt"))

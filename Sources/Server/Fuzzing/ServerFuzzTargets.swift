@@ -230,6 +230,39 @@ public enum ServerFuzzTargets {
     /// Where the usdt target writes its binary: the notes are read from a file.
     static let usdtScratch = NSTemporaryDirectory() + "bpfleet-fuzz-usdt-\(getpid())"
 
+    // MARK: symbols
+
+    /// What stack symbolization reads that others write: the first byte
+    /// picks the parser, the rest is its input. 0: /proc/kallsyms text
+    /// (`KernelSymbols`); 1: /proc/PID/maps text (`ProcessMappings`); 2: a
+    /// mapped file, read with libelf (`ELFSymbols`, any process may map a
+    /// crafted one). Each is then asked for a few addresses.
+    public static func symbols(_ bytes: UnsafeRawBufferPointer) {
+        guard let selector = bytes.first else { return }
+        let input = Array(bytes.dropFirst())
+        let probes: [UInt64] = [0, 1, 0x1000, 0x40_1000, 0xffff_ffff_8100_0000, 0xffff_ffff_ffff_ffff]
+        switch selector % 3 {
+        case 0:
+            let kernel = KernelSymbols(parsing: input)
+            for address in probes { _ = kernel.place(of: address) }
+        case 1:
+            let mappings = ProcessMappings(pid: 1, parsing: input)
+            for address in probes { _ = mappings.mapping(of: address) }
+        default:
+            let fd = open(symbolsScratch, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return }
+            unlink(symbolsScratch)  // read through the descriptor; nothing is left behind
+            defer { close(fd) }
+            guard input.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == input.count else { return }
+            guard let file = ELFSymbols(fd: fd) else { return }
+            for address in probes { _ = file.place(fileOffset: address) }
+            _ = file.buildID
+        }
+    }
+
+    /// Where the symbols target writes a file for libelf to read.
+    static let symbolsScratch = NSTemporaryDirectory() + "bpfleet-fuzz-symbols-\(getpid())"
+
     // MARK: object
 
     /// An uploaded object's bytes through what the object helper does for
