@@ -23,6 +23,8 @@ run together as a part (bench/measurements/__init__.py):
   abuse: 14. what each attack costs bpfleetd, before and after the fix
   iterators (iter): 15. iterator_read, iter.read against cat of the same
      iterator pinned by bpftool
+  stacks: 16. stack_symbolize, a 10,000-stack snapshot symbolized against
+     the raw one
 
 Speed targets are read off the tables; the run fails only when something is
 wrong (a check, a crash), never because a number is slow.
@@ -37,7 +39,8 @@ BENCH_WATCH_CLIENTS (50), BENCH_WATCH_ENTRIES (10000), BENCH_WATCH_SECONDS
 (10), BENCH_ATTACH_REPS (40), BENCH_ATTACH_PERF_FREQUENCY (99),
 BENCH_SURVIVAL_PROBES (100), BENCH_SURVIVAL_REPS (5), BENCH_FLEET_NODES
 (200), BENCH_FLEET_REPS (3), BENCH_UPLOAD_ROUNDS (40), BENCH_ITER_THREADS (2000),
-BENCH_ITER_REPS (40), BENCH_ABUSE_BEFORE (a
+BENCH_ITER_REPS (40), BENCH_STACK_ENTRIES (10000), BENCH_STACK_REPS (9),
+BENCH_ABUSE_BEFORE (a
 bpfleetd to measure the abuse part against too; ABUSE_* knobs in
 bench/measurements/abuse/), BENCH_CONFIG (release; debug to skip the
 release build), BENCH_SCRATCH=DIR (swift build --scratch-path DIR),

@@ -37,6 +37,23 @@ struct {
 	__type(value, __u64);
 } user_stack_counts SEC(".maps");
 
+/* Filled by the stack benchmark (bench/measurements/stack_symbolize.py),
+ * no program writes it: many entries naming the stacks the programs took,
+ * as a profiler's map of counts by process and stacks holds them. */
+struct sampled_key {
+	__u32 n;
+	__u32 tgid;
+	__s32 kern_stack_id;
+	__s32 user_stack_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sampled_key);
+	__type(value, __u64);
+} sampled_stacks SEC(".maps");
+
 const volatile char target_comm[TASK_COMM_LEN] = {};
 
 SEC("tracepoint/sched/sched_process_exec")

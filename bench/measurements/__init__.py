@@ -9,15 +9,16 @@ measure; measurements that share a server and a table form a part:
   object_upload object_upload                                     (was upload)
   abuse         abuse
   iterators     iterator_read                                     (iter)
+  stacks        stack_symbolize
 
 BENCH_ONLY names parts by any of their measurements, or by the old name."""
 from __future__ import annotations
 
-from . import abuse, attach, fleet_apply, iterator_read, live_data, object_upload, tls, unix_socket
+from . import abuse, attach, fleet_apply, iterator_read, live_data, object_upload, stack_symbolize, tls, unix_socket
 from .common import Part
 
 PARTS: list[Part] = [unix_socket.PART, tls.PART, live_data.PART, attach.PART, fleet_apply.PART, object_upload.PART,
-                     abuse.PART, iterator_read.PART]
+                     abuse.PART, iterator_read.PART, stack_symbolize.PART]
 
 
 def names() -> list[str]:

@@ -1,5 +1,6 @@
 import BpfleetShared
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// How `map.snapshot` with `symbolize` writes an entry's stacks: a stack
 /// trace map's value as its frames, or, for a map whose entries hold stack
@@ -14,6 +15,15 @@ struct StackRendering: Sendable {
     let probe: LoadedProbe
     /// Each process's mappings, read once per snapshot.
     let processes = NIOLockedValueBox([Int32: StackSymbolizer.UserSpace]())
+    /// Each stack's frames as written, by id and process: a profile's
+    /// entries name the same stacks again and again. At most `maxRendered`.
+    private let rendered = NIOLockedValueBox([RenderedKey: ByteBuffer]())
+    static let maxRendered = 1 << 16
+
+    private struct RenderedKey: Hashable {
+        var id: Int64
+        var pid: Int32?
+    }
 
     /// What `symbolize` means for `map` of `probe`; -32602 when it has no stacks.
     static func of(_ map: ProbeMap, in probe: LoadedProbe, stackMap name: String?) throws(ResponseError) -> StackRendering {
@@ -86,6 +96,22 @@ struct StackRendering: Sendable {
     }
 
     private func writeStack(id: Int64?, from stackMap: ProbeMap, user: StackSymbolizer.UserSpace, to out: inout JSONWriter) {
+        var pid: Int32?
+        if case .process(let process) = user { pid = process.pid }
+        let key = id.map { RenderedKey(id: $0, pid: pid) }
+        if let key, let known = rendered.withLockedValue({ $0[key] }) {
+            out.bytes(known)
+            return
+        }
+        var own = JSONWriter(buffer: ByteBuffer())
+        renderStack(id: id, from: stackMap, user: user, to: &own)
+        out.bytes(own.buffer)
+        if let key {
+            rendered.withLockedValue { if $0.count < Self.maxRendered { $0[key] = own.buffer } }
+        }
+    }
+
+    private func renderStack(id: Int64?, from stackMap: ProbeMap, user: StackSymbolizer.UserSpace, to out: inout JSONWriter) {
         guard let id, id >= 0, id <= Int64(UInt32.max) else {
             // bpf_get_stackid answers -errno when it could not take the stack.
             let text = id.map { "stack id \($0): the program got no stack (\($0 < 0 ? errnoName(Int32(clamping: -$0)) : "out of range"))" } ?? "no stack id"

@@ -44,6 +44,8 @@ class Knobs:
     abuse_before: str
     iter_threads: int
     iter_reps: int
+    stack_entries: int
+    stack_reps: int
     scratch: str
     results: str
     perf: str
@@ -66,5 +68,6 @@ class Knobs:
             fleet_nodes=n("BENCH_FLEET_NODES", 200), fleet_reps=n("BENCH_FLEET_REPS", 3),
             upload_rounds=n("BENCH_UPLOAD_ROUNDS", 40), abuse_before=_knob("BENCH_ABUSE_BEFORE", "-"),
             iter_threads=n("BENCH_ITER_THREADS", 2000), iter_reps=n("BENCH_ITER_REPS", 40),
+            stack_entries=n("BENCH_STACK_ENTRIES", 10000), stack_reps=n("BENCH_STACK_REPS", 9),
             scratch=os.environ.get("BENCH_SCRATCH", ""), results=os.environ.get("BENCH_RESULTS", ""),
             perf=os.environ.get("BENCH_PERF", ""))
