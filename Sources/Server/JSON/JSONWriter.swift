@@ -89,6 +89,18 @@ public struct JSONWriter {
     /// A JSON string from UTF-8 bytes, escaped as RFC 8259 requires.
     public mutating func string(utf8: UnsafeRawBufferPointer) {
         byte(UInt8(ascii: "\""))
+        stringBody(utf8: utf8)
+        byte(UInt8(ascii: "\""))
+    }
+
+    /// The inside of a JSON string, escaped, without its quotes: a string
+    /// written in pieces.
+    public mutating func stringBody(_ value: String) {
+        var value = value
+        value.withUTF8 { stringBody(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    public mutating func stringBody(utf8: UnsafeRawBufferPointer) {
         var start = 0
         for index in 0..<utf8.count {
             let c = utf8[index]
@@ -108,7 +120,6 @@ public struct JSONWriter {
             start = index + 1
         }
         if start < utf8.count { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: utf8[start..<utf8.count])) }
-        byte(UInt8(ascii: "\""))
     }
 
     /// Bytes as a lowercase hex JSON string.

@@ -3,19 +3,18 @@ import CLibBPF
 import Glibc
 
 /// One run of an iterator program (`iter/task`, `iter/bpf_map`, ...): a
-/// `BPF_TRACE_ITER` link of the program, an iterator descriptor made from
-/// it (`bpf_iter_create`), read to its end or to `limit` bytes, then both
-/// closed. Nothing of it outlives the call. Blocking: run it off the event
-/// loop.
-struct IteratorRun {
-    /// The program, which must have been loaded as an iterator.
-    let program: AttachProgram
-    /// For iterators over one map's elements: that map's descriptor.
-    let mapFD: Int32?
-    let limit: Int
+/// `BPF_TRACE_ITER` link of the program and an iterator descriptor made
+/// from it (`bpf_iter_create`), read chunk by chunk to its end; both close
+/// when this dies. Nothing of it outlives the call. Blocking: read it off
+/// the event loop.
+final class IteratorRun: @unchecked Sendable {
+    private let link: OwnedDescriptor
+    private let iterator: OwnedDescriptor
+    let program: String
 
-    /// The bytes the iterator wrote, at most `limit`, and whether it had more.
-    func read() throws(KernelError) -> (bytes: [UInt8], truncated: Bool) {
+    /// Makes the link and the iterator: every refusal comes here, before
+    /// anything is read.
+    init(program: AttachProgram, mapFD: Int32?) throws(KernelError) {
         guard program.type == BPF_PROG_TYPE_TRACING, program.expectedAttachType == BPF_TRACE_ITER else {
             throw .invalidArgument(
                 message: "program '\(program.name)' (section '\(program.section)') is not an iterator: iter.read runs iter/... programs",
@@ -41,25 +40,23 @@ struct IteratorRun {
             }
             throw .failed(operation: "create iterator link of \(program.name)", errno: code)
         }
-        let link = OwnedDescriptor(linkFD)
+        link = OwnedDescriptor(linkFD)
         let iteratorFD = bpf_iter_create(link.fd)
         guard iteratorFD >= 0 else { throw .failed(operation: "create iterator of \(program.name)", errno: -iteratorFD) }
-        let iterator = OwnedDescriptor(iteratorFD)
+        iterator = OwnedDescriptor(iteratorFD)
+        self.program = program.name
+    }
 
-        var output: [UInt8] = []
-        let chunk = 64 << 10
-        var buffer = [UInt8](repeating: 0, count: chunk)
-        while output.count <= limit {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(iterator.fd, $0.baseAddress, chunk) }
-            if count < 0 {
-                let code = currentErrno()
-                if code == EINTR || code == EAGAIN { continue }
-                throw .failed(operation: "read iterator \(program.name)", errno: code)
-            }
-            if count == 0 { return (output, false) }
-            output.append(contentsOf: buffer[0..<count])
+    /// The next bytes the iterator writes, at most `count`; empty at its end.
+    func read(upTo count: Int) throws(KernelError) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: count)
+        while true {
+            let read = buffer.withUnsafeMutableBytes { Glibc.read(iterator.fd, $0.baseAddress, count) }
+            if read >= 0 { return Array(buffer.prefix(read)) }
+            let code = currentErrno()
+            if code == EINTR || code == EAGAIN { continue }
+            throw .failed(operation: "read iterator \(program)", errno: code)
         }
-        // One byte past the limit proves there was more; it is not answered.
-        return (Array(output.prefix(limit)), true)
     }
 }

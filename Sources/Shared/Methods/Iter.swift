@@ -34,6 +34,8 @@ public struct IterRead: RPCMethod {
         public var bytes: Int
         /// True when the iterator had more to write than the limit.
         public var truncated: Bool
+        /// True when text output held bytes that are not UTF-8 (read as U+FFFD).
+        public var lossy: Bool?
 
         public init(output: String? = nil, encoding: String? = nil, records: [JSONValue]? = nil, bytes: Int, truncated: Bool) {
             self.output = output
