@@ -68,14 +68,7 @@ final class ELFSymbols: Sendable {
         guard let segment = segments.first(where: { fileOffset >= $0.offset && fileOffset - $0.offset < $0.size }) else { return nil }
         let (vaddr, overflow) = (fileOffset - segment.offset).addingReportingOverflow(segment.vaddr)
         guard !overflow else { return nil }
-        var low = 0
-        var high = addresses.count
-        while low < high {
-            let middle = (low + high) / 2
-            if addresses[middle] <= vaddr { low = middle + 1 } else { high = middle }
-        }
-        guard low > 0 else { return nil }
-        let index = low - 1
+        guard let index = addresses.lastIndex(atOrBelow: vaddr) else { return nil }
         let offset = vaddr - addresses[index]
         guard offset < (sizes[index] > 0 ? sizes[index] : 1 << 20) else { return nil }
         return (String(decoding: names[Int(nameStarts[index])..<Int(nameStarts[index + 1])], as: UTF8.self), offset)

@@ -118,7 +118,7 @@ final class KernelSymbols: Sendable {
         self.modules = modules
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
+    static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
@@ -130,18 +130,25 @@ final class KernelSymbols: Sendable {
     /// The symbol `address` is in: the last one at or below it, within
     /// `largestFunction`; nil below the first symbol or past that.
     func place(of address: UInt64) -> Place? {
-        var low = 0
-        var high = addresses.count
-        while low < high {
-            let middle = (low + high) / 2
-            if addresses[middle] <= address { low = middle + 1 } else { high = middle }
-        }
-        guard low > 0 else { return nil }
-        let index = low - 1
+        guard let index = addresses.lastIndex(atOrBelow: address) else { return nil }
         let offset = address - addresses[index]
         guard offset < Self.largestFunction else { return nil }
         let name = String(decoding: names[Int(nameStarts[index])..<Int(nameStarts[index + 1])], as: UTF8.self)
         let module = moduleIndex[index] == 0 ? nil : modules[Int(moduleIndex[index])]
         return Place(symbol: name, offset: offset, module: module)
+    }
+}
+
+extension [UInt64] {
+    /// In a sorted array, the index of the last element at or below
+    /// `value`; nil when every element is above it.
+    func lastIndex(atOrBelow value: UInt64) -> Int? {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] <= value { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 ? low - 1 : nil
     }
 }
