@@ -16,9 +16,12 @@ struct StackRendering: Sendable {
     /// Each process's mappings, read once per snapshot.
     let processes = NIOLockedValueBox([Int32: StackSymbolizer.UserSpace]())
     /// Each stack's frames as written, by id and process: a profile's
-    /// entries name the same stacks again and again. At most `maxRendered`.
-    private let rendered = NIOLockedValueBox([RenderedKey: ByteBuffer]())
-    static let maxRendered = 1 << 16
+    /// entries name the same stacks again and again. At most
+    /// `maxRenderedBytes` of them are kept for one call.
+    private let rendered = NIOLockedValueBox((stacks: [RenderedKey: ByteBuffer](), bytes: 0))
+    static let maxRenderedBytes = 16 << 20
+    /// At most this many processes' mappings are kept for one call.
+    static let maxProcesses = 4096
 
     private struct RenderedKey: Hashable {
         var id: Int64
@@ -91,7 +94,7 @@ struct StackRendering: Sendable {
         if let known = processes.withLockedValue({ $0[pid] }) { return known }
         let found: StackSymbolizer.UserSpace = ProcessMappings(pid: pid).map { .process($0) }
             ?? .unknown("process \(pid) has exited: its mappings are gone")
-        processes.withLockedValue { $0[pid] = found }
+        processes.withLockedValue { if $0.count < Self.maxProcesses { $0[pid] = found } }
         return found
     }
 
@@ -99,7 +102,7 @@ struct StackRendering: Sendable {
         var pid: Int32?
         if case .process(let process) = user { pid = process.pid }
         let key = id.map { RenderedKey(id: $0, pid: pid) }
-        if let key, let known = rendered.withLockedValue({ $0[key] }) {
+        if let key, let known = rendered.withLockedValue({ $0.stacks[key] }) {
             out.bytes(known)
             return
         }
@@ -107,7 +110,11 @@ struct StackRendering: Sendable {
         renderStack(id: id, from: stackMap, user: user, to: &own)
         out.bytes(own.buffer)
         if let key {
-            rendered.withLockedValue { if $0.count < Self.maxRendered { $0[key] = own.buffer } }
+            rendered.withLockedValue { cache in
+                guard cache.bytes + own.buffer.readableBytes <= Self.maxRenderedBytes else { return }
+                cache.stacks[key] = own.buffer
+                cache.bytes += own.buffer.readableBytes
+            }
         }
     }
 
