@@ -69,6 +69,9 @@ struct IterReadCommand: AsyncParsableCommand {
                         if lines.last == "" { lines.removeLast() }
                     }
                     for line in lines { printer.line(line, node: result.node) }
+                    if result.value.lossy == true {
+                        notes.write("bpfleet: \(result.node): the output held bytes that are not UTF-8, shown as U+FFFD (-o json shows the text as the node read it)\n")
+                    }
                     if result.value.truncated {
                         notes.write("bpfleet: \(result.node): output truncated at \(result.value.bytes) bytes (--limit reads more)\n")
                     }
