@@ -70,7 +70,7 @@ struct IterReadCommand: AsyncParsableCommand {
                     }
                     for line in lines { printer.line(line, node: result.node) }
                     if result.value.lossy == true {
-                        notes.write("bpfleet: \(result.node): the output held bytes that are not UTF-8, shown as U+FFFD (-o json shows the text as the node read it)\n")
+                        notes.write("bpfleet: \(result.node): the output held bytes that are not UTF-8, shown as U+FFFD\n")
                     }
                     if result.value.truncated {
                         notes.write("bpfleet: \(result.node): output truncated at \(result.value.bytes) bytes (--limit reads more)\n")
