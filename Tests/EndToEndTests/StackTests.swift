@@ -172,8 +172,7 @@ struct NestedCallsTarget {
     var path: String { directory + "/nested_calls" }
 
     static func build() throws -> NestedCallsTarget {
-        let directory = NSTemporaryDirectory() + "bpfleet-nested-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try temporaryDirectory("nested")
         let source = directory + "/nested_calls.c"
         try """
             #include <stdlib.h>
@@ -190,8 +189,7 @@ struct NestedCallsTarget {
             }
             """.write(toFile: source, atomically: true, encoding: .utf8)
         let cc = ["/usr/bin/cc", "/usr/bin/gcc"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "cc"
-        let build = try run(cc, ["-O0", "-fno-omit-frame-pointer", "-fcf-protection=none", "-o", directory + "/nested_calls", source])
-        guard build.status == 0 else { throw TestFailure("cc: \(String(decoding: build.stderr, as: UTF8.self))") }
+        try mustRun(cc, ["-O0", "-fno-omit-frame-pointer", "-fcf-protection=none", "-o", directory + "/nested_calls", source])
         return NestedCallsTarget(directory: directory)
     }
 
@@ -210,21 +208,14 @@ struct NestedCallsTarget {
         process.waitUntilExit()
     }
 
-    /// readelf's words for the symbol's value and .text's address and offset.
+    /// `bpfleet_probe_here`'s offset in the file, as uprobes take it.
     func fileOffset() throws -> UInt64 {
-        let symbols = String(decoding: try run("/usr/bin/readelf", ["-sW", path]).stdout, as: UTF8.self)
-        guard let line = symbols.split(separator: "\n").first(where: { $0.hasSuffix(" bpfleet_probe_here") }),
-              let value = UInt64(line.split(separator: " ")[1], radix: 16) else { throw TestFailure("no bpfleet_probe_here in readelf -s") }
-        let sections = String(decoding: try run("/usr/bin/readelf", ["-SW", path]).stdout, as: UTF8.self)
-        guard let text = sections.split(separator: "\n").first(where: { $0.contains(" .text ") }),
-              let fields = text.split(separator: "]").last?.split(separator: " "), fields.count > 3,
-              let address = UInt64(fields[2], radix: 16), let offset = UInt64(fields[3], radix: 16) else { throw TestFailure("cannot read .text") }
-        return value - address + offset
+        try elfFileOffset(of: "bpfleet_probe_here", in: path)
     }
 
     /// The GNU build id, as readelf -n prints it.
     func buildID() throws -> String {
-        let notes = String(decoding: try run("/usr/bin/readelf", ["-nW", path]).stdout, as: UTF8.self)
+        let notes = try mustRun("/usr/bin/readelf", ["-nW", path])
         guard let line = notes.split(separator: "\n").first(where: { $0.contains("Build ID:") }),
               let id = line.split(separator: " ").last else { throw TestFailure("no build id") }
         return String(id)

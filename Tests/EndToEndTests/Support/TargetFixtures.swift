@@ -103,6 +103,22 @@ struct TestCgroup {
     }
 }
 
+/// A function's offset in an ELF file, as uprobes take it: its symbol value
+/// moved from .text's address to .text's file offset (readelf the witness).
+func elfFileOffset(of symbol: String, in path: String) throws -> UInt64 {
+    let symbols = try mustRun("/usr/bin/readelf", ["-sW", path])
+    guard let line = symbols.split(separator: "\n").first(where: { $0.hasSuffix(" " + symbol) }),
+          let value = UInt64(line.split(separator: " ")[1], radix: 16) else { throw TestFailure("no \(symbol) in readelf -s") }
+    let sections = try mustRun("/usr/bin/readelf", ["-SW", path])
+    guard let text = sections.split(separator: "\n").first(where: { $0.contains(" .text ") }) else { throw TestFailure("no .text") }
+    // [16] .text PROGBITS ADDRESS OFFSET SIZE ...
+    let fields = text.split(separator: "]").last!.split(separator: " ")
+    guard fields.count > 3, let address = UInt64(fields[2], radix: 16), let offset = UInt64(fields[3], radix: 16) else {
+        throw TestFailure("cannot read .text: \(text)")
+    }
+    return value - address + offset
+}
+
 /// A small C program whose function `bpfleet_uprobe_target` runs as many
 /// times as its argument says, compiled with cc into its own directory.
 struct UprobeTarget {
@@ -131,20 +147,9 @@ struct UprobeTarget {
         try mustRun(path, [String(times)])
     }
 
-    /// The function's offset in the file, as uprobes take it: its symbol
-    /// value moved from .text's address to .text's file offset (readelf).
+    /// The function's offset in the file, as uprobes take it.
     func fileOffset() throws -> UInt64 {
-        let symbols = try mustRun("/usr/bin/readelf", ["-sW", path])
-        guard let line = symbols.split(separator: "\n").first(where: { $0.hasSuffix(" " + Self.symbol) }),
-              let value = UInt64(line.split(separator: " ")[1], radix: 16) else { throw TestFailure("no \(Self.symbol) in readelf -s") }
-        let sections = try mustRun("/usr/bin/readelf", ["-SW", path])
-        guard let text = sections.split(separator: "\n").first(where: { $0.contains(" .text ") }) else { throw TestFailure("no .text") }
-        // [16] .text PROGBITS ADDRESS OFFSET SIZE ...
-        let fields = text.split(separator: "]").last!.split(separator: " ")
-        guard fields.count > 3, let address = UInt64(fields[2], radix: 16), let offset = UInt64(fields[3], radix: 16) else {
-            throw TestFailure("cannot read .text: \(text)")
-        }
-        return value - address + offset
+        try elfFileOffset(of: Self.symbol, in: path)
     }
 
     func remove() {
