@@ -45,12 +45,15 @@ extension BPFObject {
             }
             // "libbpf: prog 'NAME': failed to find kernel BTF type ID of 'TARGET': -3"
             if let name = Self.quoted(after: "prog '", in: line), let target = Self.quoted(after: "failed to find kernel BTF type ID of '", in: line) {
-                let section = programs.first { String(cString: bpf_program__name($0)) == name }
-                    .map { String(cString: bpf_program__section_name($0)) } ?? ""
-                return .missingAttachTarget(program: name, section: section, target: target, libbpf: messages)
+                return .missingAttachTarget(program: name, section: section(ofProgram: name), target: target, libbpf: messages)
             }
         }
         return nil
+    }
+
+    /// The section of the program named `name`; empty when there is none.
+    func section(ofProgram name: String) -> String {
+        programs.first { String(cString: bpf_program__name($0)) == name }.map { String(cString: bpf_program__section_name($0)) } ?? ""
     }
 
     /// The text between `prefix` and the next `'` in `line`.
@@ -110,9 +113,7 @@ final class LoadedObject {
                 // Only the statistics line: the kernel refused the program before verifying it.
                 let verified = verifierLog.split(separator: "\n").contains { !$0.hasPrefix("processed 0 insns") }
                 guard verified else {
-                    let section = object.programs.first { String(cString: bpf_program__name($0)) == failed }
-                        .map { String(cString: bpf_program__section_name($0)) } ?? ""
-                    throw .programRefused(program: failed, section: section, errno: code, libbpf: messages)
+                    throw .programRefused(program: failed, section: object.section(ofProgram: failed), errno: code, libbpf: messages)
                 }
                 throw .verifierRejected(program: failed, log: verifierLog, errno: code, truncated: code == ENOSPC)
             }

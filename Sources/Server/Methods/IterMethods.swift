@@ -16,7 +16,7 @@ extension IterRead: ServedMethod {
         }
         let probe = try await context.registry.probe(named: self.probe)
         let program = try probe.program(named: self.program)
-        let walked = try await map.asyncMap { ref throws(ResponseError) in try await context.registry.map(ref) }
+        let walked: (probe: LoadedProbe, map: ProbeMap)? = if let map { try await context.registry.map(map) } else { nil }
         var type: BTFType?
         if let recordType {
             guard let found = probe.btf?.reader.type(named: recordType) else {
@@ -177,13 +177,5 @@ struct IteratorOutput {
             }
         }
         return (bytes[...], [])
-    }
-}
-
-extension Optional {
-    /// `map` with an async, throwing transform.
-    func asyncMap<T>(_ transform: (Wrapped) async throws(ResponseError) -> T) async throws(ResponseError) -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

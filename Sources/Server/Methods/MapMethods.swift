@@ -49,13 +49,7 @@ extension MapLookup: ServedMethod {
         key.withUnsafeBytes { map.codec.writeKey($0, format: format, to: &out) }
         out.raw(",\"value\":")
         key.withUnsafeBytes { keyBytes in
-            value.withUnsafeBytes { valueBytes in
-                if let stacks {
-                    stacks.write(key: keyBytes, value: valueBytes, codec: map.codec, format: format, to: &out)
-                } else {
-                    map.codec.writeValue(valueBytes, format: format, to: &out)
-                }
-            }
+            value.withUnsafeBytes { map.codec.writeValue($0, key: keyBytes, format: format, stacks: stacks, to: &out) }
         }
         out.raw("}")
         return .value(RawJSON(bytes: out.buffer))

@@ -92,11 +92,7 @@ struct MapSnapshotWriter: Sendable {
                         out.raw(",\"value\":")
                         let key = UnsafeRawBufferPointer(rebasing: keys[(index * keySize)..<((index + 1) * keySize)])
                         let value = UnsafeRawBufferPointer(rebasing: values[(index * valueSize)..<((index + 1) * valueSize)])
-                        if let stacks {
-                            stacks.write(key: key, value: value, codec: codec, format: format, to: &out)
-                        } else {
-                            codec.writeValue(value, format: format, to: &out)
-                        }
+                        codec.writeValue(value, key: key, format: format, stacks: stacks, to: &out)
                         out.byte(UInt8(ascii: "}"))
                     }
                 }

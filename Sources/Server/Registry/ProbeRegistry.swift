@@ -92,7 +92,6 @@ public actor ProbeRegistry {
 
     func load(_ request: ProbeLoad) throws(ResponseError) -> ProbeDescription {
         try Self.validateProbeName(request.name)
-        try MapSettingsCheck(maps: try store.description(of: request.objectId).maps).check(request.maps)
         if request.keepMaps?.isEmpty == false, request.replace != true {
             throw .invalidParams("keepMaps: only with replace: true (it names maps of the probe being replaced)", field: "keepMaps")
         }
@@ -132,6 +131,9 @@ public actor ProbeRegistry {
     /// by their pins. Nothing is left pinned when it fails.
     func loadPinned(_ request: ProbeLoad, elf: [UInt8], directory: String, reuse: [String: String] = [:],
                     loadedAt: Date, origin: ProbeOrigin) throws(ResponseError) -> LoadedProbe {
+        // Before the helper opens anything: a load, a replace and a restore
+        // from a state file (read like a request) alike.
+        try MapSettingsCheck(maps: try store.description(of: request.objectId).maps).check(request.maps)
         let loaded: HelperReply.Loaded
         do throws(ResponseError) {
             loaded = try helper.load(HelperRequest.LoadSpec(probe: request, pinDirectory: directory, reuse: reuse,
@@ -428,8 +430,6 @@ public actor ProbeRegistry {
         removePins(of: wanted.name)
         let request = ProbeLoad(name: wanted.name, objectId: wanted.objectId, programs: wanted.programs,
                                 globals: wanted.globals, labels: wanted.labels, maps: wanted.maps)
-        // A state file is read like a request: its settings are checked again.
-        try MapSettingsCheck(maps: try store.description(of: wanted.objectId).maps).check(wanted.maps)
         let probe = try loadPinned(request, elf: elf, directory: "\(pinRoot)/\(wanted.name)", loadedAt: wanted.loadedAt, origin: .restored)
         do throws(ResponseError) {
             for link in wanted.links.sorted(by: { $0.linkId < $1.linkId }) {

@@ -116,11 +116,7 @@ final class MapReading: Sendable {
                     out.raw("{\"key\":")
                     codec.writeKey(key(i), format: format, to: &out)
                     out.raw(",\"value\":")
-                    if let stacks {
-                        stacks.write(key: key(i), value: value(i), codec: codec, format: format, to: &out)
-                    } else {
-                        codec.writeValue(value(i), format: format, to: &out)
-                    }
+                    codec.writeValue(value(i), key: key(i), format: format, stacks: stacks, to: &out)
                     out.byte(UInt8(ascii: "}"))
                 }
                 switch mode {

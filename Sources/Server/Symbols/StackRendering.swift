@@ -143,3 +143,16 @@ struct StackRendering: Sendable {
         found.withUnsafeBytes { StackSymbolizer.shared.writeFrames(StackSymbolizer.addresses(of: $0), kernel: kernel, user: user, to: &out) }
     }
 }
+
+extension MapCodec {
+    /// An entry's value: as the codec writes it, or through `stacks` when
+    /// the call asked for them symbolized.
+    func writeValue(_ value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, format: ValueFormat, stacks: StackRendering?,
+                    to out: inout JSONWriter) {
+        if let stacks {
+            stacks.write(key: key, value: value, codec: self, format: format, to: &out)
+        } else {
+            writeValue(value, format: format, to: &out)
+        }
+    }
+}
