@@ -22,27 +22,28 @@ import threading
 import time
 from typing import TextIO
 
-from .common import Bench, BenchError, Part, call, loadavg, upload
+from .common import Bench, BenchError, Node, Part, call, loadavg, upload
 
 
 def q(values: list[float], p: float) -> float:
     return sorted(values)[min(len(values) - 1, int(p * len(values)))]
 
 
-def measure(bpfleetd: str, programs: str, work: str, threads: int, reps: int, table: TextIO) -> None:
+def measure(bench: Bench, programs: str, threads: int, reps: int, table: TextIO) -> None:
+    session = bench.session
     obj = os.path.join(programs, "build", "task_iter.bpf.o")
-    sock = os.path.join(work, "iter.sock")
+    sock = session.path("iter.sock")
     pins = f"/sys/fs/bpf/bpfleet-bench-iter-{os.getpid()}"
     pin = f"/sys/fs/bpf/bpfleet-bench-iter-pin-{os.getpid()}"
     release = threading.Event()
     idle = [threading.Thread(target=release.wait, daemon=True) for _ in range(threads)]
     for thread in idle:
         thread.start()
-    server = subprocess.Popen([bpfleetd, "--listen", f"unix:{sock}", "--state-dir", os.path.join(work, "iter-state"),
-                               "--pin-root", pins, "--log-level", "warning"], stdout=subprocess.PIPE)
+    node = Node(session, bench.bpfleetd, sock, ["--listen", f"unix:{sock}", "--state-dir", session.path("iter-state"),
+                                                 "--pin-root", pins, "--log-level", "warning"],
+                session.path("ready-iter"), session.path("bpfleetd-iter.log"))
     try:
-        if server.stdout is None or not server.stdout.readline():  # "bpfleetd ready ..."
-            raise BenchError("iter: bpfleetd did not start")
+        node.wait_ready()
         call(sock, "probe.load", {"name": "iters", "objectId": upload(sock, obj, "task_iter.bpf.o")})
         subprocess.run(["bpftool", "iter", "pin", obj, pin], check=True, capture_output=True)
         ours: list[float] = []
@@ -79,8 +80,7 @@ def measure(bpfleetd: str, programs: str, work: str, threads: int, reps: int, ta
               f"iter.read / in-process read: {statistics.median(ours) / statistics.median(reads):.2f}x", file=table)
     finally:
         release.set()
-        server.terminate()
-        server.wait()
+        node.stop()
         subprocess.run(["rm", "-rf", pins, pin])
 
 
@@ -91,8 +91,7 @@ def run_part(bench: Bench) -> None:
     with open(session.path("iter-table.txt"), "w") as table:
         table.write(f"machine nproc={len(os.sched_getaffinity(0))} kernel={os.uname().release} loadavg_start {loadavg()}\n")
         table.flush()
-        measure(bench.bpfleetd, os.path.join(os.getcwd(), "programs"), session.work, bench.knobs.iter_threads,
-                bench.knobs.iter_reps, table)
+        measure(bench, os.path.join(os.getcwd(), "programs"), bench.knobs.iter_threads, bench.knobs.iter_reps, table)
         table.write(f"loadavg_end {loadavg()}\n")
 
 

@@ -25,7 +25,7 @@ import subprocess
 import time
 from typing import TextIO
 
-from .common import Bench, BenchError, Part, call, loadavg, upload
+from .common import Bench, BenchError, Node, Part, call, loadavg, upload
 
 CC = "/usr/bin/cc" if os.path.exists("/usr/bin/cc") else "gcc"
 NESTED = r"""
@@ -50,14 +50,6 @@ def file_offset(path: str, symbol: str) -> int:
     sections = subprocess.run(["readelf", "-SW", path], check=True, capture_output=True, text=True).stdout
     text = next(line for line in sections.splitlines() if " .text " in line).split("]")[-1].split()
     return value - int(text[2], 16) + int(text[3], 16)
-
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class Connection:
@@ -89,8 +81,10 @@ class Connection:
         self.sock.close()
 
 
-def measure(bpfleetd: str, programs: str, work: str, entries: int, reps: int, table: TextIO) -> None:
-    sock = os.path.join(work, "stacks.sock")
+def measure(bench: Bench, programs: str, entries: int, reps: int, table: TextIO) -> None:
+    session = bench.session
+    work = session.work
+    sock = session.path("stacks.sock")
     pins = f"/sys/fs/bpf/bpfleet-bench-stacks-{os.getpid()}"
     nested_c = os.path.join(work, "nested_calls.c")
     nested = os.path.join(work, "nested_calls")
@@ -100,12 +94,12 @@ def measure(bpfleetd: str, programs: str, work: str, entries: int, reps: int, ta
     comm = f"bfs{os.getpid() % 100000}"
     execed = os.path.join(work, comm)
     subprocess.run(["cp", "/bin/true", execed], check=True)
-    server = subprocess.Popen([bpfleetd, "--listen", f"unix:{sock}", "--state-dir", os.path.join(work, "stacks-state"),
-                               "--pin-root", pins, "--log-level", "warning"], stdout=subprocess.PIPE)
+    node = Node(session, bench.bpfleetd, sock, ["--listen", f"unix:{sock}", "--state-dir", session.path("stacks-state"),
+                                                 "--pin-root", pins, "--log-level", "warning"],
+                session.path("ready-stacks"), session.path("bpfleetd-stacks.log"))
     waiting = None
     try:
-        if server.stdout is None or not server.stdout.readline():
-            raise BenchError("stacks: bpfleetd did not start")
+        node.wait_ready()
         object_id = upload(sock, os.path.join(programs, "build", "stack_samples.bpf.o"), "stack_samples.bpf.o")
         call(sock, "probe.load", {
             "name": "stacks", "objectId": object_id,
@@ -144,9 +138,9 @@ def measure(bpfleetd: str, programs: str, work: str, entries: int, reps: int, ta
             raw_params = {"map": sampled}
             symbolized_params = {"map": sampled, "symbolize": True}
             _, raw_reply = connection.timed("map.snapshot", raw_params)
-            before = rss_kib(server.pid)
+            before = int(node.status_kb("VmRSS"))
             cold, reply = connection.timed("map.snapshot", symbolized_params)
-            after = rss_kib(server.pid)
+            after = int(node.status_kb("VmRSS"))
             first = json.loads(reply)["result"]["entries"][0]["stacks"]
             names = [frame.get("symbol", "?") for frame in first["user_stack_id"]][:5]
             if names != ["bpfleet_probe_here", "bpfleet_leaf", "bpfleet_middle", "bpfleet_outer", "main"]:
@@ -174,8 +168,7 @@ def measure(bpfleetd: str, programs: str, work: str, entries: int, reps: int, ta
         if waiting is not None:
             waiting.kill()
             waiting.wait()
-        server.terminate()
-        server.wait()
+        node.stop()
         subprocess.run(["rm", "-rf", pins])
 
 
@@ -185,8 +178,7 @@ def run_part(bench: Bench) -> None:
     with open(session.path("stacks-table.txt"), "w") as table:
         table.write(f"machine nproc={len(os.sched_getaffinity(0))} kernel={os.uname().release} loadavg_start {loadavg()}\n")
         table.flush()
-        measure(bench.bpfleetd, os.path.join(os.getcwd(), "programs"), session.work, bench.knobs.stack_entries,
-                bench.knobs.stack_reps, table)
+        measure(bench, os.path.join(os.getcwd(), "programs"), bench.knobs.stack_entries, bench.knobs.stack_reps, table)
         table.write(f"loadavg_end {loadavg()}\n")
 
 
