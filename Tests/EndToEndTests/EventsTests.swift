@@ -107,7 +107,8 @@ struct EventsTests {
             #expect(try second.callError("events.subscribe", ["map": ["probe": "snoop", "name": "events"]]).code == .conflict)
             try second.call("probe.unload", ["probe": "snoop"])
             var end: JSONValue?
-            while end == nil, let note = try nextNotification(client, timeout: 5) {
+            // The wait catches a stream that never ends; it does not time the end.
+            while end == nil, let note = try nextNotification(client, timeout: 120) {
                 if note["method"] == "subscription.end" { end = note }
             }
             #expect(end?["params"] == ["subscription": id, "reason": "probe unloaded"])

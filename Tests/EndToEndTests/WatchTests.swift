@@ -142,7 +142,7 @@ struct WatchTests {
             _ = try nextNotification(stayer)
             try owner.call("probe.unload", ["probe": "big"])
             var end: JSONValue?
-            while end == nil, let note = try nextNotification(stayer, timeout: 5) {
+            while end == nil, let note = try nextNotification(stayer, timeout: 120) {
                 if note["method"] == "subscription.end" { end = note }
             }
             #expect(end?["params"] == ["subscription": .int(Int64(id)), "reason": "probe unloaded"])
