@@ -17,6 +17,14 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The suite's Python parts: jsonschema (with referencing) checks every
+# message a node sends against docs/openrpc.json; pytest runs the Python
+# client's tests. From PyPI when the python3 on PATH lacks them.
+if ! python3 -c 'import jsonschema, referencing, pytest' 2>/dev/null; then
+    echo "setup: installing jsonschema and pytest for $(command -v python3)"
+    python3 -m pip install -q jsonschema pytest
+fi
+
 # bpffs holds the pins; tracefs is what tracepoint attach reads ids from.
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing

@@ -17,7 +17,7 @@ struct EnvelopeTests {
         // The result as NodeConnection hands it on: a slice of the line.
         let result = line.getSlice(at: 33, length: raw.utf8.count)!
         let parts = Envelope.parts(node: .unix(path: "/run/a.sock"), result: .success(result))
-        #expect(text(parts) == #"{"node":"unix:/run/a.sock","ok":true,"result":"# + raw + "}")
+        #expect(text(parts) == #"{"node":"unix:/run/a.sock","address":"unix:/run/a.sock","ok":true,"result":"# + raw + "}")
         // The result is not copied into a new buffer.
         #expect(parts[1] == result)
     }
@@ -30,6 +30,7 @@ struct EnvelopeTests {
         let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(element.utf8))
         #expect(decoded == [
             "node": "tcp://10.0.0.1:7447",
+            "address": "tcp://10.0.0.1:7447",
             "ok": false,
             "error": ["code": -32006, "message": "program 'x' rejected", "data": ["program": "x", "log": "a\nb\n", "errno": 13]],
         ])
@@ -41,7 +42,7 @@ struct EnvelopeTests {
         let node = NodeAddress.unix(path: "/tmp/we\"ird.sock")
         let error = ClientError.cannotConnect(node, reason: "Connection refused", hint: "is bpfleetd running?")
         let element = text(Envelope.parts(node: node, result: .failure(error)))
-        #expect(element == #"{"node":"unix:/tmp/we\"ird.sock","ok":false,"error":{"kind":"unreachable","message":"cannot connect to unix:/tmp/we\"ird.sock: Connection refused (is bpfleetd running?)"}}"#)
+        #expect(element == #"{"node":"unix:/tmp/we\"ird.sock","address":"unix:/tmp/we\"ird.sock","ok":false,"error":{"kind":"unreachable","message":"cannot connect to unix:/tmp/we\"ird.sock: Connection refused (is bpfleetd running?)"}}"#)
     }
 
     @Test("each client failure has a kind for scripts")

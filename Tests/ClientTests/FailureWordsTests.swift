@@ -26,7 +26,7 @@ struct FailureWordsTests {
         let element = Envelope.parts(node: .tcp(host: "10.0.0.5", port: 7447), name: "web-1",
                                      result: .failure(MethodFailure(method: "probe.load", error: denied)))
             .map { String(decoding: $0.readableBytesView, as: UTF8.self) }.joined()
-        #expect(element == #"{"node":"tcp://10.0.0.5:7447","name":"web-1","ok":false,"error":{"code":-32002,"message":"permission denied: probe.load needs operator (you are viewer)","data":{"method":"probe.load","needs":"operator","role":"viewer"}}}"#)
+        #expect(element == #"{"node":"web-1","address":"tcp://10.0.0.5:7447","ok":false,"error":{"code":-32002,"message":"permission denied: probe.load needs operator (you are viewer)","data":{"method":"probe.load","needs":"operator","role":"viewer"}}}"#)
     }
 
     @Test("each TLS failure says which side refused and why")

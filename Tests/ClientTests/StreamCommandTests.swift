@@ -60,9 +60,9 @@ struct StreamCommandTests {
             #expect(try await run(command, captured) == 0)
             let node = "\(server.address)"
             #expect(captured.lines == [
-                #"{"node":"\#(node)","notification":{"method":"subscription.map","params":{"subscription":1,"seq":1,"takenAt":"2025-01-02T03:04:05Z","entries":[{"key":1,"value":10},{"key":2,"value":100},{"key":3,"value":"x"}]}}}"#,
-                #"{"node":"\#(node)","notification":{"method":"subscription.map","params":{"subscription":1,"seq":2,"takenAt":"2025-01-02T03:04:06Z","entries":[{"key":1,"value":15},{"key":2,"value":130},{"key":3,"value":"x"}]}}}"#,
-                #"{"node":"\#(node)","notification":{"method":"subscription.map","params":{"subscription":1,"seq":4,"takenAt":"2025-01-02T03:04:08Z","entries":[{"key":1,"value":35},{"key":2,"value":150}]}}}"#,
+                #"{"node":"\#(node)","address":"\#(node)","notification":{"method":"subscription.map","params":{"subscription":1,"seq":1,"takenAt":"2025-01-02T03:04:05Z","entries":[{"key":1,"value":10},{"key":2,"value":100},{"key":3,"value":"x"}]}}}"#,
+                #"{"node":"\#(node)","address":"\#(node)","notification":{"method":"subscription.map","params":{"subscription":1,"seq":2,"takenAt":"2025-01-02T03:04:06Z","entries":[{"key":1,"value":15},{"key":2,"value":130},{"key":3,"value":"x"}]}}}"#,
+                #"{"node":"\#(node)","address":"\#(node)","notification":{"method":"subscription.map","params":{"subscription":1,"seq":4,"takenAt":"2025-01-02T03:04:08Z","entries":[{"key":1,"value":35},{"key":2,"value":150}]}}}"#,
             ])
             #expect(captured.errors == "")
             let watch = try #require(server.received.named("map.watch").first)
@@ -81,8 +81,8 @@ struct StreamCommandTests {
             let node = "\(server.address)"
             #expect(captured.output == """
                 [
-                {"node":"\(node)","notification":{"method":"subscription.map","params":{"subscription":1,"seq":1,"takenAt":"2025-01-02T03:04:05Z","entries":[{"key":"a","value":{"count":1}}]}}},
-                {"node":"\(node)","notification":{"method":"subscription.end","params":{"subscription":1,"reason":"probe unloaded"}}}
+                {"node":"\(node)","address":"\(node)","notification":{"method":"subscription.map","params":{"subscription":1,"seq":1,"takenAt":"2025-01-02T03:04:05Z","entries":[{"key":"a","value":{"count":1}}]}}},
+                {"node":"\(node)","address":"\(node)","notification":{"method":"subscription.end","params":{"subscription":1,"reason":"probe unloaded"}}}
                 ]
 
                 """)
@@ -105,7 +105,7 @@ struct StreamCommandTests {
             let json = Captured()
             let ndjson = try MapWatchCommand.parse(["-n", "\(server.address)", "-o", "ndjson", "exec", "missing"])
             #expect(try await run(ndjson, json) == 1)
-            #expect(json.lines == [#"{"node":"\#(server.address)","ok":false,"error":{"code":-32003,"message":"no map missing","data":{"map":"missing"}}}"#])
+            #expect(json.lines == [#"{"node":"\#(server.address)","address":"\#(server.address)","ok":false,"error":{"code":-32003,"message":"no map missing","data":{"map":"missing"}}}"#])
         }
     }
 
@@ -153,17 +153,17 @@ struct StreamCommandTests {
             #expect(try await run(command, captured) == 0)
             let node = "\(server.address)"
             #expect(captured.lines == [
-                #"{"node":"\#(node)","record":{"pid":1,"comm":"sh"}}"#,
-                #"{"node":"\#(node)","record":{"pid":2,"comm":"ls"}}"#,
-                #"{"node":"\#(node)","lost":4}"#,
-                #"{"node":"\#(node)","record":{"pid":3,"comm":"cat"}}"#,
+                #"{"node":"\#(node)","address":"\#(node)","record":{"pid":1,"comm":"sh"}}"#,
+                #"{"node":"\#(node)","address":"\#(node)","record":{"pid":2,"comm":"ls"}}"#,
+                #"{"node":"\#(node)","address":"\#(node)","lost":4}"#,
+                #"{"node":"\#(node)","address":"\#(node)","record":{"pid":3,"comm":"cat"}}"#,
             ])
             #expect(server.received.named("subscription.cancel").count == 1)
 
             let cut = Captured()
             let two = try EventsTailCommand.parse(["-n", "\(server.address)", "-o", "ndjson", "--count", "1", "exec", "events"])
             #expect(try await run(two, cut) == 0)
-            #expect(cut.lines == [#"{"node":"\#(node)","record":{"pid":1,"comm":"sh"}}"#])
+            #expect(cut.lines == [#"{"node":"\#(node)","address":"\#(node)","record":{"pid":1,"comm":"sh"}}"#])
         }
     }
 
@@ -191,8 +191,8 @@ struct StreamCommandTests {
             let ndjson = try EventsTailCommand.parse(["-n", "\(server.address)", "-o", "ndjson", "exec", "events-end"])
             #expect(try await run(ndjson, json) == 0)
             #expect(json.lines == [
-                #"{"node":"\#(server.address)","record":"0a0b"}"#,
-                #"{"node":"\#(server.address)","end":"map gone"}"#,
+                #"{"node":"\#(server.address)","address":"\#(server.address)","record":"0a0b"}"#,
+                #"{"node":"\#(server.address)","address":"\#(server.address)","end":"map gone"}"#,
             ])
         }
     }

@@ -24,6 +24,7 @@ struct AbuseTests {
             // sending a request nested 500 deep the server never parses.
             let nested = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
             var strangers: [LineClient] = []
+            let started = Date()
             for _ in 0..<200 {
                 let stranger = try server.client()
                 try? stranger.send(nested)
@@ -50,9 +51,12 @@ struct AbuseTests {
             // The CLI run as a stranger reports the refusal it was sent.
             let refused = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(bpfleet(node + ["node", "info"]).stdout.utf8)).arrayValue.first)
             #expect(refused["error"]?["code"] == -32001)
-            // Logged, at a bounded rate (10 lines a minute).
+            // Logged, at a bounded rate: 10 lines in each minute the
+            // refusals spanned (a loaded machine stretches them over more
+            // minutes), far fewer than the 201 refusals.
+            let minutes = Int(Date().timeIntervalSince(started) / 60) + 2
             let logged = server.log.components(separatedBy: "connection refused: no role").count - 1
-            #expect(logged >= 1 && logged <= 20, "\(logged) lines")
+            #expect(logged >= 1 && logged <= 10 * minutes, "\(logged) lines in \(minutes) minute windows")
         }
     }
 

@@ -113,10 +113,11 @@ struct CommandLineTests {
 
                 let webOnly = try bpfleet(["--inventory", inventory, "-l", "role=web", "-o", "json", "node", "info"])
                 #expect(webOnly.status == 0, "\(webOnly.stderr)")
-                #expect(webOnly.json?.arrayValue.map { $0["name"] } == [.string("web-1")])
+                #expect(webOnly.json?.arrayValue.map { $0["node"] } == [.string("web-1")])
+                #expect(webOnly.json?.arrayValue.map { $0["address"] } == [.string(web.address)])
 
                 let both = try bpfleet(["--inventory", inventory, "--selector", "zone in (a, b)", "-o", "json", "node", "info"])
-                #expect(both.json?.arrayValue.map { $0["name"] } == [.string("web-1"), .string("db-1")])
+                #expect(both.json?.arrayValue.map { $0["node"] } == [.string("web-1"), .string("db-1")])
 
                 let nothing = try bpfleet(["--inventory", inventory, "-l", "role=cache", "node", "info"])
                 #expect(nothing.status == 64)

@@ -208,7 +208,7 @@ struct FleetTests {
                 #expect(result.status == 0, "\(selector): \(result.stderr)")
                 let nodes = try JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8)).arrayValue
                 #expect(nodes.allSatisfy { $0["ok"] == true })
-                return Set(nodes.compactMap { $0["name"]?.stringValue })
+                return Set(nodes.compactMap { $0["node"]?.stringValue })
             }
             func expected(_ rule: ([String: String]) -> Bool) -> Set<String> {
                 Set((0..<Fleet.size).filter { rule(Fleet.labels($0)) }.map(Fleet.name))

@@ -8,6 +8,8 @@ import NIOPosix
 /// once. A connection that drops fails every waiting call.
 public actor NodeConnection {
     public nonisolated let address: NodeAddress
+    /// The node as people know it: its config name, else its address.
+    public nonisolated let nodeName: String
     private nonisolated let channel: any Channel
     /// Why the connection ended, once it has: a call made afterwards fails
     /// with the reason (a node's TLS alert), not a bare "closed".
@@ -25,9 +27,10 @@ public actor NodeConnection {
     /// the client would rather read a big answer than refuse it.
     public static let defaultMaximumMessageLength = 1 << 30
 
-    private init(address: NodeAddress, channel: any Channel, ending: LockedValue<ClientError?>,
+    private init(address: NodeAddress, nodeName: String, channel: any Channel, ending: LockedValue<ClientError?>,
                  refused: LockedValue<ResponseError?>, subscriptions: SubscriptionTable) {
         self.address = address
+        self.nodeName = nodeName
         self.channel = channel
         self.ending = ending
         self.refused = refused
@@ -135,7 +138,8 @@ public actor NodeConnection {
                     channel.close(promise: nil)
                 }
             }
-            return NodeConnection(address: address, channel: channel, ending: ending, refused: refused, subscriptions: subscriptions)
+            return NodeConnection(address: address, nodeName: target.description, channel: channel, ending: ending, refused: refused,
+                                  subscriptions: subscriptions)
         } catch {
             connected?.close(promise: nil)
             handshake?.fail(error)
@@ -241,7 +245,7 @@ public actor NodeConnection {
         let reply = channel.eventLoop.makePromise(of: CallReply.self)
         let answer = try await withTaskCancellationHandler {
             do {
-                try await channel.writeAndFlush(OutgoingCall(id: id, frame: frame, reply: reply, onResult: onResult))
+                try await channel.writeAndFlush(OutgoingCall(id: id, method: method, frame: frame, reply: reply, onResult: onResult))
             } catch {
                 // The router never took the call (the channel had closed),
                 // so the reply promise is still this caller's to complete.
@@ -264,8 +268,17 @@ public actor NodeConnection {
         }
         switch answer {
         case .result(let result): return result
+        case .error(let error) where error.code == .methodNotFound && method != NodeInfo.method:
+            throw await missingMethod(method, error)
         case .error(let error): throw error
         }
+    }
+
+    /// A -32601 said the way an operator can act on: which bpfleetd the
+    /// node runs (asked with `node.info`, which every version serves).
+    private nonisolated func missingMethod(_ method: String, _ error: ResponseError) async -> ResponseError {
+        guard let info = try? await call(NodeInfo()) else { return error }
+        return ResponseError(.methodNotFound, "node \(nodeName) runs bpfleetd \(info.serverVersion), which has no method \(method)", data: error.data)
     }
 
     /// Sends a JSON-RPC notification: the server runs it and never answers,

@@ -6,6 +6,8 @@ import NIOCore
 /// a reply is a JSON-RPC notification, never answered.
 struct OutgoingCall: Sendable {
     var id: Int64
+    /// The method called (what `WireLog` records its answer as).
+    var method: String
     var frame: ByteBuffer
     var reply: EventLoopPromise<CallReply>?
     /// Runs on the event loop with the raw result, before the caller hears
@@ -15,8 +17,9 @@ struct OutgoingCall: Sendable {
     /// still be cancelled.
     var onResult: (@Sendable (ByteBuffer) -> Void)?
 
-    init(id: Int64, frame: ByteBuffer, reply: EventLoopPromise<CallReply>, onResult: (@Sendable (ByteBuffer) -> Void)? = nil) {
+    init(id: Int64, method: String, frame: ByteBuffer, reply: EventLoopPromise<CallReply>, onResult: (@Sendable (ByteBuffer) -> Void)? = nil) {
         self.id = id
+        self.method = method
         self.frame = frame
         self.reply = reply
         self.onResult = onResult
@@ -25,6 +28,7 @@ struct OutgoingCall: Sendable {
     /// A notification: written and forgotten.
     init(notification frame: ByteBuffer) {
         self.id = 0
+        self.method = ""
         self.frame = frame
         self.reply = nil
         self.onResult = nil

@@ -93,7 +93,7 @@ final class ResponseRouter: ChannelDuplexHandler {
             return
         }
         asked = true
-        pending[call.id] = PendingCall(reply: reply, onResult: call.onResult)
+        pending[call.id] = PendingCall(method: call.method, reply: reply, onResult: call.onResult)
         // Its answer must not wait behind notifications nobody is reading.
         if subscriptions.releaseReader() { context.read() }
         let id = call.id
@@ -128,7 +128,18 @@ final class ResponseRouter: ChannelDuplexHandler {
                 end(context: context, ClientError.malformedMessage(address, detail: error.detail))
                 return
             }
+            if WireLog.isOn { record(message, line) }
             route(message)
+        }
+    }
+
+    /// The line, for the suite's check against the contract.
+    private func record(_ message: InboundMessage, _ line: ByteBuffer) {
+        switch message {
+        case .response(let id, _): WireLog.record(method: pending[id]?.method, line: line.readableBytesView)
+        case .unattributedError: WireLog.record(method: nil, line: line.readableBytesView)
+        case .notification: WireLog.record(method: nil, line: line.readableBytesView, notification: true)
+        case .ignored: break
         }
     }
 
@@ -203,6 +214,7 @@ final class ResponseRouter: ChannelDuplexHandler {
     }
 
     private struct PendingCall {
+        var method: String
         var reply: EventLoopPromise<CallReply>
         var onResult: (@Sendable (ByteBuffer) -> Void)?
     }

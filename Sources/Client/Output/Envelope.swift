@@ -3,9 +3,10 @@ import Foundation
 import NIOCore
 
 /// One node's element of `-o json` / `-o ndjson` output:
-/// `{"node":ADDRESS,"ok":true,"result":RESULT}` (with `"name":NAME` after
-/// the address when the node came from the config) with the result's bytes as
-/// the node sent them, or `{"node":ADDRESS,"ok":false,"error":ERROR}` where
+/// `{"node":NODE,"address":ADDRESS,"ok":true,"result":RESULT}` (NODE is the
+/// node's config name, else its address, as in every command family) with
+/// the result's bytes as the node sent them, or
+/// `{"node":NODE,"address":ADDRESS,"ok":false,"error":ERROR}` where
 /// ERROR is the server's JSON-RPC error object (`code`, `message`, `data`)
 /// or, when the client failed before the server could answer,
 /// `{"kind":KIND,"message":TEXT}`.
@@ -15,11 +16,9 @@ enum Envelope {
     static func parts(node: NodeAddress, name: String? = nil, result: Result<ByteBuffer, any Error>) -> [ByteBuffer] {
         var head = ByteBuffer()
         head.writeStaticString(#"{"node":"#)
+        head.writeJSONString(name ?? node.description)
+        head.writeStaticString(#","address":"#)
         head.writeJSONString(node.description)
-        if let name {
-            head.writeStaticString(#","name":"#)
-            head.writeJSONString(name)
-        }
         switch result {
         case .success(let bytes):
             head.writeStaticString(#","ok":true,"result":"#)

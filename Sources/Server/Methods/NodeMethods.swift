@@ -49,3 +49,25 @@ struct NodeFacts: Sendable {
         openObject = text
     }
 }
+
+extension RPCDiscover: ServedMethod {
+    /// The document is the same for the process's whole life: made at the
+    /// first call, then written as those bytes.
+    private static let document: Swift.Result<ByteBuffer, ShapeFailure> = {
+        do {
+            let contract = try Contract()
+            return .success(ByteBuffer(bytes: try JSONEncoder.wire().encode(contract.openRPC)))
+        } catch {
+            return .failure(ShapeFailure(description: "\(error)"))
+        }
+    }()
+
+    struct ShapeFailure: Error { let description: String }
+
+    func serve(_ context: CallContext) async throws -> Reply {
+        switch Self.document {
+        case .success(let bytes): return .value(RawJSON(bytes: bytes))
+        case .failure(let failure): throw ResponseError(.internalError, "the contract could not be made: \(failure.description)")
+        }
+    }
+}

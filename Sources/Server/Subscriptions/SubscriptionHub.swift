@@ -141,12 +141,6 @@ final class ConnectionHandle: Sendable {
     }
 
     func notifyEnd(_ id: Int, reason: String) async {
-        var out = JSONWriter(buffer: .init())
-        out.raw("{\"jsonrpc\":\"2.0\",\"method\":\"subscription.end\",\"params\":{\"subscription\":")
-        out.int(Int64(id))
-        out.raw(",\"reason\":")
-        out.string(reason)
-        out.raw("}}\n")
-        try? await sink.write(out.buffer)
+        try? await sink.write(OutgoingNotification.line(SubscriptionEnd(subscription: id, reason: reason)))
     }
 }

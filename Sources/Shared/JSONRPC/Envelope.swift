@@ -90,10 +90,12 @@ public struct ParamsBox<Params: Decodable>: Decodable {
 }
 
 extension JSONEncoder {
-    /// The encoder both sides use for the wire: compact, no escaped slashes.
+    /// The encoder both sides use for the wire: compact, no escaped
+    /// slashes, and keys in one order (sorted), so that the same answer
+    /// is the same bytes every time.
     public static func wire() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(WireDate.string(date))

@@ -101,3 +101,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     }
     public init(nilLiteral: ()) { self = .null }
 }
+
+/// Any JSON: typed map keys and values, globals, records.
+extension JSONValue: WireSchemaProviding {
+    public static func wireSchema(_ shapes: WireShapes) -> JSONValue { [:] }
+    public static var wireSample: JSONValue { .null }
+}

@@ -107,3 +107,81 @@ public struct MapDelete: RPCMethod {
 
     public typealias Result = EmptyResult
 }
+
+extension MapList {
+    public static let wireSummary = "The maps of one probe, or of every probe."
+    public static let wireFields: [String: WireField] = ["probe": "The probe whose maps to list; every probe's when absent."]
+    public static let errors: [ErrorCode] = [.notFound, .conflict]
+    public static let example = MapList(probe: "execs")
+    public static var exampleResult: Result { Result(maps: [.example]) }
+}
+
+extension MapList.Result: WireDocumented {
+    public static let wireSummary = "The maps."
+    public static let wireFields: [String: WireField] = ["maps": "Each map, by probe and name."]
+}
+
+extension MapSnapshot {
+    public static let wireSummary = "Every entry of a map at one moment, keys and values typed through BTF or in hex (docs/values.md)."
+    public static let wireFields: [String: WireField] = [
+        "map": "The map.",
+        "format": "`typed` (default): keys and values as their BTF types say; `hex`: their bytes.",
+        "limit": WireField("The most entries to answer; past it the answer is `truncated`.", minimum: 0),
+        "symbolize": "Stacks as frames (docs/protocol.md, \"Stacks\"): a stack trace map's values, or the stacks the stack-id members of each entry name.",
+        "stackMap": "With `symbolize`, for a map holding stack ids: the stack trace map they index, when the probe has more than one.",
+    ]
+    public static let errors: [ErrorCode] = [.notFound, .conflict, .kernelError]
+    public static let example = MapSnapshot(map: .named(probe: "execs", name: "counts"))
+    public static let exampleResult = Result(entries: [MapEntry(key: 0, value: 1234)], count: 1, truncated: false, takenAt: exampleDate)
+}
+
+extension MapSnapshot.Result: WireDocumented {
+    public static let wireSummary = "The map's entries."
+    public static let wireFields: [String: WireField] = [
+        "entries": "Each entry, in the kernel's order.",
+        "count": "Entries answered.",
+        "truncated": "True when the map held more than `limit`.",
+        "takenAt": "When the map was read.",
+    ]
+}
+
+extension MapLookup {
+    public static let wireSummary = "One entry of a map, by key."
+    public static let wireFields: [String: WireField] = [
+        "map": "The map.",
+        "key": "The key, typed or hex as `format` says.",
+        "format": "`typed` (default) or `hex`, for the key sent and the entry answered.",
+        "symbolize": "Stacks as frames, as `map.snapshot` takes it.",
+        "stackMap": "With `symbolize`: the stack trace map the entry's stack ids index.",
+    ]
+    public static let errors: [ErrorCode] = [.notFound, .conflict, .kernelError]
+    public static let example = MapLookup(map: .named(probe: "execs", name: "counts"), key: 0)
+    public static let exampleResult = MapEntry(key: 0, value: 1234)
+}
+
+extension MapUpdate {
+    public static let wireSummary = "Sets one entry of a map."
+    public static let wireFields: [String: WireField] = [
+        "map": "The map.",
+        "key": "The key, typed or hex as `format` says.",
+        "value": "The value, typed or hex as `format` says.",
+        "format": "`typed` (default) or `hex`.",
+        "flags": WireField("`any` (default), `noexist` (create only; an existing key is -32004) or `exist` (replace only; a missing key is -32003).",
+                           values: ["any", "noexist", "exist"]),
+    ]
+    public static let errors: [ErrorCode] = [.notFound, .conflict, .limitExceeded, .kernelError]
+    public static let example = MapUpdate(map: .named(probe: "execs", name: "counts"), key: 0, value: 0)
+    public static let exampleResult = EmptyResult()
+}
+
+extension MapDelete {
+    public static let wireSummary = "Removes one entry of a map."
+    public static let wireFields: [String: WireField] = [
+        "map": "The map.",
+        "key": "The key, typed or hex as `format` says.",
+        "format": "`typed` (default) or `hex`.",
+    ]
+    public static let errors: [ErrorCode] = [.notFound, .conflict, .kernelError]
+    public static let example = MapDelete(map: .named(probe: "execs", name: "counts"), key: 0)
+    public static let exampleResult = EmptyResult()
+}

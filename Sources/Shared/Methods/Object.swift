@@ -41,3 +41,43 @@ public struct ObjectDelete: RPCMethod {
     public init(objectId: String) { self.objectId = objectId }
     public typealias Result = EmptyResult
 }
+
+extension ObjectUpload {
+    public static let wireSummary = "Stores a compiled BPF ELF object on the node, content-addressed: the same bytes twice give the first description. The object is opened (not loaded) and described."
+    public static let wireFields: [String: WireField] = [
+        "data": "The ELF bytes, base64.",
+        "name": "A name for people (the file name, say).",
+    ]
+    public static let errors: [ErrorCode] = [.invalidObject, .limitExceeded, .kernelError]
+    public static let example = ObjectUpload(data: "f0VMRgIBAQAAAAAAAAAAAAEA9wABAAAAAAAAAAAAAAAAAAAAAAAAAA==", name: "exec_count.bpf.o")
+    public static var exampleResult: ObjectDescription { .example }
+}
+
+extension ObjectList {
+    public static let wireSummary = "Every object stored on the node."
+    public static let wireFields: [String: WireField] = [:]
+    public static let errors: [ErrorCode] = []
+    public static let example = ObjectList()
+    public static var exampleResult: Result { Result(objects: [.example]) }
+}
+
+extension ObjectList.Result: WireDocumented {
+    public static let wireSummary = "The stored objects."
+    public static let wireFields: [String: WireField] = ["objects": "Each stored object, oldest first."]
+}
+
+extension ObjectGet {
+    public static let wireSummary = "One stored object's description."
+    public static let wireFields: [String: WireField] = ["objectId": "The object's id (`sha256:` and the hex digest of its bytes)."]
+    public static let errors: [ErrorCode] = [.notFound]
+    public static var example: ObjectGet { ObjectGet(objectId: ObjectDescription.example.objectId) }
+    public static var exampleResult: ObjectDescription { .example }
+}
+
+extension ObjectDelete {
+    public static let wireSummary = "Removes a stored object that no probe uses."
+    public static let wireFields: [String: WireField] = ["objectId": "The object's id."]
+    public static let errors: [ErrorCode] = [.notFound, .conflict]
+    public static var example: ObjectDelete { ObjectDelete(objectId: ObjectDescription.example.objectId) }
+    public static let exampleResult = EmptyResult()
+}

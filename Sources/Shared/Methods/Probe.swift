@@ -112,3 +112,83 @@ public struct ProbeGet: RPCMethod {
     public init(probe: String) { self.probe = probe }
     public typealias Result = ProbeDescription
 }
+
+extension ProbeLoad {
+    public static let wireSummary = "Loads an uploaded object's programs and maps into the kernel under a name, through the verifier, and pins them; optionally attaches links in the same call, or replaces a loaded probe of the name without a gap."
+    public static let wireFields: [String: WireField] = [
+        "name": WireField("The probe's name: 1 to 64 of `A-Z a-z 0-9 _ - .`, not starting with `.`.", pattern: "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"),
+        "objectId": "The uploaded object to load.",
+        "programs": "The programs to load, by name; all of the object's when absent.",
+        "globals": "Values for `.rodata`, `.data` and `.bss` variables by name, typed as their BTF says (docs/values.md).",
+        "labels": "Labels for people and selectors (`team: web`).",
+        "replace": "Replace the loaded probe of this name without a gap: its links move to the new programs of the same names (docs/protocol.md).",
+        "keepMaps": "With `replace`: maps of the old probe the new one keeps (the same kernel map).",
+        "attach": "Links to attach as part of the load, in order (link ids 1, 2, ...): all of them or nothing.",
+        "maps": "Settings for the object's maps by map name, applied between open and load (docs/protocol.md, \"Map settings\").",
+    ]
+    public static let errors: [ErrorCode] = [.notFound, .conflict, .invalidObject, .verifierRejected, .attachFailed, .unsupported, .limitExceeded, .kernelError]
+    public static let example = ProbeLoad(
+        name: "execs", objectId: ObjectDescription.example.objectId, labels: ["team": "web"],
+        attach: [Attachment(program: "count_exec", target: .tracepoint(category: "sched", name: "sched_process_exec"))])
+    public static var exampleResult: ProbeDescription { .example }
+}
+
+extension ProbeLoad.Attachment: WireDocumented {
+    public static let wireSummary = "One link to attach at load: what `probe.attach` takes, less the probe."
+    public static let wireFields: [String: WireField] = [
+        "program": "The program of the probe to attach.",
+        "target": "Where it attaches (docs/attach-targets.md).",
+    ]
+}
+
+extension ProbeAttach {
+    public static let wireSummary = "Attaches one program of a probe to a kernel or user-space event: a new link, pinned, kept across restarts."
+    public static let wireFields: [String: WireField] = [
+        "probe": "The probe's name.",
+        "program": "The program to attach.",
+        "target": "Where it attaches (docs/attach-targets.md).",
+    ]
+    public static let errors: [ErrorCode] = [.notFound, .conflict, .attachFailed, .unsupported, .limitExceeded, .kernelError]
+    public static let example = ProbeAttach(probe: "execs", program: "count_exec", target: .tracepoint(category: "sched", name: "sched_process_exec"))
+    public static var exampleResult: LinkDescription { .example }
+}
+
+extension ProbeDetach {
+    public static let wireSummary = "Removes one link of a probe, in whatever state it is."
+    public static let wireFields: [String: WireField] = [
+        "probe": "The probe's name.",
+        "linkId": WireField("The link's id within the probe.", minimum: 1),
+    ]
+    public static let errors: [ErrorCode] = [.notFound, .conflict, .kernelError]
+    public static let example = ProbeDetach(probe: "execs", linkId: 1)
+    public static let exampleResult = EmptyResult()
+}
+
+extension ProbeUnload {
+    public static let wireSummary = "Detaches every link of a probe, frees its programs and maps, and removes its pins and desired state."
+    public static let wireFields: [String: WireField] = ["probe": "The probe's name."]
+    public static let errors: [ErrorCode] = [.notFound, .kernelError]
+    public static let example = ProbeUnload(probe: "execs")
+    public static let exampleResult = EmptyResult()
+}
+
+extension ProbeList {
+    public static let wireSummary = "Every probe on the node."
+    public static let wireFields: [String: WireField] = [:]
+    public static let errors: [ErrorCode] = []
+    public static let example = ProbeList()
+    public static var exampleResult: Result { Result(probes: [.example]) }
+}
+
+extension ProbeList.Result: WireDocumented {
+    public static let wireSummary = "The probes."
+    public static let wireFields: [String: WireField] = ["probes": "Each probe, by name."]
+}
+
+extension ProbeGet {
+    public static let wireSummary = "One probe: its programs (with run counts), maps and links."
+    public static let wireFields: [String: WireField] = ["probe": "The probe's name."]
+    public static let errors: [ErrorCode] = [.notFound]
+    public static let example = ProbeGet(probe: "execs")
+    public static var exampleResult: ProbeDescription { .example }
+}

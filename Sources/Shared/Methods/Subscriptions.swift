@@ -1,9 +1,11 @@
 import Foundation
 
 /// How a map watch reports: the whole map each time, or what changed.
-public enum WatchMode: String, Codable, Sendable, CaseIterable {
+public enum WatchMode: String, Codable, Sendable, CaseIterable, WireSchemaProviding {
     case full
     case delta
+
+    public static let wireSample = WatchMode.full
 }
 
 /// `map.watch`: a `subscription.map` notification every interval.
@@ -59,7 +61,7 @@ public struct SubscriptionCancel: RPCMethod {
 }
 
 /// `subscription.map` notification params.
-public struct MapNotification: Codable, Sendable, Hashable {
+public struct MapNotification: RPCNotification, Hashable {
     public static let method = "subscription.map"
     public var subscription: Int
     public var seq: Int
@@ -81,7 +83,7 @@ public struct MapNotification: Codable, Sendable, Hashable {
 }
 
 /// `subscription.events` notification params.
-public struct EventsNotification: Codable, Sendable, Hashable {
+public struct EventsNotification: RPCNotification, Hashable {
     public static let method = "subscription.events"
     public var subscription: Int
     public var seq: Int
@@ -98,7 +100,7 @@ public struct EventsNotification: Codable, Sendable, Hashable {
 }
 
 /// `subscription.end` notification params.
-public struct SubscriptionEnd: Codable, Sendable, Hashable {
+public struct SubscriptionEnd: RPCNotification, Hashable {
     public static let method = "subscription.end"
     public var subscription: Int
     public var reason: String
@@ -107,4 +109,78 @@ public struct SubscriptionEnd: Codable, Sendable, Hashable {
         self.subscription = subscription
         self.reason = reason
     }
+}
+
+extension MapWatch {
+    public static let wireSummary = "Watches a map: a `subscription.map` notification every interval on this connection, the whole map or what changed, until `subscription.cancel`, the connection's end, or the map's (`subscription.end`)."
+    public static let wireFields: [String: WireField] = [
+        "map": "The map.",
+        "intervalMs": WireField("Milliseconds between notifications, at least 100.", minimum: Int64(minimumIntervalMs)),
+        "mode": "`full` (default): every entry each time; `delta`: entries new or changed, and keys gone.",
+        "format": "`typed` (default) or `hex`.",
+        "symbolize": "Stacks as frames, as `map.snapshot` takes it.",
+        "stackMap": "With `symbolize`: the stack trace map the entries' stack ids index.",
+    ]
+    public static let errors: [ErrorCode] = [.notFound, .conflict, .limitExceeded]
+    public static let example = MapWatch(map: .named(probe: "execs", name: "counts"), intervalMs: 1000, mode: .delta)
+    public static let exampleResult = Result(subscription: 1)
+}
+
+extension MapWatch.Result: WireDocumented {
+    public static let wireSummary = "The subscription."
+    public static let wireFields: [String: WireField] = [
+        "subscription": WireField("The subscription's id on this connection: its notifications carry it.", minimum: 1),
+    ]
+}
+
+extension EventsSubscribe {
+    public static let wireSummary = "Streams the records of a ring buffer or perf event array map as `subscription.events` notifications on this connection."
+    public static let wireFields: [String: WireField] = [
+        "map": "The ring buffer or perf event array.",
+        "recordType": "A BTF type of the object (`struct exec_event`) to decode records with; records are hex without it.",
+    ]
+    public static let errors: [ErrorCode] = [.notFound, .conflict, .limitExceeded, .kernelError]
+    public static let example = EventsSubscribe(map: .named(probe: "execsnoop", name: "events"), recordType: "struct exec_event")
+    public static let exampleResult = Result(subscription: 2)
+}
+
+extension SubscriptionCancel {
+    public static let wireSummary = "Ends a subscription of this connection; its `subscription.end` follows, with reason `cancelled`."
+    public static let wireFields: [String: WireField] = ["subscription": WireField("The subscription's id.", minimum: 1)]
+    public static let errors: [ErrorCode] = [.notFound]
+    public static let example = SubscriptionCancel(subscription: 1)
+    public static let exampleResult = EmptyResult()
+}
+
+extension MapNotification {
+    public static let wireSummary = "A watched map, each interval (`map.watch`)."
+    public static let wireFields: [String: WireField] = [
+        "subscription": "The subscription's id.",
+        "seq": WireField("Counts from 1; a gap means intervals were skipped (the client read too slowly).", minimum: 1),
+        "takenAt": "When the map was read.",
+        "entries": "Full mode: every entry.",
+        "set": "Delta mode: entries new or changed since the previous notification.",
+        "removed": "Delta mode: keys gone since the previous notification.",
+    ]
+    public static let example = MapNotification(subscription: 1, seq: 7, takenAt: exampleDate, set: [MapEntry(key: 0, value: 1240)], removed: [])
+}
+
+extension EventsNotification {
+    public static let wireSummary = "Records of a ring buffer or perf event array (`events.subscribe`), as they come."
+    public static let wireFields: [String: WireField] = [
+        "subscription": "The subscription's id.",
+        "seq": WireField("Counts from 1.", minimum: 1),
+        "records": "The records, typed with `recordType`, else hex strings.",
+        "lost": WireField("Records dropped (by the kernel or the server) since the previous notification.", minimum: 0),
+    ]
+    public static let example = EventsNotification(subscription: 2, seq: 1, records: [["pid": 4242, "comm": "bash"]], lost: 0)
+}
+
+extension SubscriptionEnd {
+    public static let wireSummary = "A subscription ended: the last message about it."
+    public static let wireFields: [String: WireField] = [
+        "subscription": "The subscription's id.",
+        "reason": "Why: `cancelled` (`subscription.cancel`), `probe unloaded`, `probe replaced`, or `map read failed: ...` / `event stream failed: ...` with the error's text.",
+    ]
+    public static let example = SubscriptionEnd(subscription: 1, reason: "cancelled")
 }

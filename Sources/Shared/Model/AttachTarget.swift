@@ -156,3 +156,30 @@ extension AttachTarget: CustomStringConvertible {
         }
     }
 }
+
+extension AttachTarget: WireTaggedUnion, WireDocumented {
+    public static let wireTagKey = "type"
+    public static var wireTags: [String] { allTypes }
+    public static let wireSummary = "Where a program attaches, by `type` (docs/attach-targets.md)."
+    public static let wireFields: [String: WireField] = [
+        "type": "The target type.",
+        "category": "A tracepoint's category (`sched`).",
+        "name": "A tracepoint's, raw tracepoint's or BTF tracepoint's name; a USDT probe's name.",
+        "binary": "The executable or library: an absolute path, or a bare name found on the node's PATH and library directories.",
+        "symbol": "The function's symbol in the binary.",
+        "offset": "An offset into the binary's file, instead of a symbol (or added to it).",
+        "pid": "Only this process (else every process that runs the binary).",
+        "retprobe": "On return instead of entry.",
+        "provider": "The USDT provider.",
+        "function": "The kernel function.",
+        "interface": "The network interface's name.",
+        "mode": WireField("XDP mode: `native` (or `drv`), `generic` (or `skb`), or `auto` (default: native when the driver has it).",
+                          values: ["auto", "native", "drv", "generic", "skb"]),
+        "direction": WireField("`ingress` or `egress`.", values: ["ingress", "egress"]),
+        "priority": "The tc filter's priority.",
+        "path": "The cgroup's path (under the cgroup2 mount, or absolute).",
+        "attachType": "The hook in the cgroup: `ingress`, `egress`, `sock_create`, ... (docs/attach-targets.md).",
+        "event": "The perf event (`cpu-clock`, `cycles`, ...).",
+        "frequency": "Samples per second on each CPU.",
+    ]
+}

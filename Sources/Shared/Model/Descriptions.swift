@@ -235,9 +235,13 @@ public struct ProbeDescription: Codable, Sendable, Hashable {
 public struct MapEntry: Codable, Sendable, Hashable {
     public var key: JSONValue
     public var value: JSONValue
+    /// With `symbolize`, for a map whose entries hold stack ids: each
+    /// stack-id member's frames, or why there are none (`{"reason": ...}`).
+    public var stacks: [String: JSONValue]?
 
-    public init(key: JSONValue, value: JSONValue) {
+    public init(key: JSONValue, value: JSONValue, stacks: [String: JSONValue]? = nil) {
         self.key = key
         self.value = value
+        self.stacks = stacks
     }
 }

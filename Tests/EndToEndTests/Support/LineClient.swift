@@ -11,6 +11,8 @@ final class LineClient: @unchecked Sendable {
     private var nextID: Int64 = 1
     /// Notifications that arrived while a request waited for its reply.
     private var notifications: [JSONValue] = []
+    /// The method of each request sent, by id, for `WireLog`.
+    private var methods: [String: String] = [:]
 
     init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -38,6 +40,9 @@ final class LineClient: @unchecked Sendable {
     }
 
     func sendRaw(_ bytes: [UInt8]) throws {
+        // Requests sent by `request` are known already; a large one (an
+        // upload) is not read again here.
+        if WireLog.isOn, bytes.count <= 1 << 20 { remember(bytes) }
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -62,6 +67,7 @@ final class LineClient: @unchecked Sendable {
             if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Data(pending[..<newline])
                 pending.removeSubrange(...newline)
+                if WireLog.isOn { record(line) }
                 return line
             }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -71,6 +77,47 @@ final class LineClient: @unchecked Sendable {
             let n = Glibc.read(fd, &chunk, chunk.count)
             if n <= 0 { return nil }
             pending.append(contentsOf: chunk[..<n])
+        }
+    }
+
+    /// The methods of the requests in what is sent (unparsable text is
+    /// sent too: the tests send anything).
+    private func remember(_ bytes: [UInt8]) {
+        for text in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let message = try? JSONDecoder().decode(JSONValue.self, from: Data(text)) else { continue }
+            let requests: [JSONValue] = if case .array(let members) = message { members } else { [message] }
+            for request in requests {
+                if let id = request["id"], let method = request["method"]?.stringValue { methods[Self.key(id)] = method }
+            }
+        }
+    }
+
+    /// Each message of a line the node sent, with the method it answers.
+    private func record(_ line: Data) {
+        guard line.count <= WireLog.largestLine else {
+            WireLog.record(method: nil, line: line)  // counted, not copied
+            return
+        }
+        guard let message = try? JSONDecoder().decode(JSONValue.self, from: line) else {
+            WireLog.record(method: nil, line: line)  // not JSON: the check says so
+            return
+        }
+        guard case .array(let members) = message else {
+            WireLog.record(method: message["id"].flatMap { methods[Self.key($0)] }, line: line, notification: message["id"] == nil)
+            return
+        }
+        for member in members {
+            guard let text = try? JSONEncoder().encode(member) else { continue }
+            WireLog.record(method: member["id"].flatMap { methods[Self.key($0)] }, line: text)
+        }
+    }
+
+    private static func key(_ id: JSONValue) -> String {
+        switch id {
+        case .string(let text): "s:" + text
+        case .int(let number): String(number)
+        case .uint(let number): String(number)
+        default: "\(id)"
         }
     }
 
@@ -86,6 +133,7 @@ final class LineClient: @unchecked Sendable {
         nextID += 1
         var message: [String: JSONValue] = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method)]
         if let params { message["params"] = params }
+        methods[String(id)] = method
         try send(String(decoding: try JSONEncoder().encode(JSONValue.object(message)), as: UTF8.self))
         // A subscription's notifications may come first: they are kept
         // for nextNotification, in order.

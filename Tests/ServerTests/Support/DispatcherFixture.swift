@@ -88,6 +88,11 @@ struct Echo: ValueMethod {
     static let method = "test.echo"
     struct Result: Codable, Sendable { var text: String }
     var text: String
+    static let wireSummary = "Answers its text."
+    static let wireFields: [String: WireField] = ["text": "The text."]
+    static let errors: [ErrorCode] = []
+    static let example = Echo(text: "hello")
+    static let exampleResult = Result(text: "hello")
 
     func handle(_ context: CallContext) async throws -> Result {
         CallLog.shared.record(text)
@@ -101,6 +106,11 @@ struct Change: ValueMethod {
     static let changesNode = true
     typealias Result = EmptyResult
     var tag: String
+    static let wireSummary = "Records its tag."
+    static let wireFields: [String: WireField] = ["tag": "The tag."]
+    static let errors: [ErrorCode] = []
+    static let example = Change(tag: "a")
+    static let exampleResult = EmptyResult()
 
     func handle(_ context: CallContext) async throws -> EmptyResult {
         CallLog.shared.record(tag)

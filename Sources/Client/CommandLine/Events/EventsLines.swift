@@ -1,9 +1,9 @@
 import BpfleetShared
 
 /// `events tail -o ndjson` / `-o json`: an element per record,
-/// `{"node":ADDRESS,"record":RECORD}`; before a notification's records,
-/// `{"node":ADDRESS,"lost":N}` when records were lost since the previous
-/// one; `{"node":ADDRESS,"end":REASON}` when the node ends the subscription.
+/// `{"node":NODE,"address":ADDRESS,"record":RECORD}`; before a notification's records,
+/// `{"node":NODE,"address":ADDRESS,"lost":N}` when records were lost since the previous
+/// one; `{"node":NODE,"address":ADDRESS,"end":REASON}` when the node ends the subscription.
 final class EventsLines: StreamPresenter {
     private let nodes: [NodeTarget]
     private let tags: [NodeTag]

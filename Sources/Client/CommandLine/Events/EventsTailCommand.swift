@@ -8,8 +8,8 @@ struct EventsTailCommand: AsyncParsableCommand {
         abstract: "Print the records of a ring buffer or perf event array as they come (method events.subscribe).",
         discussion: """
             One line per record: the record's JSON (with the node in front when several nodes were given), \
-            or with -o ndjson {"node":ADDRESS,"record":RECORD}; records the kernel or the node dropped are \
-            counted ({"node":ADDRESS,"lost":N}, or a note on stderr). Stops on Ctrl-C, after --count records \
+            or with -o ndjson {"node":NODE,"address":ADDRESS,"record":RECORD}; records the kernel or the node dropped are \
+            counted ({"node":NODE,"address":ADDRESS,"lost":N}, or a note on stderr). Stops on Ctrl-C, after --count records \
             from each node or --duration, or when every node has ended the subscription.
             """)
 

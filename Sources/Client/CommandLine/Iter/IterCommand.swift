@@ -61,7 +61,7 @@ struct IterReadCommand: AsyncParsableCommand {
                 for result in results {
                     var lines: [String] = []
                     if let records = result.value.records {
-                        lines = records.map { String(decoding: (try? JSONEncoder().encode($0)) ?? Data(), as: UTF8.self) }
+                        lines = records.map { String(decoding: (try? JSONEncoder.wire().encode($0)) ?? Data(), as: UTF8.self) }
                     } else if result.value.encoding == "base64" {
                         notes.write("bpfleet: \(result.node): \(result.value.bytes) bytes of binary output (-o json shows it, --record-type reads it)\n")
                     } else {

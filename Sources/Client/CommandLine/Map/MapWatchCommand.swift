@@ -9,7 +9,7 @@ struct MapWatchCommand: AsyncParsableCommand {
         discussion: """
             In a terminal with -o table: each node's entries, largest value first, with the rate per second of \
             integer counters, redrawn in place. Otherwise (-o ndjson, or stdout not a terminal) one line per \
-            notification: {"node":ADDRESS,"notification":{"method":...,"params":...}}. Stops on Ctrl-C, after \
+            notification: {"node":NODE,"address":ADDRESS,"notification":{"method":...,"params":...}}. Stops on Ctrl-C, after \
             --count notifications from each node or --duration, or when every node has ended the subscription.
             """)
 

@@ -43,25 +43,23 @@ final class StreamElements {
 }
 
 /// The opening of every element about one node, written once:
-/// `{"node":ADDRESS` and `,"name":NAME` when the node has a config name.
+/// `{"node":NODE,"address":ADDRESS` (NODE: its config name, else its address).
 struct NodeTag {
     let opening: ByteBuffer
 
     init(_ node: NodeTarget) {
         var opening = ByteBuffer()
         opening.writeStaticString(#"{"node":"#)
+        opening.writeJSONString(node.description)
+        opening.writeStaticString(#","address":"#)
         opening.writeJSONString(node.address.description)
-        if let name = node.name {
-            opening.writeStaticString(#","name":"#)
-            opening.writeJSONString(name)
-        }
         self.opening = opening
     }
 }
 
 /// The elements of `map watch` and `events tail`, byte for byte.
 enum StreamLine {
-    /// `{"node":ADDR,"notification":{"method":M,"params":PARAMS}}` with
+    /// `{"node":NODE,"address":ADDR,"notification":{"method":M,"params":PARAMS}}` with
     /// the params as the node sent them.
     static func notification(_ notification: SubscriptionNotification, tag: NodeTag, into stream: StandardStream) {
         stream.write(tag.opening)
@@ -74,7 +72,7 @@ enum StreamLine {
         stream.write("}}")
     }
 
-    /// `{"node":ADDR,"record":RECORD}`
+    /// `{"node":NODE,"address":ADDR,"record":RECORD}`
     static func record(_ record: ByteBuffer, tag: NodeTag, into stream: StandardStream) {
         stream.write(tag.opening)
         stream.write(#","record":"#)
@@ -82,13 +80,13 @@ enum StreamLine {
         stream.write("}")
     }
 
-    /// `{"node":ADDR,"lost":N}`
+    /// `{"node":NODE,"address":ADDR,"lost":N}`
     static func lost(_ count: Int, tag: NodeTag, into stream: StandardStream) {
         stream.write(tag.opening)
         stream.write(#","lost":\#(count)}"#)
     }
 
-    /// `{"node":ADDR,"end":REASON}`
+    /// `{"node":NODE,"address":ADDR,"end":REASON}`
     static func end(_ reason: String, tag: NodeTag, into stream: StandardStream) {
         stream.write(tag.opening)
         var rest = ByteBuffer()
