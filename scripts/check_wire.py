@@ -44,6 +44,20 @@ def main() -> int:
     notifications = {note["name"]: validator(note["x-schema"]["$ref"][1:]) for note in document["x-notifications"]}
     errors = {error["code"]: validator(error["x-schema"]["$ref"][1:]) for error in document["components"]["errors"].values()}
 
+    # The document's own examples first: each must be what it documents.
+    for method in document["methods"]:
+        for example in method["examples"]:
+            problem = first_error(results[method["name"]], example["result"]["value"], f"{method['name']} example result")
+            if problem:
+                print(f"check_wire: docs/openrpc.json: {problem}", file=sys.stderr)
+                return 1
+    for note in document["x-notifications"]:
+        for example in note["examples"]:
+            problem = first_error(notifications[note["name"]], example["params"], f"{note['name']} example")
+            if problem:
+                print(f"check_wire: docs/openrpc.json: {problem}", file=sys.stderr)
+                return 1
+
     succeeded: collections.Counter[str] = collections.Counter()
     failed: collections.Counter[int] = collections.Counter()
     skipped: collections.Counter[str] = collections.Counter()
@@ -76,7 +90,8 @@ def main() -> int:
     print(f"check_wire: {total} messages from {len(files)} clients match docs/openrpc.json: "
           f"{sum(succeeded.values())} results and notifications, {sum(failed.values())} errors"
           + (f"; {sum(skipped.values())} longer than the copy limit not checked ({dict(skipped)})" if skipped else "")
-          + (f"; {unattributed} results of requests sent as raw text not attributed" if unattributed else ""))
+          + (f"; {unattributed} results of requests sent as raw text not attributed" if unattributed else "")
+          + "; every example matches too")
     if never:
         print(f"check_wire: the suite never saw these succeed: {', '.join(never)}", file=sys.stderr)
         return 1
