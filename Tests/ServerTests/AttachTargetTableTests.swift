@@ -1,4 +1,5 @@
 @testable import BpfleetServer
+import BpfleetShared
 import CLibBPF
 import Testing
 
@@ -23,6 +24,14 @@ struct AttachTargetTableTests {
         #expect(PerfEventKind.named("cycles")?.isHardware == true)
         #expect(PerfEventKind.named("page-faults")?.isHardware == false)
         #expect(PerfEventKind.named("bogus") == nil)
+    }
+
+    @Test("the contract's lists of cgroup hooks and perf events are the server's")
+    func contractNames() {
+        let libbpfNames = CgroupAttachType.all.compactMap { libbpf_bpf_attach_type_str($0.attachType).map { String(cString: $0) } }
+        #expect(AttachTarget.cgroupAttachTypeNames == CgroupAttachType.names + libbpfNames)
+        #expect(AttachTarget.cgroupAttachTypeNames.allSatisfy { CgroupAttachType.named($0) != nil })
+        #expect(Set(AttachTarget.perfEventNames) == Set(PerfEventKind.all.map(\.name) + PerfEventKind.aliases.keys))
     }
 
     @Test("the feature an auto-attached program needs comes from its section")

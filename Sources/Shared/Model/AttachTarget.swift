@@ -178,8 +178,36 @@ extension AttachTarget: WireTaggedUnion, WireDocumented {
         "direction": WireField("`ingress` or `egress`.", values: ["ingress", "egress"]),
         "priority": "The tc filter's priority.",
         "path": "The cgroup's path (under the cgroup2 mount, or absolute).",
-        "attachType": "The hook in the cgroup: `ingress`, `egress`, `sock_create`, ... (docs/attach-targets.md).",
-        "event": "The perf event (`cpu-clock`, `cycles`, ...).",
+        "attachType": WireField("The hook in the cgroup: `ingress`, `egress`, `sock_create`, ..., or libbpf's name for it (docs/attach-targets.md).",
+                                values: cgroupAttachTypeNames),
+        "event": WireField("The perf event: a software event (`cpu-clock`, ...) or a hardware one (`cycles`, ...), or perf's alias of one.",
+                           values: perfEventNames),
         "frequency": "Samples per second on each CPU.",
+    ]
+}
+
+extension AttachTarget {
+    /// The events a `perf_event` target may name, perf's aliases last
+    /// (what bpfleetd's table of them holds; a server test keeps the two equal).
+    public static let perfEventNames = [
+        "cpu-clock", "task-clock", "page-faults", "context-switches", "cpu-migrations", "minor-faults", "major-faults",
+        "alignment-faults", "emulation-faults", "cycles", "instructions", "cache-references", "cache-misses",
+        "branch-instructions", "branch-misses", "bus-cycles", "ref-cycles",
+        "cpu-cycles", "branches", "faults", "cs", "migrations",
+    ]
+
+    /// The hooks a `cgroup` target may name: the suffix of libbpf's section
+    /// name for it, then libbpf's own attach type names (a server test
+    /// keeps these equal to what bpfleetd and libbpf know).
+    public static let cgroupAttachTypeNames = [
+        "ingress", "egress", "sock_create", "sock_release", "post_bind4", "post_bind6", "bind4", "bind6", "connect4", "connect6",
+        "getpeername4", "getpeername6", "getsockname4", "getsockname6", "sendmsg4", "sendmsg6", "recvmsg4", "recvmsg6",
+        "sock_ops", "device", "sysctl", "getsockopt", "setsockopt",
+        "cgroup_inet_ingress", "cgroup_inet_egress", "cgroup_inet_sock_create", "cgroup_inet_sock_release",
+        "cgroup_inet4_post_bind", "cgroup_inet6_post_bind", "cgroup_inet4_bind", "cgroup_inet6_bind",
+        "cgroup_inet4_connect", "cgroup_inet6_connect", "cgroup_inet4_getpeername", "cgroup_inet6_getpeername",
+        "cgroup_inet4_getsockname", "cgroup_inet6_getsockname", "cgroup_udp4_sendmsg", "cgroup_udp6_sendmsg",
+        "cgroup_udp4_recvmsg", "cgroup_udp6_recvmsg", "cgroup_sock_ops", "cgroup_device", "cgroup_sysctl",
+        "cgroup_getsockopt", "cgroup_setsockopt",
     ]
 }
