@@ -25,6 +25,9 @@ run together as a part (bench/measurements/__init__.py):
      iterator pinned by bpftool
   stacks: 16. stack_symbolize, a 10,000-stack snapshot symbolized against
      the raw one
+  python_client (python): 17. the Python client's map.snapshot of the
+     1,000,000-entry map against `bpfleet map dump -o json`, and its
+     node.info calls per second on one connection
 
 Speed targets are read off the tables; the run fails only when something is
 wrong (a check, a crash), never because a number is slow.

@@ -24,6 +24,7 @@ before=$(leftovers)
 
 status=0
 log=$(mktemp /tmp/bpfleet-test-log.XXXXXX)
+pylog=$(mktemp /tmp/bpfleet-test-pylog.XXXXXX)
 if [ $# -gt 0 ]; then
     swift test --skip-build "$@" 2>&1 | tee -a "$log" || status=$?
 else
@@ -35,16 +36,29 @@ else
     # a unit systemd accepts (scripts/check_deploy.py).
     scripts/check_deploy.py || status=$?
     swift test --skip-build --skip EndToEndTests 2>&1 | tee -a "$log" || status=$?
-    swift test --skip-build --filter EndToEndTests 2>&1 | tee -a "$log" || status=$?
+    # Every line a node sends the suite's clients is written down, then
+    # checked against the contract (docs/protocol.md, "Methods").
+    wire=$(mktemp -d /tmp/bpfleet-wire.XXXXXX)
+    BPFLEET_WIRE_LOG=$wire swift test --skip-build --filter EndToEndTests 2>&1 | tee -a "$log" || status=$?
+    scripts/check_wire.py docs/openrpc.json "$wire" || status=1
+    rm -rf "$wire"
+    # The Python client against real nodes (docs/python.md), and the wire
+    # check on made-up logs.
+    BPFLEETD="$(swift build --show-bin-path)/bpfleetd" BPFLEET="$(swift build --show-bin-path)/bpfleet" \
+        python3 -m pytest -q -p no:cacheprovider clients/python/tests scripts/tests 2>&1 | tee "$pylog" || status=$?
 fi
 
-# One closing line in the plain form any CI reads: N passed, N failed.
+# One closing line in the plain form any CI reads: N passed, N failed
+# (Swift Testing's "Test run with N tests" lines and pytest's summary).
 total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | grep -oE '[0-9]+' | awk '{ n += $1 } END { print n }')
+summary=$(tail -n 1 "$pylog")
+py_passed=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+py_failed=$(echo "$summary" | grep -oE '[0-9]+ (failed|error)' | grep -oE '[0-9]+' | awk '{ n += $1 } END { print n + 0 }')
 # A failed test is named on a "failed after" line, or only on its "recorded
 # an issue" lines when its end line is lost: count each name once.
 failed=$({ grep -E '^✘ Test .* (failed after|recorded an issue)' "$log" || true; } | { grep -v '^✘ Test run with' || true; } \
     | sed -E 's/^✘ Test (.*) (failed after|recorded an issue).*/\1/' | sort -u | wc -l)
-rm -f "$log"
+rm -f "$log" "$pylog"
 
 # The kernel frees a program after its last descriptor closes and an RCU
 # grace period passes, so a server that exited as the run ended may show
@@ -66,6 +80,6 @@ if [ -n "$after" ]; then
     status=1
 fi
 if [ -n "$total" ]; then
-    echo "tests: $((total - failed)) passed, $failed failed"
+    echo "tests: $((total - failed + py_passed)) passed, $((failed + py_failed)) failed"
 fi
 exit $status
