@@ -15,24 +15,26 @@ extension MapWatch: ServedMethod {
         }
         // Checked now, so that a watch that cannot have its stacks is refused at once.
         if symbolize == true { _ = try StackRendering.of(map, in: probe, stackMap: stackMap) }
-        let id = try context.hub.reserve(for: connection)
+        let id = try context.hub.reserve(for: connection, probe: probe.name)
         let watcher = MapWatcher(id: id, probe: probe, map: map, interval: .milliseconds(intervalMs), mode: mode ?? .full,
                                  format: format ?? .typed, stacks: symbolize == true ? .symbolized(stackMap: stackMap) : .raw,
                                  pool: context.threadPool, tickers: context.hub.tickers, sink: connection.sink)
         let hub = context.hub
         let logger = context.logger
         return .subscribed(Result(subscription: id)) {
-            let task = Task {
-                do {
-                    try await watcher.run()
-                } catch where !Task.isCancelled {
-                    // The map could not be read, or the client is gone.
-                    logger.debug("map watch ended", metadata: ["subscription": "\(id)", "error": "\(error)"])
-                    await connection.notifyEnd(id, reason: "map read failed: \(error)")
-                } catch {}
-                hub.finished(id)
+            let ended = hub.start(id, probe: probe.name, connection: connection) {
+                Task {
+                    do {
+                        try await watcher.run()
+                    } catch where !Task.isCancelled {
+                        // The map could not be read, or the client is gone.
+                        logger.debug("map watch ended", metadata: ["subscription": "\(id)", "error": "\(error)"])
+                        await connection.notifyEnd(id, reason: "map read failed: \(error)")
+                    } catch {}
+                    hub.finished(id)
+                }
             }
-            hub.start(id, probe: probe.name, connection: connection, task: task)
+            if let ended { Task { await connection.notifyEnd(id, reason: ended) } }
         }
     }
 }
@@ -72,7 +74,7 @@ extension EventsSubscribe: ServedMethod {
             }
             type = found
         }
-        let id = try context.hub.reserve(for: connection, eventMap: map.info.id)
+        let id = try context.hub.reserve(for: connection, probe: probe.name, eventMap: map.info.id)
         let reader: any EventStreamReader
         do {
             // Perf buffers wake the reader every 64 samples, not every one
@@ -88,16 +90,18 @@ extension EventsSubscribe: ServedMethod {
         let hub = context.hub
         let logger = context.logger
         return .subscribed(Result(subscription: id)) {
-            let task = Task {
-                do {
-                    try await streamer.run()
-                } catch where !Task.isCancelled {
-                    logger.debug("event stream ended", metadata: ["subscription": "\(id)", "error": "\(error)"])
-                    await connection.notifyEnd(id, reason: "event stream failed: \(error)")
-                } catch {}
-                hub.finished(id)
+            let ended = hub.start(id, probe: probe.name, connection: connection) {
+                Task {
+                    do {
+                        try await streamer.run()
+                    } catch where !Task.isCancelled {
+                        logger.debug("event stream ended", metadata: ["subscription": "\(id)", "error": "\(error)"])
+                        await connection.notifyEnd(id, reason: "event stream failed: \(error)")
+                    } catch {}
+                    hub.finished(id)
+                }
             }
-            hub.start(id, probe: probe.name, connection: connection, task: task)
+            if let ended { Task { await connection.notifyEnd(id, reason: ended) } }
         }
     }
 }

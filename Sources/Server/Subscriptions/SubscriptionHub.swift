@@ -13,12 +13,21 @@ final class SubscriptionHub: Sendable {
         var eventMap: UInt32?
     }
 
+    /// A subscription granted and not started yet. Its probe's unload in
+    /// that moment ends it before it starts (`ended`), so that it never
+    /// starts on a probe that is gone.
+    private struct Granted {
+        var connection: ObjectIdentifier
+        var probe: String
+        var ended: String?
+    }
+
     private struct State {
         var nextID = 1
         var active: [Int: Entry] = [:]
         /// Granted, but not started yet (the reply is on its way): they
         /// count against the connection's limit too.
-        var granted: [Int: ObjectIdentifier] = [:]
+        var granted: [Int: Granted] = [:]
         /// Event maps with a reader, by kernel map id: reserved from the
         /// moment a subscription is granted.
         var eventMaps: [UInt32: Int] = [:]
@@ -37,10 +46,10 @@ final class SubscriptionHub: Sendable {
     /// which limit is in the way.
     /// A ring buffer hands each record to one reader, so an event map has
     /// at most one subscription at a time.
-    func reserve(for connection: ConnectionHandle, eventMap: UInt32? = nil) throws(ResponseError) -> Int {
+    func reserve(for connection: ConnectionHandle, probe: String, eventMap: UInt32? = nil) throws(ResponseError) -> Int {
         let result: Result<Int, ResponseError> = state.withLockedValue { state in
             let open = state.active.values.filter { $0.connection === connection }.count
-                + state.granted.values.filter { $0 == ObjectIdentifier(connection) }.count
+                + state.granted.values.filter { $0.connection == ObjectIdentifier(connection) }.count
             guard open < maxPerConnection else {
                 return .failure(.limitExceeded("maxSubscriptions", maxPerConnection,
                                                "this connection has \(maxPerConnection) subscriptions, the limit; cancel one first"))
@@ -51,7 +60,7 @@ final class SubscriptionHub: Sendable {
             }
             defer { state.nextID += 1 }
             if let eventMap { state.eventMaps[eventMap] = state.nextID }
-            state.granted[state.nextID] = ObjectIdentifier(connection)
+            state.granted[state.nextID] = Granted(connection: ObjectIdentifier(connection), probe: probe)
             return .success(state.nextID)
         }
         return try result.get()
@@ -62,10 +71,20 @@ final class SubscriptionHub: Sendable {
         for (map, holder) in state.eventMaps where holder == id { state.eventMaps[map] = nil }
     }
 
-    func start(_ id: Int, probe: String, connection: ConnectionHandle, task: Task<Void, Never>) {
+    /// Starts a granted subscription: makes its task and holds it as
+    /// active. When its probe was unloaded or replaced since the grant, the
+    /// task is not made and the reason is returned: the caller tells the
+    /// subscriber (`subscription.end`), the last word about it.
+    func start(_ id: Int, probe: String, connection: ConnectionHandle,
+               task makeTask: @Sendable () -> Task<Void, Never>) -> String? {
         state.withLockedValue { state in
-            state.granted[id] = nil
-            state.active[id] = Entry(probe: probe, connection: connection, task: task)
+            let granted = state.granted.removeValue(forKey: id)
+            if let reason = granted?.ended {
+                Self.releaseEventMap(id, in: &state)
+                return reason
+            }
+            state.active[id] = Entry(probe: probe, connection: connection, task: makeTask())
+            return nil
         }
     }
 
@@ -102,6 +121,10 @@ final class SubscriptionHub: Sendable {
         let ended = state.withLockedValue { state -> [(Int, Entry)] in
             let matching = state.active.filter { $0.value.probe == probe }
             for id in matching.keys { state.active[id] = nil }
+            // Those whose reply is on its way end as they start.
+            for (id, granted) in state.granted where granted.probe == probe && granted.ended == nil {
+                state.granted[id]?.ended = reason
+            }
             return Array(matching)
         }
         for (id, entry) in ended {
@@ -118,7 +141,7 @@ final class SubscriptionHub: Sendable {
         let ended = state.withLockedValue { state -> [Entry] in
             let matching = state.active.filter { $0.value.connection === connection }
             for id in matching.keys { state.active[id] = nil }
-            state.granted = state.granted.filter { $0.value != ObjectIdentifier(connection) }
+            state.granted = state.granted.filter { $0.value.connection != ObjectIdentifier(connection) }
             return Array(matching.values)
         }
         for entry in ended { entry.task.cancel() }
