@@ -52,8 +52,8 @@ fi
 # (Swift Testing's "Test run with N tests" lines and pytest's summary).
 total=$(grep -oE 'Test run with [0-9]+ tests?' "$log" | grep -oE '[0-9]+' | awk '{ n += $1 } END { print n }')
 summary=$(tail -n 1 "$pylog")
-py_passed=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
-py_failed=$(echo "$summary" | grep -oE '[0-9]+ (failed|error)' | grep -oE '[0-9]+' | awk '{ n += $1 } END { print n + 0 }')
+py_passed=$({ echo "$summary" | grep -oE '[0-9]+ passed' || true; } | awk '{ n += $1 } END { print n + 0 }')
+py_failed=$({ echo "$summary" | grep -oE '[0-9]+ (failed|errors?)' || true; } | awk '{ n += $1 } END { print n + 0 }')
 # A failed test is named on a "failed after" line, or only on its "recorded
 # an issue" lines when its end line is lost: count each name once.
 failed=$({ grep -E '^✘ Test .* (failed after|recorded an issue)' "$log" || true; } | { grep -v '^✘ Test run with' || true; } \
