@@ -22,19 +22,7 @@ extension MapWatch: ServedMethod {
         let hub = context.hub
         let logger = context.logger
         return .subscribed(Result(subscription: id)) {
-            let ended = hub.start(id, probe: probe.name, connection: connection) {
-                Task {
-                    do {
-                        try await watcher.run()
-                    } catch where !Task.isCancelled {
-                        // The map could not be read, or the client is gone.
-                        logger.debug("map watch ended", metadata: ["subscription": "\(id)", "error": "\(error)"])
-                        await connection.notifyEnd(id, reason: "map read failed: \(error)")
-                    } catch {}
-                    hub.finished(id)
-                }
-            }
-            if let ended { Task { await connection.notifyEnd(id, reason: ended) } }
+            hub.start(id, failure: "map read failed", logger: logger) { try await watcher.run() }
         }
     }
 }
@@ -90,18 +78,7 @@ extension EventsSubscribe: ServedMethod {
         let hub = context.hub
         let logger = context.logger
         return .subscribed(Result(subscription: id)) {
-            let ended = hub.start(id, probe: probe.name, connection: connection) {
-                Task {
-                    do {
-                        try await streamer.run()
-                    } catch where !Task.isCancelled {
-                        logger.debug("event stream ended", metadata: ["subscription": "\(id)", "error": "\(error)"])
-                        await connection.notifyEnd(id, reason: "event stream failed: \(error)")
-                    } catch {}
-                    hub.finished(id)
-                }
-            }
-            if let ended { Task { await connection.notifyEnd(id, reason: ended) } }
+            hub.start(id, failure: "event stream failed", logger: logger) { try await streamer.run() }
         }
     }
 }

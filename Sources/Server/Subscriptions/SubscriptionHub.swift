@@ -1,4 +1,5 @@
 import BpfleetShared
+import Logging
 import NIOConcurrencyHelpers
 
 /// Every live subscription on the node: ids, which connection and probe
@@ -17,7 +18,7 @@ final class SubscriptionHub: Sendable {
     /// that moment ends it before it starts (`ended`), so that it never
     /// starts on a probe that is gone.
     private struct Granted {
-        var connection: ObjectIdentifier
+        var connection: ConnectionHandle
         var probe: String
         var ended: String?
     }
@@ -49,7 +50,7 @@ final class SubscriptionHub: Sendable {
     func reserve(for connection: ConnectionHandle, probe: String, eventMap: UInt32? = nil) throws(ResponseError) -> Int {
         let result: Result<Int, ResponseError> = state.withLockedValue { state in
             let open = state.active.values.filter { $0.connection === connection }.count
-                + state.granted.values.filter { $0.connection == ObjectIdentifier(connection) }.count
+                + state.granted.values.filter { $0.connection === connection }.count
             guard open < maxPerConnection else {
                 return .failure(.limitExceeded("maxSubscriptions", maxPerConnection,
                                                "this connection has \(maxPerConnection) subscriptions, the limit; cancel one first"))
@@ -60,7 +61,7 @@ final class SubscriptionHub: Sendable {
             }
             defer { state.nextID += 1 }
             if let eventMap { state.eventMaps[eventMap] = state.nextID }
-            state.granted[state.nextID] = Granted(connection: ObjectIdentifier(connection), probe: probe)
+            state.granted[state.nextID] = Granted(connection: connection, probe: probe)
             return .success(state.nextID)
         }
         return try result.get()
@@ -71,20 +72,34 @@ final class SubscriptionHub: Sendable {
         for (map, holder) in state.eventMaps where holder == id { state.eventMaps[map] = nil }
     }
 
-    /// Starts a granted subscription: makes its task and holds it as
-    /// active. When its probe was unloaded or replaced since the grant, the
-    /// task is not made and the reason is returned: the caller tells the
-    /// subscriber (`subscription.end`), the last word about it.
-    func start(_ id: Int, probe: String, connection: ConnectionHandle,
-               task makeTask: @Sendable () -> Task<Void, Never>) -> String? {
-        state.withLockedValue { state in
-            let granted = state.granted.removeValue(forKey: id)
-            if let reason = granted?.ended {
+    /// Starts a granted subscription, its reply now on the wire: runs
+    /// `body` in a task held as active until it ends. A `body` that fails
+    /// (the map cannot be read, the client is gone) ends the subscription
+    /// with `subscription.end` saying `"\(failure): \(error)"`. When the
+    /// probe was unloaded or replaced since the grant, `body` never runs
+    /// and the subscriber is told why.
+    func start(_ id: Int, failure: String, logger: Logger, _ body: @escaping @Sendable () async throws -> Void) {
+        let outcome = state.withLockedValue { state -> (ConnectionHandle, ended: String?)? in
+            guard let granted = state.granted.removeValue(forKey: id) else { return nil }
+            if let reason = granted.ended {
                 Self.releaseEventMap(id, in: &state)
-                return reason
+                return (granted.connection, reason)
             }
-            state.active[id] = Entry(probe: probe, connection: connection, task: makeTask())
-            return nil
+            let connection = granted.connection
+            let task = Task {
+                do {
+                    try await body()
+                } catch where !Task.isCancelled {
+                    logger.debug("subscription ended", metadata: ["subscription": "\(id)", "error": "\(error)"])
+                    await connection.notifyEnd(id, reason: "\(failure): \(error)")
+                } catch {}
+                self.finished(id)
+            }
+            state.active[id] = Entry(probe: granted.probe, connection: connection, task: task)
+            return (connection, nil)
+        }
+        if case let (connection, ended?)? = outcome {
+            Task { await connection.notifyEnd(id, reason: ended) }
         }
     }
 
@@ -141,7 +156,7 @@ final class SubscriptionHub: Sendable {
         let ended = state.withLockedValue { state -> [Entry] in
             let matching = state.active.filter { $0.value.connection === connection }
             for id in matching.keys { state.active[id] = nil }
-            state.granted = state.granted.filter { $0.value.connection != ObjectIdentifier(connection) }
+            state.granted = state.granted.filter { $0.value.connection !== connection }
             return Array(matching.values)
         }
         for entry in ended { entry.task.cancel() }
