@@ -50,6 +50,8 @@ public struct Configuration: Sendable {
 
     /// Keep kernel run statistics (run counts, run time) on.
     public var runStatistics = true
+    /// Whether operators may read maps bpfleet does not own (docs/security.md).
+    public var foreignMaps = false
     /// Mount tracefs at /sys/kernel/tracing when it is mounted nowhere.
     public var mountTracefs = true
     public var logLevel: Logger.Level = .info

@@ -59,11 +59,12 @@ public final class NodeServer: Service, Sendable {
         // before the first request can see them.
         await registry.recover()
         let startedAt = Date()
-        let context = CallContext(registry: registry, features: features, startedAt: startedAt,
+        var context = CallContext(registry: registry, features: features, startedAt: startedAt,
                                   nodeFacts: try NodeFacts(features: features, startedAt: startedAt), threadPool: pool,
                                   hub: SubscriptionHub(maxPerConnection: configuration.maxSubscriptionsPerConnection),
                                   maxQueuedEvents: configuration.maxQueuedEvents,
                                   logger: logger)
+        context.foreignMaps = configuration.foreignMaps
         let audit = try AuditLog(path: configuration.auditLogPath, logger: logger)
         let dispatcher = Dispatcher(context: context, roles: roles, audit: audit, logger: logger)
         let budget = ConnectionBudget(maxTotal: configuration.maxConnections,

@@ -76,6 +76,10 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Flag(name: .customLong("no-run-stats"), help: "Do not turn on kernel run statistics (run counts and time).")
     var noRunStats = false
 
+    @Flag(name: .customLong("foreign-maps"),
+          help: "Let operators read (snapshot, lookup, watch) maps bpfleet does not own, by kernel id; audited. Writes to them are refused always.")
+    var foreignMaps = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (or $BPFLEET_LOG_LEVEL).")
     var logLevel: String?
 
@@ -152,6 +156,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.auditLog = auditLog
         configuration.socketGroup = socketGroup
         configuration.runStatistics = !noRunStats
+        configuration.foreignMaps = foreignMaps
         configuration.maxProbeMemory = KernelMemoryBudget.parseSize(maxProbeMemory) ?? configuration.maxProbeMemory
         let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"] ?? "info"
         configuration.logLevel = Logger.Level(rawValue: level) ?? .info

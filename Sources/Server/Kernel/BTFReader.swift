@@ -58,6 +58,13 @@ struct BTFReader {
         return text.map { String(cString: $0) } ?? ""
     }
 
+    /// A type's own name, nil when it has none (or there is no such type).
+    func plainName(_ id: UInt32) -> String? {
+        guard id != 0, let t = btf__type_by_id(btf, id) else { return nil }
+        let name = string(at: t.pointee.name_off)
+        return name.isEmpty ? nil : name
+    }
+
     /// A type's C spelling, for descriptions: `struct exec_record`, `__u64`,
     /// `char[16]`. Walks at most `maxDepth` pointers, arrays and qualifiers.
     func name(_ id: UInt32) -> String {

@@ -20,7 +20,7 @@ struct RawJSON: Encodable, Sendable {
 extension MapSnapshot: ServedMethod {
     func serve(_ context: CallContext) async throws -> Reply {
         if let limit, limit < 0 { throw ResponseError.invalidParams("limit: must be 0 or more", field: "limit") }
-        let (probe, map) = try await context.registry.map(self.map)
+        let (probe, map) = try await context.mapForReading(self.map)
         guard map.io.holdsEntries else {
             throw ResponseError.invalidParams("map '\(map.name)' is a \(mapTypeName(map.info.type)) map: it has no entries to read (events.subscribe streams it)", field: "map")
         }
@@ -36,7 +36,7 @@ extension MapSnapshot: ServedMethod {
 
 extension MapLookup: ServedMethod {
     func serve(_ context: CallContext) async throws -> Reply {
-        let (probe, map) = try await context.registry.map(self.map)
+        let (probe, map) = try await context.mapForReading(self.map)
         defer { withExtendedLifetime(probe) {} }  // keeps the map descriptor open
         let format = self.format ?? .typed
         let stacks = symbolize == true ? try StackRendering.of(map, in: probe, stackMap: stackMap) : nil
@@ -65,7 +65,7 @@ extension MapUpdate: ValueMethod {
         case "exist": flagValue = 2  // BPF_EXIST
         default: throw ResponseError.invalidParams("flags: expected any, noexist or exist", field: "flags")
         }
-        let (probe, map) = try await context.registry.map(self.map)
+        let (probe, map) = try await context.mapForWriting(self.map, "maps bpfleet does not own are read-only")
         defer { withExtendedLifetime(probe) {} }  // keeps the map descriptor open
         let format = self.format ?? .typed
         let key = try map.codec.encodeKey(self.key, format: format, map: map)
@@ -77,7 +77,7 @@ extension MapUpdate: ValueMethod {
 
 extension MapDelete: ValueMethod {
     func handle(_ context: CallContext) async throws -> Result {
-        let (probe, map) = try await context.registry.map(self.map)
+        let (probe, map) = try await context.mapForWriting(self.map, "maps bpfleet does not own are read-only")
         defer { withExtendedLifetime(probe) {} }  // keeps the map descriptor open
         let key = try map.codec.encodeKey(self.key, format: self.format ?? .typed, map: map)
         try kernelCall { () throws(KernelError) in try map.io.delete(key) }

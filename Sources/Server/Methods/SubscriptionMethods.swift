@@ -8,7 +8,7 @@ extension MapWatch: ServedMethod {
         guard intervalMs >= Self.minimumIntervalMs else {
             throw ResponseError.invalidParams("intervalMs: at least \(Self.minimumIntervalMs)", field: "intervalMs")
         }
-        let (probe, map) = try await context.registry.map(self.map)
+        let (probe, map) = try await context.mapForReading(self.map)
         guard map.io.holdsEntries else {
             throw ResponseError.invalidParams(
                 "map '\(map.name)' is a \(mapTypeName(map.info.type)) map: it has no entries to watch (events.subscribe streams it)", field: "map")
@@ -49,7 +49,7 @@ extension EventsSubscribe: ServedMethod {
         guard let connection = context.connection else {
             throw ResponseError(.invalidRequest, "events.subscribe needs a connection to send notifications on")
         }
-        let (probe, map) = try await context.registry.map(self.map)
+        let (probe, map) = try await context.mapForWriting(self.map, "an event stream consumes the records it reads, and maps bpfleet does not own are read-only")
         guard EventStreams.isEventMap(map.info.type) else {
             throw ResponseError.invalidParams(
                 "map '\(map.name)' is a \(mapTypeName(map.info.type)) map; events stream from a ringbuf or perf_event_array map (map.watch reads the others)",

@@ -18,4 +18,19 @@ struct CallContext: Sendable {
     let logger: Logger
     /// The connection the call came on; set per call by the dispatcher.
     var connection: ConnectionHandle?
+    /// Who made the call; set per call by the dispatcher.
+    var caller: Caller?
+    /// Whether operators may read maps bpfleet does not own
+    /// (`--foreign-maps`; docs/security.md).
+    var foreignMaps = false
+}
+
+/// The peer of one call, its role, and the audit log a call that reaches
+/// past bpfleet's own objects writes to.
+struct Caller: Sendable {
+    var peer: PeerIdentity
+    var role: Role
+    var method: String
+    var id: RequestID?
+    var audit: AuditLog?
 }

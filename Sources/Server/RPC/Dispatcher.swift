@@ -169,6 +169,7 @@ struct Dispatcher: Sendable {
         }
         var context = self.context
         context.connection = connection
+        context.caller = Caller(peer: peer, role: role ?? .viewer, method: methodName, id: id, audit: audit)
         let (targets, result) = await serve(method, params: envelope.params, context: context)
         let outcome: Outcome
         switch result {

@@ -46,20 +46,7 @@ extension LoadedProbe {
                     return .failure(PinFailure("\(path) is not the object's map \(mapName)"))
                 }
             }
-            let reader = btf(info.btfID)?.reader
-            var keyType = info.btfKeyTypeID == 0 ? nil : reader?.type(info.btfKeyTypeID)
-            if keyType == nil, info.isArray, info.keySize == 4 {
-                keyType = .integer(size: 4, signed: false, char: false, bool: false)  // array indices
-            }
-            let valueType = info.btfValueTypeID == 0 ? nil : reader?.type(info.btfValueTypeID)
-            let keyName = info.btfKeyTypeID == 0 ? nil : reader?.name(info.btfKeyTypeID)
-            let valueName = info.btfValueTypeID == 0 ? nil : reader?.name(info.btfValueTypeID)
-            let io = MapIO(fd: owned.fd, info: info)
-            maps.append(ProbeMap(
-                name: mapName, descriptor: owned, info: info, io: io,
-                codec: MapCodec(keySize: Int(info.keySize), valueSize: Int(info.valueSize), cpus: io.isPerCPU ? io.cpus : nil,
-                                keyType: keyType, valueType: valueType),
-                keyTypeName: keyName ?? (keyType != nil ? "__u32" : nil), valueTypeName: valueName, pinPath: path))
+            maps.append(ProbeMap(name: mapName, descriptor: owned, info: info, btf: btf(info.btfID)?.reader, pinPath: path))
         }
         return .success(LoadedProbe(name: name, objectId: objectId, labels: labels, globals: globals, mapSettings: mapSettings,
                                     pinDirectory: directory,
@@ -69,5 +56,24 @@ extension LoadedProbe {
     struct PinFailure: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }
+    }
+}
+
+extension ProbeMap {
+    /// A map by descriptor, its keys and values typed through `btf` (the
+    /// BTF the kernel holds for it).
+    init(name: String, descriptor: OwnedDescriptor, info: MapInfo, btf reader: BTFReader?, pinPath: String) {
+        var keyType = info.btfKeyTypeID == 0 ? nil : reader?.type(info.btfKeyTypeID)
+        if keyType == nil, info.isArray, info.keySize == 4 {
+            keyType = .integer(size: 4, signed: false, char: false, bool: false)  // array indices
+        }
+        let valueType = info.btfValueTypeID == 0 ? nil : reader?.type(info.btfValueTypeID)
+        let keyName = info.btfKeyTypeID == 0 ? nil : reader?.name(info.btfKeyTypeID)
+        let valueName = info.btfValueTypeID == 0 ? nil : reader?.name(info.btfValueTypeID)
+        let io = MapIO(fd: descriptor.fd, info: info)
+        self.init(name: name, descriptor: descriptor, info: info, io: io,
+                  codec: MapCodec(keySize: Int(info.keySize), valueSize: Int(info.valueSize), cpus: io.isPerCPU ? io.cpus : nil,
+                                  keyType: keyType, valueType: valueType),
+                  keyTypeName: keyName ?? (keyType != nil ? "__u32" : nil), valueTypeName: valueName, pinPath: pinPath)
     }
 }

@@ -278,6 +278,11 @@ public actor ProbeRegistry {
         return selected.flatMap { probe in probe.maps.map { $0.describe(probe: probe.name) } }
     }
 
+    /// Whether a probe of this node holds the map of that kernel id.
+    func holdsMap(id: UInt32) -> Bool {
+        probes.values.contains { probe in probe.maps.contains { $0.info.id == id } }
+    }
+
     /// A map and the probe that keeps its descriptor open while in use.
     func map(_ ref: MapRef) throws(ResponseError) -> (probe: LoadedProbe, map: ProbeMap) {
         switch ref {
@@ -452,5 +457,23 @@ public actor ProbeRegistry {
         }
         probe.nextLinkId = max(wanted.nextLinkId, (wanted.links.map(\.linkId).max() ?? 0) + 1)
         return probe
+    }
+}
+
+extension ProbeRegistry {
+    /// The kernel ids of every probe's programs, maps and links, with the
+    /// probe and name each belongs to (the node inventory's `owner`).
+    func kernelOwners() -> KernelInventory.Owners {
+        var owners = KernelInventory.Owners()
+        for probe in probes.values {
+            for program in probe.programs {
+                if let info = ProgramInfo(fd: program.fd) { owners.programs[info.id] = ProbeOwner(probe: probe.name, name: program.name) }
+            }
+            for map in probe.maps { owners.maps[map.info.id] = ProbeOwner(probe: probe.name, name: map.name) }
+            for (linkId, link) in probe.links {
+                for id in link.link.kernelIDs where id != 0 { owners.links[id] = ProbeOwner(probe: probe.name, linkId: linkId) }
+            }
+        }
+        return owners
     }
 }

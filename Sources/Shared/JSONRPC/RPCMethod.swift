@@ -39,8 +39,10 @@ public struct EmptyResult: Codable, Sendable, Hashable, WireDocumented {
 public enum ProtocolV1 {
     /// The protocol's version: the major changes when a call that worked
     /// stops working, the minor when methods or fields are added. 1.1 added
-    /// `rpc.discover` and `node.info`'s `protocolVersion` and `methods`.
-    public static let version = "1.1"
+    /// `rpc.discover` and `node.info`'s `protocolVersion` and `methods`;
+    /// 1.2 the node-wide inventory (`node.programs`, `node.maps`,
+    /// `node.links`).
+    public static let version = "1.2"
 
     public static let methods: [any RPCMethod.Type] = [
         NodeInfo.self, RPCDiscover.self,
@@ -49,6 +51,7 @@ public enum ProtocolV1 {
         MapList.self, MapSnapshot.self, MapLookup.self, MapUpdate.self, MapDelete.self,
         MapWatch.self, EventsSubscribe.self, SubscriptionCancel.self,
         IterRead.self,
+        NodePrograms.self, NodeMaps.self, NodeLinks.self,
     ]
 
     /// Every notification the server sends.

@@ -9,7 +9,7 @@ struct MapDumpCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @OptionGroup var selection: MapSelection
+    @OptionGroup var selection: WholeMapSelection
 
     @Option(help: "At most this many entries.")
     var limit: Int?

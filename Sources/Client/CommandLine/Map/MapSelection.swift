@@ -27,3 +27,36 @@ struct MapSelection: ParsableArguments {
     var reference: MapRef { .named(probe: probe, name: map) }
     var valueFormat: ValueFormat? { format?.wire }
 }
+
+/// The map of a whole-map read (`map dump`, `map watch`): PROBE MAP, or
+/// `--id N` for any map by its kernel id, also one bpfleet does not own
+/// where the node allows it (docs/security.md).
+struct WholeMapSelection: ParsableArguments {
+    @Argument(help: "The probe's name (not with --id).")
+    var probe: String?
+
+    @Argument(help: "The map's name in the probe (not with --id).")
+    var map: String?
+
+    @Option(name: .customLong("id"), help: "The map's kernel id (bpfleet node maps lists every map's), instead of PROBE MAP.")
+    var id: UInt32?
+
+    @Option(help: "Keys and values decoded through BTF (typed) or as raw bytes (hex).")
+    var format: MapSelection.Format?
+
+    func validate() throws {
+        switch (probe, map, id) {
+        case (.some, .some, nil), (nil, nil, .some): break
+        case (_, _, .some): throw ValidationError("give PROBE MAP or --id, not both")
+        default: throw ValidationError("give PROBE MAP, or --id N")
+        }
+        if id == 0 { throw ValidationError("--id: a map id is 1 to 4294967295") }
+    }
+
+    var reference: MapRef {
+        if let id { return .id(id) }
+        return .named(probe: probe ?? "", name: map ?? "")
+    }
+
+    var valueFormat: ValueFormat? { format?.wire }
+}

@@ -15,7 +15,7 @@ struct MapWatchCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @OptionGroup var selection: MapSelection
+    @OptionGroup var selection: WholeMapSelection
 
     @Option(help: ArgumentHelp("How often the node sends the map: 100ms at least, e.g. 250ms, 1s, 2m.", valueName: "duration"))
     var interval = "1s"
