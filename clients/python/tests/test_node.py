@@ -52,6 +52,13 @@ def test_load_attach_count_snapshot_unload(node: Node, workload: Workload) -> No
         node.map_lookup(probe="execs", map="exec_counts", key=key)
 
     assert [p["name"] for p in node.probe_list()] == ["execs"]
+    program_id = probe["programs"][0]["id"]
+    own = [p for p in node.node_programs()["programs"] if p["id"] == program_id]
+    assert len(own) == 1 and own[0]["owner"] == {"probe": "execs", "name": "count_exec"}
+    owned_maps = {m["id"]: m["owner"] for m in node.node_maps(holders=False)["maps"] if m["id"] == map_id}
+    assert owned_maps == {map_id: {"probe": "execs", "name": "exec_counts"}}
+    links = [lk for lk in node.node_links()["links"] if lk["programId"] == program_id]
+    assert len(links) == 1 and links[0]["owner"] == {"probe": "execs", "linkId": 1}
     node.probe_detach(probe="execs", link_id=1)
     workload.run(3)
     with pytest.raises(NotFound):  # detached: nothing counted
@@ -127,7 +134,8 @@ def test_discover_when_served(node: Node) -> None:
 
 # Where each method of the protocol is served in the client.
 CLIENT_METHODS = {
-    "node.info": "info", "rpc.discover": "discover", "object.upload": "object_upload", "object.list": "object_list",
+    "node.info": "info", "rpc.discover": "discover", "node.programs": "node_programs", "node.maps": "node_maps",
+    "node.links": "node_links", "object.upload": "object_upload", "object.list": "object_list",
     "object.get": "object_get", "object.delete": "object_delete", "probe.load": "probe_load",
     "probe.attach": "probe_attach", "probe.detach": "probe_detach", "probe.unload": "probe_unload",
     "probe.list": "probe_list", "probe.get": "probe_get", "map.list": "map_list", "map.snapshot": "map_snapshot",

@@ -170,6 +170,19 @@ class Node:
         """``rpc.discover``: the node's OpenRPC document (newer servers only: MethodNotFound otherwise)."""
         return cast(Dict[str, Any], self.call("rpc.discover"))
 
+    def node_programs(self, *, holders: Optional[bool] = None) -> Dict[str, Any]:
+        """``node.programs``: every BPF program in the kernel, bpfleet's or not (``programs``,
+        ``truncated``); ``holders=False`` skips finding the processes holding each."""
+        return cast(Dict[str, Any], self.call("node.programs", _params(holders=holders)))
+
+    def node_maps(self, *, holders: Optional[bool] = None) -> Dict[str, Any]:
+        """``node.maps``: every BPF map in the kernel, bpfleet's or not (``maps``, ``truncated``)."""
+        return cast(Dict[str, Any], self.call("node.maps", _params(holders=holders)))
+
+    def node_links(self, *, holders: Optional[bool] = None) -> Dict[str, Any]:
+        """``node.links``: every BPF link in the kernel, bpfleet's or not (``links``, ``truncated``)."""
+        return cast(Dict[str, Any], self.call("node.links", _params(holders=holders)))
+
     # --- objects -------------------------------------------------------------------------------
 
     def object_upload(self, *, data: bytes, name: Optional[str] = None) -> ObjectDescription:
