@@ -28,6 +28,8 @@ run together as a part (bench/measurements/__init__.py):
   python_client (python): 17. the Python client's map.snapshot of the
      1,000,000-entry map against `bpfleet map dump -o json`, and its
      node.info calls per second on one connection
+  node_inventory (inventory): 18. node.programs with 1,000 programs loaded
+     against `bpftool -j prog show`
 
 Speed targets are read off the tables; the run fails only when something is
 wrong (a check, a crash), never because a number is slow.

@@ -246,60 +246,90 @@ struct HolderIndex: Sendable {
         }
     }
 
-    /// The walk, looking only at descriptors of the kinds asked for.
+    /// The walk, looking only at descriptors of the kinds asked for. Done
+    /// with directory descriptors and byte buffers, no path or string per
+    /// descriptor: a node has tens of thousands of them.
     init(kinds: Set<KernelInventory.Kind>, proc: String = "/proc") {
-        guard let processes = opendir(proc) else { return }
+        let procFD = Glibc.open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard procFD >= 0, let processes = fdopendir(procFD) else {
+            if procFD >= 0 { close(procFD) }
+            return
+        }
         defer { closedir(processes) }
+        let wanted: [(target: [UInt8], field: [UInt8], kind: KernelInventory.Kind)] = [
+            (Array("anon_inode:bpf-prog".utf8), Array("prog_id:".utf8), .program),
+            (Array("anon_inode:bpf-map".utf8), Array("map_id:".utf8), .map),
+            (Array("anon_inode:bpf_link".utf8), Array("link_id:".utf8), .link),
+        ].filter { kinds.contains($0.kind) }
         var seen = 0
         var link = [CChar](repeating: 0, count: 64)
+        var info = [UInt8](repeating: 0, count: 4096)
         while let entry = readdir(processes) {
-            let pidText = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let pid = Int32(pidText), pid > 0 else { continue }
-            let fdDirectory = "\(proc)/\(pid)/fd"
-            guard let fds = opendir(fdDirectory) else { continue }
+            let pid: Int32? = withUnsafeBytes(of: entry.pointee.d_name) { Self.number($0.prefix { $0 != 0 }) }.flatMap { Int32(exactly: $0) }
+            guard let pid, pid > 0 else { continue }
+            let fdDirectory = openat(procFD, "\(pid)/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fdDirectory >= 0, let fds = fdopendir(fdDirectory) else {
+                if fdDirectory >= 0 { close(fdDirectory) }
+                continue
+            }
             defer { closedir(fds) }
-            var comm: String?
+            var fdinfo: Int32 = -1
+            defer { if fdinfo >= 0 { close(fdinfo) } }
             var held: Set<Key> = []
             while let fdEntry = readdir(fds) {
-                let name = withUnsafeBytes(of: fdEntry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                guard name.first != "." else { continue }
                 seen += 1
                 if seen > Self.maxDescriptors {
                     partial = true
                     return
                 }
-                let length = readlinkat(dirfd(fds), name, &link, link.count - 1)
-                guard length > 0 else { continue }
-                let target = String(decoding: link.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                let kind: KernelInventory.Kind
-                let field: String
-                switch target {
-                case "anon_inode:bpf-prog": (kind, field) = (.program, "prog_id:")
-                case "anon_inode:bpf-map": (kind, field) = (.map, "map_id:")
-                case "anon_inode:bpf_link": (kind, field) = (.link, "link_id:")
-                default: continue
+                let length = withUnsafePointer(to: &fdEntry.pointee.d_name) { name in
+                    name.withMemoryRebound(to: CChar.self, capacity: 256) { name in
+                        name[0] == 0x2E ? -1 : readlinkat(fdDirectory, name, &link, 64)
+                    }
                 }
-                guard kinds.contains(kind), let id = Self.fdinfoID("\(proc)/\(pid)/fdinfo/\(name)", field: field) else { continue }
-                held.insert(Key(kind: Self.code(kind), id: id))
+                guard length > 0, let match = wanted.first(where: { $0.target.count == length && $0.target.elementsEqual(link.prefix(length).lazy.map { UInt8(bitPattern: $0) }) }) else {
+                    continue
+                }
+                if fdinfo < 0 { fdinfo = openat(procFD, "\(pid)/fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+                guard fdinfo >= 0 else { continue }
+                let file = withUnsafePointer(to: &fdEntry.pointee.d_name) { name in
+                    name.withMemoryRebound(to: CChar.self, capacity: 256) { openat(fdinfo, $0, O_RDONLY | O_CLOEXEC) }
+                }
+                guard file >= 0 else { continue }
+                let count = info.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+                close(file)
+                guard count > 0, let id = Self.field(match.field, in: info.prefix(count)) else { continue }
+                held.insert(Key(kind: Self.code(match.kind), id: id))
             }
             guard !held.isEmpty else { continue }
-            if comm == nil { comm = Self.comm(of: pid, proc: proc) }
-            let holder = ObjectHolder(pid: pid, comm: comm ?? "")
+            let holder = ObjectHolder(pid: pid, comm: Self.comm(of: pid, proc: proc) ?? "")
             for key in held { byObject[key, default: []].append(holder) }
         }
     }
 
-    /// The `FIELD\tN` line of a descriptor's fdinfo (at most 4 KiB read).
-    static func fdinfoID(_ path: String, field: String) -> UInt32? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        let text = String(decoding: buffer.prefix(count), as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix(field) {
-            return UInt32(line.dropFirst(field.count).trimmingCharacters(in: .whitespaces))
+    /// A decimal number of at most 10 digits, or nil.
+    static func number(_ digits: some Collection<UInt8>) -> UInt64? {
+        guard !digits.isEmpty, digits.count <= 10 else { return nil }
+        var value: UInt64 = 0
+        for digit in digits {
+            guard digit >= 0x30, digit <= 0x39 else { return nil }
+            value = value * 10 + UInt64(digit - 0x30)
+        }
+        return value
+    }
+
+    /// The number after `field` at the start of a line of `text` (an
+    /// fdinfo file: `prog_id:\t41`).
+    static func field(_ field: [UInt8], in text: ArraySlice<UInt8>) -> UInt32? {
+        var lineStart = text.startIndex
+        while lineStart < text.endIndex {
+            let lineEnd = text[lineStart...].firstIndex(of: 0x0A) ?? text.endIndex
+            let line = text[lineStart..<lineEnd]
+            if line.starts(with: field) {
+                let digits = line.dropFirst(field.count).drop { $0 == 0x09 || $0 == 0x20 }
+                return number(digits).flatMap { UInt32(exactly: $0) }
+            }
+            lineStart = lineEnd == text.endIndex ? lineEnd : text.index(after: lineEnd)
         }
         return nil
     }
