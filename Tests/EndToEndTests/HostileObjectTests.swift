@@ -32,7 +32,8 @@ struct HostileObjectTests {
         #expect(error.code == .invalidObject, "\(error)", sourceLocation: sourceLocation)
         #expect(error.message.contains(message), "\(error.message)", sourceLocation: sourceLocation)
         #expect(try client.call("node.info")["serverVersion"] != nil, sourceLocation: sourceLocation)
-        #expect(try state(server, client) == before, sourceLocation: sourceLocation)
+        let after = try state(server, client)
+        #expect(after == before, "before: \(before)\nafter: \(after)\nfds now: \(server.descriptorNames())", sourceLocation: sourceLocation)
     }
 
     static func fixture() throws -> HostileObject {

@@ -119,6 +119,15 @@ public final class ServerProcess: @unchecked Sendable {
     public func openDescriptors() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
     }
+
+    /// What each open descriptor is (`fd -> target`), for a failure's message.
+    public func descriptorNames() -> [String] {
+        let directory = "/proc/\(pid)/fd"
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return fds.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }.map { fd in
+            "\(fd) -> \((try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + fd)) ?? "?")"
+        }
+    }
 }
 
 /// Starts a server for `body` and always stops it, even when `body` throws.
