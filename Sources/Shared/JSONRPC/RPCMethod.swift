@@ -44,6 +44,7 @@ public enum ProtocolV1 {
 
     public static let methods: [any RPCMethod.Type] = [
         NodeInfo.self, RPCDiscover.self,
+        NodeBTF.self,
         ObjectUpload.self, ObjectList.self, ObjectGet.self, ObjectDelete.self,
         ProbeLoad.self, ProbeAttach.self, ProbeDetach.self, ProbeUnload.self, ProbeList.self, ProbeGet.self,
         MapList.self, MapSnapshot.self, MapLookup.self, MapUpdate.self, MapDelete.self,

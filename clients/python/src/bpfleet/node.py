@@ -170,6 +170,13 @@ class Node:
         """``rpc.discover``: the node's OpenRPC document (newer servers only: MethodNotFound otherwise)."""
         return cast(Dict[str, Any], self.call("rpc.discover"))
 
+    def node_btf(self, *, module: Optional[str] = None, format: Optional[str] = None, offset: Optional[int] = None,
+                 max_bytes: Optional[int] = None) -> Dict[str, Any]:
+        """``node.btf``: one chunk of the node's kernel types (vmlinux's BTF, or MODULE's), ``raw`` or
+        as the ``c`` header; ``data`` is base64 (docs/btf.md)."""
+        return cast(Dict[str, Any], self.call("node.btf", _params(
+            module=module, format=format, offset=offset, maxBytes=max_bytes)))
+
     # --- objects -------------------------------------------------------------------------------
 
     def object_upload(self, *, data: bytes, name: Optional[str] = None) -> ObjectDescription:
