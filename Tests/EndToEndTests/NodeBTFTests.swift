@@ -203,6 +203,25 @@ struct NodeBTFTests {
         }
     }
 
+    @Test func aViewerMayFetchTheTypes() async throws {
+        let files = try temporaryDirectory("btf-viewer")
+        defer { try? FileManager.default.removeItem(atPath: files) }
+        let viewer: UInt32 = 54_331
+        try "root: operator\nviewers:\n  uids: [\(viewer)]\n".write(toFile: files + "/roles.yaml", atomically: true, encoding: .utf8)
+        let sha = try Self.sha256(Self.vmlinux)
+        try await withServer(["--roles", files + "/roles.yaml", "--socket-group", String(viewer)]) { server in
+            let asRoot = try bpfleet(["-n", server.address, "node", "btf", "--no-cache", "-o", files + "/vmlinux.h"])
+            #expect(asRoot.status == 0, "\(asRoot.stderr)")
+            let header = try #require(FileManager.default.contents(atPath: files + "/vmlinux.h"))
+            // As the viewer, to standard output, with no cache (HOME is /tmp).
+            let run = try bpfleet(["-n", server.address, "node", "btf", "--no-cache"], as: viewer)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr == "bpfleet: \(server.address): vmlinux BTF sha256:\(sha): wrote \(header.count) bytes of C header to standard output, fetched in 1 chunk\n")
+            #expect(Data(run.stdout.utf8) == header)
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/.cache/bpfleet/btf/\(sha).h"))
+        }
+    }
+
     static func release() -> String {
         var name = utsname()
         uname(&name)
