@@ -24,6 +24,11 @@ extension NodeBTF: ServedMethod {
         }
         // The cheap checks before any file is read.
         _ = try Self.chunk(totalBytes: Int.max, offset: offset, maxBytes: maxBytes)
+        // At most two calls read, hash, make and encode at once: each
+        // holds a few times the BTF's size (the file, a header, the chunk's
+        // base64) until its answer is encoded.
+        await Self.gate.wait()
+        defer { Self.gate.signal() }
         let module = self.module
         let pool = context.threadPool
         let source = try await pool.runIfActive { try BTFSource.load(module: module) }
@@ -36,11 +41,14 @@ extension NodeBTF: ServedMethod {
             body = source.raw
         }
         let range = try Self.chunk(totalBytes: body.count, offset: offset, maxBytes: maxBytes)
-        return .value(Result(
+        let result = Result(
             kernelRelease: context.features.kernelRelease, module: module, sha256: source.sha256, baseSha256: source.base?.sha256,
             format: format, totalBytes: body.count, offset: range.lowerBound,
-            data: Data(body[range]).base64EncodedString(), done: range.upperBound == body.count))
+            data: Data(body[range]).base64EncodedString(), done: range.upperBound == body.count)
+        return .value(RawJSON(bytes: ByteBuffer(bytes: try JSONEncoder.wire().encode(result))))
     }
+
+    static let gate = AsyncSemaphore(permits: 2)
 
     /// The headers made last, so that paging one does not make it again.
     static let headers = HeaderCache(capacity: 2)
