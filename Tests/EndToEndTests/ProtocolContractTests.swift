@@ -33,6 +33,7 @@ struct ProtocolContractTests {
                 ("node.info", nil), ("rpc.discover", nil), ("object.list", nil), ("object.get", ["objectId": .string(objectId)]),
                 ("probe.list", nil), ("probe.get", ["probe": "same"]), ("map.list", ["probe": "same"]),
                 ("map.snapshot", ["map": map]), ("map.lookup", ["map": map, "key": 7]),
+                ("node.btf", ["format": "c", "offset": 1000, "maxBytes": 4096]),
             ]
             // Each read method of the protocol is here but those whose answer
             // is live kernel state: iter.read (tasks come and go; how it is

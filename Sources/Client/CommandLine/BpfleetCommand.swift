@@ -27,6 +27,6 @@ public struct BpfleetCommand: AsyncParsableCommand {
     /// exits. (Calling `main()` from top-level code picks ArgumentParser's
     /// synchronous overload, which cannot run async commands.)
     public static func runFromCommandLine() async {
-        await main()
+        await main(NodeBTFCommand.outputFileArguments(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -41,11 +41,12 @@ public enum ProtocolV1 {
     /// stops working, the minor when methods or fields are added. 1.1 added
     /// `rpc.discover` and `node.info`'s `protocolVersion` and `methods`;
     /// 1.2 the node-wide inventory (`node.programs`, `node.maps`,
-    /// `node.links`).
+    /// `node.links`) and the node's kernel types (`node.btf`).
     public static let version = "1.2"
 
     public static let methods: [any RPCMethod.Type] = [
         NodeInfo.self, RPCDiscover.self,
+        NodeBTF.self,
         ObjectUpload.self, ObjectList.self, ObjectGet.self, ObjectDelete.self,
         ProbeLoad.self, ProbeAttach.self, ProbeDetach.self, ProbeUnload.self, ProbeList.self, ProbeGet.self,
         MapList.self, MapSnapshot.self, MapLookup.self, MapUpdate.self, MapDelete.self,

@@ -132,10 +132,24 @@ def test_discover_when_served(node: Node) -> None:
     assert sorted(m["name"] for m in document["methods"]) == info["methods"]
 
 
+def test_node_btf_chunks(node: Node) -> None:
+    if "node.btf" not in node.info().get("methods", []):
+        pytest.skip("the node has no node.btf")
+    import base64
+    import hashlib
+
+    with open("/sys/kernel/btf/vmlinux", "rb") as file:
+        raw = file.read()
+    first = node.node_btf(max_bytes=0)
+    assert (first["sha256"], first["totalBytes"], first["data"], first["done"]) == (hashlib.sha256(raw).hexdigest(), len(raw), "", False)
+    tail = node.node_btf(offset=len(raw) - 100)
+    assert base64.b64decode(tail["data"]) == raw[-100:] and tail["done"] is True
+
+
 # Where each method of the protocol is served in the client.
 CLIENT_METHODS = {
     "node.info": "info", "rpc.discover": "discover", "node.programs": "node_programs", "node.maps": "node_maps",
-    "node.links": "node_links", "object.upload": "object_upload", "object.list": "object_list",
+    "node.links": "node_links", "node.btf": "node_btf", "object.upload": "object_upload", "object.list": "object_list",
     "object.get": "object_get", "object.delete": "object_delete", "probe.load": "probe_load",
     "probe.attach": "probe_attach", "probe.detach": "probe_detach", "probe.unload": "probe_unload",
     "probe.list": "probe_list", "probe.get": "probe_get", "map.list": "map_list", "map.snapshot": "map_snapshot",

@@ -183,6 +183,13 @@ class Node:
         """``node.links``: every BPF link in the kernel, bpfleet's or not (``links``, ``truncated``)."""
         return cast(Dict[str, Any], self.call("node.links", _params(holders=holders)))
 
+    def node_btf(self, *, module: Optional[str] = None, format: Optional[str] = None, offset: Optional[int] = None,
+                 max_bytes: Optional[int] = None) -> Dict[str, Any]:
+        """``node.btf``: one chunk of the node's kernel types (vmlinux's BTF, or MODULE's), ``raw`` or
+        as the ``c`` header; ``data`` is base64 (docs/btf.md)."""
+        return cast(Dict[str, Any], self.call("node.btf", _params(
+            module=module, format=format, offset=offset, maxBytes=max_bytes)))
+
     # --- objects -------------------------------------------------------------------------------
 
     def object_upload(self, *, data: bytes, name: Optional[str] = None) -> ObjectDescription:
