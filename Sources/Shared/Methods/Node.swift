@@ -104,7 +104,7 @@ public struct RPCDiscover: RPCMethod {
     public static let wireFields: [String: WireField] = [:]
     public static let errors: [ErrorCode] = []
     public static let example = RPCDiscover()
-    public static let exampleResult: JSONValue = ["openrpc": "1.3.2", "info": ["title": "bpfleetd", "version": "1.1"], "methods": []]
+    public static let exampleResult: JSONValue = ["openrpc": "1.3.2", "info": ["title": "bpfleetd", "version": "1.2"], "methods": []]
 }
 
 /// The date the examples use.
