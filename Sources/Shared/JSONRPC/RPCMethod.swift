@@ -46,6 +46,7 @@ public enum ProtocolV1 {
         NodeInfo.self, RPCDiscover.self,
         ObjectUpload.self, ObjectList.self, ObjectGet.self, ObjectDelete.self,
         ProbeLoad.self, ProbeAttach.self, ProbeDetach.self, ProbeUnload.self, ProbeList.self, ProbeGet.self,
+        ProbeVerify.self,
         MapList.self, MapSnapshot.self, MapLookup.self, MapUpdate.self, MapDelete.self,
         MapWatch.self, EventsSubscribe.self, SubscriptionCancel.self,
         IterRead.self,
