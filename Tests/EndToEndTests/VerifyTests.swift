@@ -168,6 +168,27 @@ struct VerifyTests {
         }
     }
 
+    @Test func verifyIsBoundAsALoadIs() async throws {
+        try await withServer { server in
+            let client = try server.client()
+            // The memory budget, before the kernel allocates anything.
+            let huge = try client.upload("huge_array")
+            let error = try client.callError("probe.verify", ["objectId": .string(huge)])
+            #expect(error.code == .limitExceeded)
+            #expect(error.message == "map 'huge' (array, 2147483648 entries, key 4 B, value 8 B) would take 16 GiB (17179869184 bytes) of kernel memory, more than --max-probe-memory 256 MiB (268435456 bytes)")
+            // A map the kernel will not create: probe.load's error.
+            let bad = try client.upload("bad_map")
+            let refused = try client.callError("probe.verify", ["objectId": .string(bad)])
+            #expect(refused.code == .kernelError)
+            #expect(refused.data?["map"] == "keyless")
+            #expect(refused.data?["operation"] == "create map")
+            #expect(refused.message == "the kernel could not create map 'keyless': Invalid argument (EINVAL): the kernel refused its type, sizes or flags")
+            #expect(try client.callError("probe.verify", ["objectId": .string("sha256:" + String(repeating: "0", count: 64))]).code == .notFound)
+            #expect(server.pins().isEmpty)
+            #expect(try client.call("probe.list")["probes"] == [])
+        }
+    }
+
     @Test func anUnknownProgramTypeIsAUsageError() throws {
         let result = try run(TestEnvironment.bpfleetd, ["--refuse-program-types", "kprobe,nonsense"])
         #expect(result.status == 64)
