@@ -60,6 +60,8 @@ public struct Configuration: Sendable {
     /// with `--object-helper`, and the limits it runs under.
     public var helperExecutable = "/proc/self/exe"
     public var helperLimits = HelperLimits()
+    /// Program types (libbpf's names: kprobe, lsm, tracing, ...) this node refuses to load or verify.
+    public var refusedProgramTypes: [String] = []
 
     public init() {}
 

@@ -43,7 +43,8 @@ public final class NodeServer: Service, Sendable {
         if configuration.runStatistics, !RunStatistics.enable() {
             logger.warning("the kernel refused BPF_ENABLE_STATS: probes will not report run counts")
         }
-        let features = KernelFeatures.probe()
+        var features = KernelFeatures.probe()
+        features.refusedProgramTypes = configuration.refusedProgramTypes
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let kernelThread = MultiThreadedEventLoopGroup(numberOfThreads: 1)

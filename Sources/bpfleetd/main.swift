@@ -93,6 +93,10 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .customLong("object-helper-timeout"), help: "Seconds bpfleetd waits for the object helper's answer before it stops it.")
     var helperTimeout: Double = 60
 
+    @Option(name: .customLong("refuse-program-types"),
+            help: ArgumentHelp("Program types this node refuses to load or verify, comma-separated, as libbpf names them (kprobe,lsm).", valueName: "types"))
+    var refuseProgramTypes: String?
+
     /// This process is the object helper bpfleetd starts (docs/hostile-input.md).
     @Flag(name: .customLong("object-helper"), help: .hidden)
     var objectHelper = false
@@ -118,6 +122,13 @@ struct BpfleetDaemon: AsyncParsableCommand {
         _ = helperBytes
         guard helperCPU >= 1, helperTimeout > 0 else {
             throw ValidationError("--object-helper-cpu must be at least 1 and --object-helper-timeout more than 0")
+        }
+        if let refuseProgramTypes {
+            do throws(ProgramTypePolicy.PolicyError) {
+                _ = try ProgramTypePolicy.parse(refuseProgramTypes)
+            } catch {
+                throw ValidationError("--refuse-program-types: \(error)")
+            }
         }
         if let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"], Logger.Level(rawValue: level) == nil {
             throw ValidationError("unknown log level '\(level)'")
@@ -157,6 +168,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.socketGroup = socketGroup
         configuration.runStatistics = !noRunStats
         configuration.foreignMaps = foreignMaps
+        configuration.refusedProgramTypes = try refuseProgramTypes.map { text in try ProgramTypePolicy.parse(text) } ?? []
         configuration.maxProbeMemory = KernelMemoryBudget.parseSize(maxProbeMemory) ?? configuration.maxProbeMemory
         let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"] ?? "info"
         configuration.logLevel = Logger.Level(rawValue: level) ?? .info

@@ -12,16 +12,18 @@ measure; measurements that share a server and a table form a part:
   stacks        stack_symbolize
   python_client python_client                                     (python)
   node_inventory node_inventory                                   (inventory)
+  probe_verify  probe_verify                                      (verify)
 
 BENCH_ONLY names parts by any of their measurements, or by the old name."""
 from __future__ import annotations
 
-from . import (abuse, attach, fleet_apply, iterator_read, live_data, node_inventory, object_upload, python_client,
-               stack_symbolize, tls, unix_socket)
+from . import (abuse, attach, fleet_apply, iterator_read, live_data, node_inventory, object_upload, probe_verify,
+               python_client, stack_symbolize, tls, unix_socket)
 from .common import Part
 
 PARTS: list[Part] = [unix_socket.PART, tls.PART, live_data.PART, attach.PART, fleet_apply.PART, object_upload.PART,
-                     abuse.PART, iterator_read.PART, stack_symbolize.PART, python_client.PART, node_inventory.PART]
+                     abuse.PART, iterator_read.PART, stack_symbolize.PART, python_client.PART, node_inventory.PART,
+                     probe_verify.PART]
 
 
 def names() -> list[str]:

@@ -8,7 +8,7 @@ extension ProbeManifest {
     static let mapSettingKeys = ["maxEntries", "valueSize", "numaNode", "pinning"]
     static let attachKeys = ["program", "target"]
     static let nodesKeys = ["selector", "names"]
-    static let rolloutKeys = ["canary", "batch", "maxFailures", "pause", "onFailure"]
+    static let rolloutKeys = ["canary", "batch", "maxFailures", "pause", "onFailure", "preflight"]
     /// The longest `rollout.pause`.
     static let longestPause = Duration.seconds(24 * 60 * 60)
 
@@ -202,6 +202,7 @@ extension ManifestReader {
             }
             policy.onFailure = action
         }
+        if let value = fields["preflight"] { policy.preflight = try flag(value, at: "rollout.preflight") }
         return policy
     }
 

@@ -27,6 +27,9 @@ public struct RolloutPolicy: Sendable, Hashable {
     /// Waited between two batches.
     public var pause: Duration
     public var onFailure: FailureAction
+    /// Verify the object on every selected node before the canary, and
+    /// refuse the whole rollout when any would fail (`rollout.preflight`).
+    public var preflight = false
 
     public init(canary: Int = 1, batch: BatchSize = .percent(25), maxFailures: Int = 0,
                 pause: Duration = .zero, onFailure: FailureAction = .stop) {

@@ -10,12 +10,15 @@ struct HelperRequest: Codable, Sendable {
         /// Open it, load the probe through the verifier and pin its
         /// programs and maps under `load.pinDirectory`.
         case load
+        /// Open it, run its programs through the verifier, free everything (ProbeVerifier).
+        case verify
     }
 
     var operation: Operation
     /// What libbpf calls the object in its messages.
     var name: String
     var load: LoadSpec?
+    var verify: VerifySpec?
 
     struct LoadSpec: Codable, Sendable {
         var probe: ProbeLoad
@@ -55,6 +58,7 @@ struct HelperReply: Codable, Sendable {
 
     var described: Described?
     var loaded: Loaded?
+    var verified: [Verdict]?
     var error: ResponseError?
 }
 

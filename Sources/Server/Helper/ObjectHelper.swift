@@ -151,7 +151,7 @@ final class ObjectHelper: @unchecked Sendable {
 
     // MARK: A request
 
-    private func call(_ request: HelperRequest, payload: [UInt8], doing what: String) throws(ResponseError) -> HelperReply {
+    func call(_ request: HelperRequest, payload: [UInt8], doing what: String) throws(ResponseError) -> HelperReply {
         // A helper that died between requests (killed from outside) is
         // replaced before this request, which is not its fault.
         var status: Int32 = 0

@@ -68,6 +68,11 @@ public enum ObjectHelperProcess {
                     throw ResponseError(.internalError, "the object helper was asked to load without a load spec")
                 }
                 return HelperReply(loaded: try ProbeLoader().load(spec, elf: payload, name: request.name))
+            case .verify:
+                guard let spec = request.verify else {
+                    throw ResponseError(.internalError, "the object helper was asked to verify without a verify spec")
+                }
+                return HelperReply(verified: try ProbeVerifier().verify(spec, elf: payload, name: request.name))
             }
         } catch {
             return HelperReply(error: error)

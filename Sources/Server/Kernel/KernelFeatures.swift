@@ -24,6 +24,8 @@ struct KernelFeatures: Sendable {
     var tcx = false
     /// A hardware PMU that perf_event targets like `cycles` can sample.
     var hardwarePerfEvents = false
+    /// Program types this node refuses by its policy (`--refuse-program-types`, KernelFeatures+Policy).
+    var refusedProgramTypes: [String] = []
 
     /// Feature names tests may pretend are missing, through the environment
     /// variable BPFLEETD_PRETEND_MISSING (comma-separated), to exercise the

@@ -33,7 +33,8 @@ struct NodeFacts: Sendable {
             attachTargets: AttachTarget.allTypes.filter { features.unsupportedTargets[$0] == nil },
             unsupportedTargets: features.unsupportedTargets.mapValues(\.reason),
             missingFeatures: features.unsupportedTargets.mapValues(\.feature), tcx: features.tcx,
-            runStats: RunStatistics.enabled, startedAt: startedAt, uptimeSeconds: 0)
+            runStats: RunStatistics.enabled, startedAt: startedAt, uptimeSeconds: 0,
+            refusedProgramTypes: features.refusedProgramTypes.isEmpty ? nil : features.refusedProgramTypes)
         // Through NodeInfo.Result's own Codable form, so the field names are
         // the protocol's. With sorted keys the uptime comes last, and is
         // cut off here to be written per call.

@@ -5,7 +5,7 @@ extension ProbeLoad: ValueMethod {
         // A program kind this kernel cannot load is refused by name first.
         if let object = try? await context.registry.object(objectId) {
             for program in object.programs where programs?.contains(program.name) ?? true {
-                if let refusal = context.features.unloadable(program) { throw ResponseError(refusal) }
+                if let refusal = context.features.policyRefusal(program) ?? context.features.unloadable(program) { throw ResponseError(refusal) }
             }
         }
         let probe = try await context.registry.load(self)

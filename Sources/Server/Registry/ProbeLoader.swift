@@ -86,7 +86,7 @@ struct ProbeLoader {
 
     /// Writes each given global into its section's initial image, which
     /// libbpf hands to the kernel at load (`.rodata` then becomes frozen).
-    private func writeGlobals(_ globals: [String: JSONValue], into object: BPFObject) throws(ResponseError) {
+    func writeGlobals(_ globals: [String: JSONValue], into object: BPFObject) throws(ResponseError) {
         guard !globals.isEmpty else { return }
         let slots = object.globalSlots()
         for (name, value) in globals.sorted(by: { $0.key < $1.key }) {

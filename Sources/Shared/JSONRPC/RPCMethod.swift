@@ -41,7 +41,8 @@ public enum ProtocolV1 {
     /// stops working, the minor when methods or fields are added. 1.1 added
     /// `rpc.discover` and `node.info`'s `protocolVersion` and `methods`;
     /// 1.2 the node-wide inventory (`node.programs`, `node.maps`,
-    /// `node.links`) and the node's kernel types (`node.btf`).
+    /// `node.links`), the node's kernel types (`node.btf`) and
+    /// `probe.verify`.
     public static let version = "1.2"
 
     public static let methods: [any RPCMethod.Type] = [
@@ -49,6 +50,7 @@ public enum ProtocolV1 {
         NodeBTF.self,
         ObjectUpload.self, ObjectList.self, ObjectGet.self, ObjectDelete.self,
         ProbeLoad.self, ProbeAttach.self, ProbeDetach.self, ProbeUnload.self, ProbeList.self, ProbeGet.self,
+        ProbeVerify.self,
         MapList.self, MapSnapshot.self, MapLookup.self, MapUpdate.self, MapDelete.self,
         MapWatch.self, EventsSubscribe.self, SubscriptionCancel.self,
         IterRead.self,

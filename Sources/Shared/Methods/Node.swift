@@ -30,12 +30,15 @@ public struct NodeInfo: RPCMethod {
         public var protocolVersion: String?
         /// Every method the node serves, sorted; absent from servers before 1.1.
         public var methods: [String]?
+        /// Program types this node refuses by its policy (`--refuse-program-types`); absent when none.
+        public var refusedProgramTypes: [String]?
 
         public init(hostname: String, kernelRelease: String, arch: String, serverVersion: String, libbpfVersion: String,
                     btf: Bool, programTypes: [String], mapTypes: [String], attachTargets: [String],
                     unsupportedTargets: [String: String], missingFeatures: [String: String]? = nil, tcx: Bool? = nil,
                     runStats: Bool, startedAt: Date, uptimeSeconds: Double,
-                    protocolVersion: String? = ProtocolV1.version, methods: [String]? = ProtocolV1.methodNames) {
+                    protocolVersion: String? = ProtocolV1.version, methods: [String]? = ProtocolV1.methodNames,
+                    refusedProgramTypes: [String]? = nil) {
             self.hostname = hostname
             self.kernelRelease = kernelRelease
             self.arch = arch
@@ -53,6 +56,7 @@ public struct NodeInfo: RPCMethod {
             self.uptimeSeconds = uptimeSeconds
             self.protocolVersion = protocolVersion
             self.methods = methods
+            self.refusedProgramTypes = refusedProgramTypes
         }
     }
 }
@@ -90,6 +94,7 @@ extension NodeInfo.Result: WireDocumented {
         "uptimeSeconds": "Seconds since then.",
         "protocolVersion": "The protocol version the node speaks (major.minor). Absent from servers before 1.1.",
         "methods": "Every method the node serves, sorted. Absent from servers before 1.1.",
+        "refusedProgramTypes": "Program types this node refuses by its policy (`bpfleetd --refuse-program-types`): `probe.load` answers -32008 and `probe.verify` `unsupported` for their programs. Absent when none.",
     ]
 }
 

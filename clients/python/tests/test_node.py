@@ -152,7 +152,7 @@ CLIENT_METHODS = {
     "node.links": "node_links", "node.btf": "node_btf", "object.upload": "object_upload", "object.list": "object_list",
     "object.get": "object_get", "object.delete": "object_delete", "probe.load": "probe_load",
     "probe.attach": "probe_attach", "probe.detach": "probe_detach", "probe.unload": "probe_unload",
-    "probe.list": "probe_list", "probe.get": "probe_get", "map.list": "map_list", "map.snapshot": "map_snapshot",
+    "probe.list": "probe_list", "probe.get": "probe_get", "probe.verify": "probe_verify", "map.list": "map_list", "map.snapshot": "map_snapshot",
     "map.lookup": "map_lookup", "map.update": "map_update", "map.delete": "map_delete", "iter.read": "iter_read",
     "map.watch": "watch_map", "events.subscribe": "subscribe_events", "subscription.cancel": "Subscription.cancel",
 }

@@ -21,8 +21,15 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Read every node and show what would be done; change nothing.")
     var dryRun = false
 
+    @Flag(help: "Verify the object on every selected node first (probe.verify) and refuse the rollout when any would fail (as rollout.preflight: true).")
+    var preflight = false
+
     func run() async throws {
         let (manifest, plan) = try FleetManifestCommand.prepare(file: file, options: options)
+        if preflight || manifest.rollout.preflight,
+           !(await ApplyPreflight.passes(manifest, plan: plan, format: options.output, verifierLog: options.verifierLog, dryRun: dryRun)) {
+            throw ExitCode(1)
+        }
         let rollout = Rollout(probe: DesiredProbe(manifest: manifest), policy: manifest.rollout, nodes: plan.targets, fanOut: plan.fanOut)
         let presenter = RolloutPresenter(format: options.output, nodes: plan.targets, policy: manifest.rollout)
         let summary = await rollout.run(dryRun: dryRun) { event in presenter.show(event) }

@@ -229,6 +229,17 @@ class Node:
             name=name, objectId=object_id, programs=_list(programs), globals=_dict(globals), labels=_dict(labels),
             replace=replace, keepMaps=_list(keep_maps), attach=_list(attach), maps=_dict(maps))))
 
+    def probe_verify(self, *, object_id: str, programs: Optional[Sequence[str]] = None,
+                     globals: Optional[Mapping[str, Any]] = None,
+                     maps: Optional[Mapping[str, Mapping[str, Any]]] = None) -> Dict[str, Any]:
+        """``probe.verify``: the object's programs through the node's verifier, everything freed.
+
+        ``{"kernelRelease", "programs": [{"name", "verdict", ...}], "missingFeatures"}``;
+        ``programs``, ``globals`` and ``maps`` as ``probe_load`` takes them.
+        """
+        return cast(Dict[str, Any], self.call("probe.verify", _params(
+            objectId=object_id, programs=_list(programs), globals=_dict(globals), maps=_dict(maps))))
+
     def probe_attach(self, *, probe: str, program: str, target: Target) -> LinkDescription:
         """``probe.attach``: one program of a probe to a target."""
         return cast(LinkDescription, self.call("probe.attach", {"probe": probe, "program": program, "target": target}))
