@@ -68,24 +68,14 @@ enum KernelInventory {
         var programs: [KernelProgram] = []
         programs.reserveCapacity(ids.count)
         for id in ids {
-            guard let descriptor = open(.program, id: id) else { continue }
-            var mapIDs = [UInt32](repeating: 0, count: 64)
-            var info = bpf_prog_info()
-            var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-            let read = mapIDs.withUnsafeMutableBufferPointer { buffer -> Int32 in
-                info.nr_map_ids = UInt32(buffer.count)
-                info.map_ids = UInt64(UInt(bitPattern: buffer.baseAddress))
-                return bpf_obj_get_info_by_fd(descriptor.fd, &info, &length)
-            }
-            guard read == 0 else { continue }
-            let used = Int(min(info.nr_map_ids, UInt32(mapIDs.count)))
+            guard let (info, mapIDs) = programInfo(id) else { continue }
             let programLinks = linksByProgram[id] ?? []
             programs.append(KernelProgram(
                 id: info.id, type: programTypeName(bpf_prog_type(rawValue: info.type)),
                 name: withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) },
                 tag: withUnsafeBytes(of: info.tag) { Hex.encode($0) },
                 loadedAt: boot.addingTimeInterval(Double(info.load_time) / 1e9), uid: info.created_by_uid,
-                btfId: info.btf_id == 0 ? nil : info.btf_id, mapIds: Array(mapIDs.prefix(used)).sorted(),
+                btfId: info.btf_id == 0 ? nil : info.btf_id, mapIds: mapIDs.sorted(),
                 linkIds: programLinks.map(\.id), attachPoints: programLinks.map(\.attachPoint),
                 instructions: info.xlated_prog_len / 8, verifiedInstructions: info.verified_insns, jitedBytes: info.jited_prog_len,
                 runCount: info.run_cnt, runTimeNs: info.run_time_ns, owner: owners.programs[info.id],
@@ -124,19 +114,26 @@ enum KernelInventory {
     static func programsByMap() -> [UInt32: [UInt32]] {
         var result: [UInt32: [UInt32]] = [:]
         for id in ids(.program, limit: NodeInventoryLimits.objects).ids {
-            guard let descriptor = open(.program, id: id) else { continue }
-            var mapIDs = [UInt32](repeating: 0, count: 64)
-            var info = bpf_prog_info()
-            var length = UInt32(MemoryLayout<bpf_prog_info>.size)
-            let read = mapIDs.withUnsafeMutableBufferPointer { buffer -> Int32 in
-                info.nr_map_ids = UInt32(buffer.count)
-                info.map_ids = UInt64(UInt(bitPattern: buffer.baseAddress))
-                return bpf_obj_get_info_by_fd(descriptor.fd, &info, &length)
-            }
-            guard read == 0 else { continue }
-            for map in mapIDs.prefix(Int(min(info.nr_map_ids, 64))) { result[map, default: []].append(id) }
+            guard let (_, mapIDs) = programInfo(id) else { continue }
+            for map in mapIDs { result[map, default: []].append(id) }
         }
         return result
+    }
+
+    /// A program's `bpf_prog_info` and the ids of the maps it uses (at
+    /// most 64, the kernel's own bound), or nil when it is gone.
+    static func programInfo(_ id: UInt32) -> (info: bpf_prog_info, mapIDs: [UInt32])? {
+        guard let descriptor = open(.program, id: id) else { return nil }
+        var mapIDs = [UInt32](repeating: 0, count: 64)
+        var info = bpf_prog_info()
+        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+        let read = mapIDs.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            info.nr_map_ids = UInt32(buffer.count)
+            info.map_ids = UInt64(UInt(bitPattern: buffer.baseAddress))
+            return bpf_obj_get_info_by_fd(descriptor.fd, &info, &length)
+        }
+        guard read == 0 else { return nil }
+        return (info, Array(mapIDs.prefix(Int(min(info.nr_map_ids, UInt32(mapIDs.count))))))
     }
 
     /// The BTF objects of one answer, each read once and kept while its
