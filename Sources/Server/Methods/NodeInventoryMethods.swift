@@ -1,36 +1,37 @@
 import BpfleetShared
 
 // The node-wide inventory: blocking kernel reads and a /proc walk, done on
-// the thread pool, never in the registry (which only names its own ids).
+// the thread pool, never in the registry (which only names its own ids);
+// the answers written straight as JSON (InventoryJSON.swift).
 
-extension NodePrograms: ValueMethod {
-    func handle(_ context: CallContext) async throws -> Result {
+extension NodePrograms: ServedMethod {
+    func serve(_ context: CallContext) async throws -> Reply {
         let owners = await context.registry.kernelOwners()
         let holders = self.holders ?? true
-        return try await context.threadPool.runIfActive {
+        return .value(RawJSON(bytes: try await context.threadPool.runIfActive {
             let links = KernelInventory.links(owners: owners, holders: nil).links
-            return KernelInventory.programs(owners: owners, holders: holders ? HolderIndex(kinds: [.program]) : nil, links: links)
-        }
+            return KernelInventory.programs(owners: owners, holders: holders ? HolderIndex(kinds: [.program]) : nil, links: links).wireBytes
+        }))
     }
 }
 
-extension NodeMaps: ValueMethod {
-    func handle(_ context: CallContext) async throws -> Result {
+extension NodeMaps: ServedMethod {
+    func serve(_ context: CallContext) async throws -> Reply {
         let owners = await context.registry.kernelOwners()
         let holders = self.holders ?? true
-        return try await context.threadPool.runIfActive {
+        return .value(RawJSON(bytes: try await context.threadPool.runIfActive {
             KernelInventory.maps(owners: owners, holders: holders ? HolderIndex(kinds: [.map]) : nil,
-                                 programMaps: KernelInventory.programsByMap())
-        }
+                                 programMaps: KernelInventory.programsByMap()).wireBytes
+        }))
     }
 }
 
-extension NodeLinks: ValueMethod {
-    func handle(_ context: CallContext) async throws -> Result {
+extension NodeLinks: ServedMethod {
+    func serve(_ context: CallContext) async throws -> Reply {
         let owners = await context.registry.kernelOwners()
         let holders = self.holders ?? true
-        return try await context.threadPool.runIfActive {
-            KernelInventory.links(owners: owners, holders: holders ? HolderIndex(kinds: [.link]) : nil)
-        }
+        return .value(RawJSON(bytes: try await context.threadPool.runIfActive {
+            KernelInventory.links(owners: owners, holders: holders ? HolderIndex(kinds: [.link]) : nil).wireBytes
+        }))
     }
 }
