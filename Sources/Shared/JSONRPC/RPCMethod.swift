@@ -42,8 +42,8 @@ public enum ProtocolV1 {
     /// `rpc.discover` and `node.info`'s `protocolVersion` and `methods`;
     /// 1.2 the node-wide inventory (`node.programs`, `node.maps`,
     /// `node.links`), the node's kernel types (`node.btf`) and
-    /// `probe.verify`.
-    public static let version = "1.2"
+    /// `probe.verify`; 1.3 the node's Prometheus metrics (`node.metrics`).
+    public static let version = "1.3"
 
     public static let methods: [any RPCMethod.Type] = [
         NodeInfo.self, RPCDiscover.self,
@@ -55,6 +55,7 @@ public enum ProtocolV1 {
         MapWatch.self, EventsSubscribe.self, SubscriptionCancel.self,
         IterRead.self,
         NodePrograms.self, NodeMaps.self, NodeLinks.self,
+        NodeMetrics.self,
     ]
 
     /// Every notification the server sends.
