@@ -62,21 +62,26 @@ public final class ServerMetrics: Sendable {
         knownMethods = Set(methods)
         var connections: [String: Gauge] = [:]
         for transport in Self.transports {
-            connections[transport] = registry.makeGauge(name: "bpfleet_connections", labels: [("transport", transport)], help: Help.connections)
+            connections[transport] = registry.makeGauge(descriptor: Self.name("connections", "", Help.connections), labels: [("transport", transport)])
         }
         connectionGauges = connections
-        eventsDelivered = registry.makeCounter(name: "bpfleet_events_delivered_total", help: Help.eventsDelivered)
-        eventsLost = registry.makeCounter(name: "bpfleet_events_lost_total", help: Help.eventsLost)
-        subscriptions = registry.makeGauge(name: "bpfleet_subscriptions", help: Help.subscriptions)
+        eventsDelivered = registry.makeCounter(descriptor: Self.name("events_delivered", "total", Help.eventsDelivered))
+        eventsLost = registry.makeCounter(descriptor: Self.name("events_lost", "total", Help.eventsLost))
+        subscriptions = registry.makeGauge(descriptor: Self.name("subscriptions", "", Help.subscriptions))
         var probes: [String: Gauge] = [:]
         for state in Self.probeStates {
             for origin in Self.probeOrigins {
                 probes[state + "/" + origin] = registry.makeGauge(
-                    name: "bpfleet_probes", labels: [("state", state), ("origin", origin)], help: Help.probes)
+                    descriptor: Self.name("probes", "", Help.probes), labels: [("state", state), ("origin", origin)])
             }
         }
         probeGauges = probes
-        scrapes = registry.makeCounter(name: "bpfleet_metrics_scrapes_total", help: Help.scrapes)
+        scrapes = registry.makeCounter(descriptor: Self.name("metrics_scrapes", "total", Help.scrapes))
+    }
+
+    /// `bpfleet_NAME_UNIT` (no `_UNIT` when `unit` is empty), with its help.
+    static func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "bpfleet", metricName: name, unitName: unit, helpText: help)
     }
 
     // MARK: Counted as things happen
@@ -90,11 +95,11 @@ public final class ServerMetrics: Sendable {
     /// One request answered (or, a notification, run): `code` 0 on success.
     func recordCall(method: String, code: Int, seconds: Double?) {
         let label = method == Self.invalidMethod ? method : methodLabel(method)
-        registry.makeCounter(name: "bpfleet_rpc_calls_total", labels: [("method", label), ("code", String(code))], help: Help.calls)
+        registry.makeCounter(descriptor: Self.name("rpc_calls", "total", Help.calls), labels: [("method", label), ("code", String(code))])
             .increment()
         if let seconds, label != Self.unknownMethod, label != Self.invalidMethod {
-            registry.makeValueHistogram(name: "bpfleet_rpc_call_duration_seconds", labels: [("method", label)],
-                                        buckets: Self.latencyBuckets, help: Help.duration)
+            registry.makeValueHistogram(descriptor: Self.name("rpc_call_duration", "seconds", Help.duration), labels: [("method", label)],
+                                        buckets: Self.latencyBuckets)
                 .record(seconds)
         }
     }
@@ -156,8 +161,8 @@ public final class ServerMetrics: Sendable {
     private func makeProgramSeries(_ values: [String]) -> ProgramSeries {
         let labels = zip(["probe", "program", "id", "type"], values).map { ($0, $1) }
         return ProgramSeries(
-            runs: registry.makeCounter(name: "bpfleet_program_runs_total", labels: labels, help: Help.programRuns),
-            seconds: registry.makeCounter(name: "bpfleet_program_run_seconds_total", labels: labels, help: Help.programRunSeconds))
+            runs: registry.makeCounter(descriptor: Self.name("program_runs", "total", Help.programRuns), labels: labels),
+            seconds: registry.makeCounter(descriptor: Self.name("program_run_seconds", "total", Help.programRunSeconds), labels: labels))
     }
 
     // MARK: Formats

@@ -139,15 +139,15 @@ struct Dispatcher: Sendable {
     /// (docs/metrics.md) by method and code, notifications too.
     private func handleOne(_ member: JSONReader.Member, from peer: PeerIdentity, on connection: ConnectionHandle?) async -> Outcome? {
         let started = ContinuousClock.now
-        let answer = await answer(member, from: peer, on: connection)
+        let answered = await answer(member, from: peer, on: connection)
         if let metrics = context.metrics {
             var code = 0
-            if case .failure(_, let error) = answer.outcome { code = error.code.rawValue }
+            if case .failure(_, let error) = answered.outcome { code = error.code.rawValue }
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            metrics.recordCall(method: answer.method, code: code, seconds: answer.ran ? seconds : nil)
+            metrics.recordCall(method: answered.method, code: code, seconds: answered.ran ? seconds : nil)
         }
-        return answer.notification ? nil : answer.outcome
+        return answered.notification ? nil : answered.outcome
     }
 
     /// The outcome of one request object, the method label it counts
