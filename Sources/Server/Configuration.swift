@@ -4,6 +4,12 @@ import Logging
 /// Everything bpfleetd is told at start.
 public struct Configuration: Sendable {
     public var listen: [NodeAddress] = [.unix(path: NodeAddress.defaultUnixPath)]
+    /// `--metrics-listen`: TCP addresses serving `GET /metrics` (docs/metrics.md); none by default.
+    public var metricsListen: [NodeAddress] = []
+    /// Seconds a metrics client has for each request, from the connection
+    /// opening (TLS handshake included) or the previous response, to its
+    /// response being written.
+    public var metricsTimeout: Double = 10
     public var stateDirectory = "/var/lib/bpfleet"
     public var pinRoot = "/sys/fs/bpf/bpfleet"
 

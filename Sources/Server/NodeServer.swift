@@ -25,6 +25,7 @@ public final class NodeServer: Service, Sendable {
 
     public func run() async throws {
         let tls = try Self.checkListeners(configuration)
+        let metricsTLS = try Self.checkMetricsListeners(configuration, rpcTLS: tls)
         Self.raiseDescriptorLimit(to: configuration.maxConnections + 256)
         let roles = try RoleBook(path: configuration.rolesFile)
         captureLibbpfMessages()
@@ -66,6 +67,8 @@ public final class NodeServer: Service, Sendable {
                                   maxQueuedEvents: configuration.maxQueuedEvents,
                                   logger: logger)
         context.foreignMaps = configuration.foreignMaps
+        let metrics = ServerMetrics()
+        context.metrics = metrics
         let audit = try AuditLog(path: configuration.auditLogPath, logger: logger)
         let dispatcher = Dispatcher(context: context, roles: roles, audit: audit, logger: logger)
         let budget = ConnectionBudget(maxTotal: configuration.maxConnections,
@@ -73,6 +76,7 @@ public final class NodeServer: Service, Sendable {
 
         var bound: [(Listener, NIOAsyncChannel<Listener.Connection, Never>)] = []
         var socketFiles: [UnixSocketFile] = []
+        var metricsServers: [(MetricsListener, any Channel)] = []
         do {
             for address in configuration.listen {
                 var listenerTLS: NIOSSLContext?
@@ -84,7 +88,16 @@ public final class NodeServer: Service, Sendable {
                 socketFiles += socketFile.map { [$0] } ?? []
                 logger.info("listening", metadata: ["address": "\(address)"])
             }
+            for address in configuration.metricsListen {
+                guard case .tcp(let host, let port) = address else { continue }
+                let listener = MetricsListener(
+                    host: host, port: port, tls: metricsTLS, roles: roles, context: context,
+                    metrics: metrics, timeout: .nanoseconds(Int64(configuration.metricsTimeout * 1e9)), group: group, logger: logger)
+                metricsServers.append((listener, try await listener.bind()))
+                logger.info("serving metrics", metadata: ["address": "\(address)", "tls": "\(metricsTLS != nil)"])
+            }
         } catch {
+            for (_, channel) in metricsServers { try? await channel.close() }
             // A listener that could not bind: the ones already bound close
             // and take their socket files with them.
             for (_, server) in bound { try? await server.channel.close() }
@@ -92,6 +105,7 @@ public final class NodeServer: Service, Sendable {
             throw error
         }
         let servers = bound
+        let metricsChannels = metricsServers
         logger.info("bpfleetd ready", metadata: [
             "version": "\(bpfleetVersion)", "kernel": "\(features.kernelRelease)",
             "stateDir": "\(configuration.stateDirectory)", "pinRoot": "\(configuration.pinRoot)",
@@ -105,9 +119,16 @@ public final class NodeServer: Service, Sendable {
                 for (listener, server) in servers {
                     group.addTask { try await listener.serve(server) }
                 }
+                for (_, channel) in metricsChannels {
+                    group.addTask { try await channel.closeFuture.get() }
+                }
                 group.addTask { await self.reloadRolesOnHangup(roles) }
             }
         } onGracefulShutdown: {
+            for (listener, channel) in metricsChannels {
+                channel.close(promise: nil)
+                listener.connections.closeAll()
+            }
             for (listener, server) in servers {
                 server.channel.close(promise: nil)
                 listener.connections.closeInbound()
@@ -184,6 +205,29 @@ public final class NodeServer: Service, Sendable {
               let clientCA = configuration.clientCA else {
             throw StartupError("TCP listeners need TLS: --tls-cert, --tls-key and --client-ca (or --insecure-plaintext on a loopback address)")
         }
+        return try TLSSetup.serverContext(certificate: certificate, key: key, clientCA: clientCA)
+    }
+
+    /// The metrics listeners' TLS: the node's certificates when it has them
+    /// (every metrics address is then served with TLS), else none, and
+    /// then only loopback addresses may serve metrics (in plaintext).
+    static func checkMetricsListeners(_ configuration: Configuration, rpcTLS: NIOSSLContext?) throws -> NIOSSLContext? {
+        var hosts: [String] = []
+        for address in configuration.metricsListen {
+            guard case .tcp(let host, _) = address else {
+                throw StartupError("--metrics-listen takes tcp://HOST:PORT addresses, not \(address)")
+            }
+            hosts.append(host)
+        }
+        guard !hosts.isEmpty else { return nil }
+        guard let certificate = configuration.tlsCertificate, let key = configuration.tlsKey,
+              let clientCA = configuration.clientCA else {
+            for host in hosts where !isLoopback(host) {
+                throw StartupError("--metrics-listen on \(host) needs TLS: --tls-cert, --tls-key and --client-ca (only a loopback address is served in plaintext)")
+            }
+            return nil
+        }
+        if let rpcTLS { return rpcTLS }
         return try TLSSetup.serverContext(certificate: certificate, key: key, clientCA: clientCA)
     }
 

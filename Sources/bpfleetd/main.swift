@@ -16,6 +16,13 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on (unix:/PATH or tcp://HOST:PORT); repeatable.")
     var listen: [String] = []
 
+    @Option(name: .customLong("metrics-listen"),
+            help: ArgumentHelp("Serve Prometheus metrics (GET /metrics) on tcp://HOST:PORT; TLS with --tls-cert/--tls-key/--client-ca unless on loopback; repeatable (docs/metrics.md).", valueName: "address"))
+    var metricsListen: [String] = []
+
+    @Option(name: .customLong("metrics-timeout"), help: "Seconds a metrics client has for each request and its response.")
+    var metricsTimeout: Double = 10
+
     @Option(name: .customLong("state-dir"), help: "State directory: uploaded objects and probe state.")
     var stateDirectory = "/var/lib/bpfleet"
 
@@ -103,6 +110,10 @@ struct BpfleetDaemon: AsyncParsableCommand {
 
     func validate() throws {
         for address in listen { _ = try parse(address) }
+        for address in metricsListen {
+            guard case .tcp = try parse(address) else { throw ValidationError("--metrics-listen takes tcp://HOST:PORT, not \(address)") }
+        }
+        guard metricsTimeout > 0 else { throw ValidationError("--metrics-timeout must be more than 0") }
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
         guard maxBatchMembers >= 1 else { throw ValidationError("--max-batch-members must be at least 1") }
@@ -148,6 +159,8 @@ struct BpfleetDaemon: AsyncParsableCommand {
         var configuration = Configuration()
         configuration.helperLimits = limits
         if !listen.isEmpty { configuration.listen = try listen.map(parse) }
+        configuration.metricsListen = try metricsListen.map(parse)
+        configuration.metricsTimeout = metricsTimeout
         configuration.stateDirectory = stateDirectory
         configuration.pinRoot = pinRoot
         configuration.maxMessageBytes = maxMessageBytes

@@ -14,7 +14,8 @@ public struct BpfleetCommand: AsyncParsableCommand {
             (~/.config/bpfleet/config.yaml) can name nodes and their credentials instead.
             """,
         subcommands: [NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, EventsCommand.self, IterCommand.self,
-                       ApplyCommand.self, StatusCommand.self, DeleteCommand.self, VerifyCommand.self, CallCommand.self, CertCommand.self, ProtocolCommand.self])
+                       ApplyCommand.self, StatusCommand.self, DeleteCommand.self, VerifyCommand.self, CallCommand.self, CertCommand.self, ProtocolCommand.self,
+                       MetricsCommand.self])
 
     /// Declared here as well as in each command so that the options may come
     /// before the command (`bpfleet -n NODE probe list`) or after it;

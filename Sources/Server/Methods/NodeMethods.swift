@@ -72,3 +72,13 @@ extension RPCDiscover: ServedMethod {
         }
     }
 }
+
+extension NodeMetrics: ServedMethod {
+    /// The text `GET /metrics` serves, rendered now (docs/metrics.md).
+    func serve(_ context: CallContext) async throws -> Reply {
+        guard let metrics = context.metrics else {
+            throw ResponseError(.internalError, "this server keeps no metrics")
+        }
+        return .value(Result(text: await context.renderMetrics(metrics)))
+    }
+}

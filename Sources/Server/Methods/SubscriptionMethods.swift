@@ -74,7 +74,7 @@ extension EventsSubscribe: ServedMethod {
             throw error
         }
         let streamer = EventStreamer(id: id, probe: probe, reader: reader, recordType: type, pool: context.threadPool,
-                                     sink: connection.sink, queue: EventQueue(capacity: context.maxQueuedEvents))
+                                     sink: connection.sink, queue: EventQueue(capacity: context.maxQueuedEvents), metrics: context.metrics)
         let hub = context.hub
         let logger = context.logger
         return .subscribed(Result(subscription: id)) {

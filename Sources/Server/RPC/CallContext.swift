@@ -23,6 +23,17 @@ struct CallContext: Sendable {
     /// Whether operators may read maps bpfleet does not own
     /// (`--foreign-maps`; docs/security.md).
     var foreignMaps = false
+    /// bpfleetd's own metrics (docs/metrics.md); nil in unit tests.
+    var metrics: ServerMetrics? = nil
+}
+
+extension CallContext {
+    /// The node's metrics rendered now, in the Prometheus text format:
+    /// what `GET /metrics` and `node.metrics` answer.
+    func renderMetrics(_ metrics: ServerMetrics) async -> String {
+        let probes = await registry.describeProbes()
+        return metrics.render(.init(probes: probes, subscriptions: hub.openCount))
+    }
 }
 
 /// The peer of one call, its role, and the audit log a call that reaches

@@ -52,6 +52,7 @@ struct Dispatcher: Sendable {
         switch message {
         case .failure(let error):
             done()
+            context.metrics?.recordCall(method: ServerMetrics.invalidMethod, code: error.code.rawValue, seconds: nil)
             await write(.failure(nil, error), to: connection.sink)
         case .success(.batch(let count, let members)):
             await handleBatch(count: count, members: members, admission: admission, from: peer, on: connection, done: done)
@@ -91,6 +92,7 @@ struct Dispatcher: Sendable {
     func oversized(_ length: Int, limit: Int, replyingTo sink: any ReplySink) async {
         let error = ResponseError.limitExceeded(
             "maxMessageBytes", limit, "message of \(length) bytes is over the limit of \(limit) bytes; it was discarded")
+        context.metrics?.recordCall(method: ServerMetrics.invalidMethod, code: error.code.rawValue, seconds: nil)
         await write(.failure(nil, error), to: sink)
     }
 
@@ -133,17 +135,35 @@ struct Dispatcher: Sendable {
         return .call(envelope, method: methodName, method)
     }
 
-    /// nil: a notification, which gets no reply.
+    /// nil: a notification, which gets no reply. Counted in the metrics
+    /// (docs/metrics.md) by method and code, notifications too.
     private func handleOne(_ member: JSONReader.Member, from peer: PeerIdentity, on connection: ConnectionHandle?) async -> Outcome? {
+        let started = ContinuousClock.now
+        let answered = await answer(member, from: peer, on: connection)
+        if let metrics = context.metrics {
+            var code = 0
+            if case .failure(_, let error) = answered.outcome { code = error.code.rawValue }
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            metrics.recordCall(method: answered.method, code: code, seconds: answered.ran ? seconds : nil)
+        }
+        return answered.notification ? nil : answered.outcome
+    }
+
+    /// The outcome of one request object, the method label it counts
+    /// under, whether it was a notification, and whether its method ran
+    /// (only those are timed).
+    private func answer(_ member: JSONReader.Member, from peer: PeerIdentity,
+                        on connection: ConnectionHandle?) async -> (method: String, outcome: Outcome, notification: Bool, ran: Bool) {
         let envelope: RequestEnvelope
         let methodName: String
         let method: any ServedMethod.Type
         switch Self.parse(member, methods: methods) {
         case .refused(let id, let error):
-            return .failure(id, error)
+            return (ServerMetrics.invalidMethod, .failure(id, error), false, false)
         case .unknown(let unknown, let name):
-            if unknown.id == .absent { return nil }
-            return .failure(unknown.id.replyID, ResponseError(.methodNotFound, "method not found: \(name)", data: ["method": .string(name)]))
+            return (name, .failure(unknown.id.replyID, ResponseError(.methodNotFound, "method not found: \(name)", data: ["method": .string(name)])),
+                    unknown.id == .absent, false)
         case .call(let found, let name, let type):
             (envelope, methodName, method) = (found, name, type)
         }
@@ -154,18 +174,18 @@ struct Dispatcher: Sendable {
         let needed = Role.needed(by: method)
         if let refusal = refusal(of: methodName, needing: needed, by: peer, role: role) {
             audit?.record(.init(peer: peer, role: role, method: methodName, id: id, targets: [:], outcome: .failure(refusal)))
-            return isNotification ? nil : .failure(id, refusal)
+            return (methodName, .failure(id, refusal), isNotification, false)
         }
         if let error = Self.paramsRefusal(envelope) {
             if method.changesNode {
                 audit?.record(.init(peer: peer, role: role, method: methodName, id: id, targets: [:], outcome: .failure(error)))
             }
-            return isNotification ? nil : .failure(id, error)
+            return (methodName, .failure(id, error), isNotification, false)
         }
         // Room for its record before a change runs: a change the audit
         // log could not take is refused, not made unrecorded.
         if method.changesNode, let refusal = audit?.reserve() {
-            return isNotification ? nil : .failure(id, refusal)
+            return (methodName, .failure(id, refusal), isNotification, false)
         }
         var context = self.context
         context.connection = connection
@@ -193,7 +213,7 @@ struct Dispatcher: Sendable {
                 audit.record(.init(peer: peer, role: role, method: methodName, id: id, targets: targets, outcome: .failure(error)), reserved: true)
             }
         }
-        return isNotification ? nil : outcome
+        return (methodName, outcome, isNotification, true)
     }
 
     /// What a peer with no role is told.

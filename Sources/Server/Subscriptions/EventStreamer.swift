@@ -15,6 +15,8 @@ struct EventStreamer: Sendable {
     let pool: NIOThreadPool
     let sink: any ReplySink
     let queue: EventQueue
+    /// Where delivered and lost records are counted (docs/metrics.md).
+    var metrics: ServerMetrics? = nil
     /// Records in one notification at most.
     static let batchLimit = 4096
 
@@ -66,6 +68,7 @@ struct EventStreamer: Sendable {
             out.uint(lost)
             out.raw("}}\n")
             try await sink.write(out.buffer)
+            metrics?.eventsWritten(records.count, lost: lost)
         }
     }
 

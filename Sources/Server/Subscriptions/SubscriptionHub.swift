@@ -35,6 +35,8 @@ final class SubscriptionHub: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// Subscriptions running now (the metrics' `bpfleet_subscriptions`).
+    var openCount: Int { state.withLockedValue { $0.active.count } }
     let maxPerConnection: Int
     /// The shared reads behind map watches.
     let tickers = MapTickerBook()

@@ -131,6 +131,9 @@ struct Listener: Sendable {
 
     private func serveConnection(_ connection: Connection) async {
         let channel = connection.channel
+        let transport = switch address { case .unix: "unix"; case .tcp: tls == nil ? "tcp" : "tls" }
+        dispatcher.context.metrics?.connectionOpened(transport: transport)
+        defer { dispatcher.context.metrics?.connectionClosed(transport: transport) }
         if !connections.insert(channel) {
             channel.close(mode: .input, promise: nil)  // accepted as shutdown began
         }

@@ -41,8 +41,8 @@ public enum ProtocolV1 {
     /// stops working, the minor when methods or fields are added. 1.1 added
     /// `rpc.discover` and `node.info`'s `protocolVersion` and `methods`;
     /// 1.2 the node-wide inventory (`node.programs`, `node.maps`,
-    /// `node.links`), the node's kernel types (`node.btf`) and
-    /// `probe.verify`.
+    /// `node.links`), the node's kernel types (`node.btf`),
+    /// `probe.verify` and the node's Prometheus metrics (`node.metrics`).
     public static let version = "1.2"
 
     public static let methods: [any RPCMethod.Type] = [
@@ -55,6 +55,7 @@ public enum ProtocolV1 {
         MapWatch.self, EventsSubscribe.self, SubscriptionCancel.self,
         IterRead.self,
         NodePrograms.self, NodeMaps.self, NodeLinks.self,
+        NodeMetrics.self,
     ]
 
     /// Every notification the server sends.

@@ -149,7 +149,7 @@ def test_node_btf_chunks(node: Node) -> None:
 # Where each method of the protocol is served in the client.
 CLIENT_METHODS = {
     "node.info": "info", "rpc.discover": "discover", "node.programs": "node_programs", "node.maps": "node_maps",
-    "node.links": "node_links", "node.btf": "node_btf", "object.upload": "object_upload", "object.list": "object_list",
+    "node.links": "node_links", "node.btf": "node_btf", "node.metrics": "node_metrics", "object.upload": "object_upload", "object.list": "object_list",
     "object.get": "object_get", "object.delete": "object_delete", "probe.load": "probe_load",
     "probe.attach": "probe_attach", "probe.detach": "probe_detach", "probe.unload": "probe_unload",
     "probe.list": "probe_list", "probe.get": "probe_get", "probe.verify": "probe_verify", "map.list": "map_list", "map.snapshot": "map_snapshot",

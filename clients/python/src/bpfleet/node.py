@@ -183,6 +183,10 @@ class Node:
         """``node.links``: every BPF link in the kernel, bpfleet's or not (``links``, ``truncated``)."""
         return cast(Dict[str, Any], self.call("node.links", _params(holders=holders)))
 
+    def node_metrics(self) -> str:
+        """``node.metrics``: the node's Prometheus metrics, the text ``GET /metrics`` serves (docs/metrics.md)."""
+        return cast(str, cast(Dict[str, Any], self.call("node.metrics"))["text"])
+
     def node_btf(self, *, module: Optional[str] = None, format: Optional[str] = None, offset: Optional[int] = None,
                  max_bytes: Optional[int] = None) -> Dict[str, Any]:
         """``node.btf``: one chunk of the node's kernel types (vmlinux's BTF, or MODULE's), ``raw`` or

@@ -1,0 +1,23 @@
+import ArgumentParser
+import BpfleetShared
+
+/// `bpfleet metrics`: what a node exports to Prometheus (node.metrics), the
+/// text its `--metrics-listen` endpoint serves (docs/metrics.md).
+struct MetricsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Print the node's Prometheus metrics (the text GET /metrics serves).",
+        discussion: "With several nodes, each node's text follows a '# node: NAME' comment line.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        try await FleetCall(options: options, method: NodeMetrics.method) { try await $0.callRaw(NodeMetrics()) }
+            .run(showing: NodeMetrics.Result.self) { results, printer in
+                for result in results {
+                    if printer.showsNode { printer.stream.write("# node: \(result.node)\n") }
+                    printer.stream.write(result.value.text)
+                }
+            }
+    }
+}

@@ -1,0 +1,206 @@
+import BpfleetShared
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// bpfleetd's own metrics (docs/metrics.md), kept in a swift-prometheus
+/// registry that renders them. Counted as things happen: RPC calls, their
+/// latency, open connections, events delivered and lost. Computed at each
+/// scrape: probes by state and origin, subscriptions open, and each probe
+/// program's kernel run count and run time.
+///
+/// Every label value is bounded: methods are the protocol's (others count
+/// as `unknown`), codes the protocol's error codes, transports three, and
+/// programs those of the probes loaded now (their series go with them).
+public final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    /// Label of requests for a method the node does not serve.
+    static let unknownMethod = "unknown"
+    /// Label of requests that were not a request at all (not JSON, not a
+    /// request object, an over-long line).
+    static let invalidMethod = "invalid"
+
+    /// Seconds: from a millisecond to a minute.
+    static let latencyBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+    static let probeStates = ["running", "degraded", "failed"]
+    static let probeOrigins = ["loaded", "adopted", "restored"]
+    static let transports = ["unix", "tls", "tcp"]
+
+    enum Help {
+        static let calls = "JSON-RPC requests answered, by method and error code (0: success)."
+        static let duration = "Seconds from reading a JSON-RPC request to its reply being ready, by method."
+        static let connections = "JSON-RPC connections open, by transport (unix, tls, tcp)."
+        static let subscriptions = "Subscriptions (map.watch, events.subscribe) open."
+        static let eventsDelivered = "Event records written to events.subscribe subscribers."
+        static let eventsLost = "Event records lost before reaching a subscriber (kernel buffer full, or the subscriber too slow)."
+        static let probes = "Probes this bpfleetd holds, by state and origin."
+        static let programRuns = "Times the kernel ran a probe's program (run statistics on)."
+        static let programRunSeconds = "Seconds the kernel spent running a probe's program (run statistics on)."
+        static let scrapes = "Metrics renderings served (GET /metrics and node.metrics)."
+    }
+
+    private let connectionGauges: [String: Gauge]
+    private let eventsDelivered: Counter
+    private let eventsLost: Counter
+    private let subscriptions: Gauge
+    private let probeGauges: [String: Gauge]
+    private let scrapes: Counter
+    private let knownMethods: Set<String>
+
+    /// The per-program series of the last scrape, by their labels, so that
+    /// a program gone since is unregistered. Also serializes renderings:
+    /// a program's counters are set (reset, then added to) and rendered
+    /// under this lock.
+    private struct ProgramSeries {
+        var runs: Counter
+        var seconds: Counter
+    }
+    private let programs = NIOLockedValueBox<[[String]: ProgramSeries]>([:])
+
+    public init(methods: [String] = ProtocolV1.methodNames) {
+        knownMethods = Set(methods)
+        var connections: [String: Gauge] = [:]
+        for transport in Self.transports {
+            connections[transport] = registry.makeGauge(descriptor: Self.name("connections", "", Help.connections), labels: [("transport", transport)])
+        }
+        connectionGauges = connections
+        eventsDelivered = registry.makeCounter(descriptor: Self.name("events_delivered", "total", Help.eventsDelivered))
+        eventsLost = registry.makeCounter(descriptor: Self.name("events_lost", "total", Help.eventsLost))
+        subscriptions = registry.makeGauge(descriptor: Self.name("subscriptions", "", Help.subscriptions))
+        var probes: [String: Gauge] = [:]
+        for state in Self.probeStates {
+            for origin in Self.probeOrigins {
+                probes[state + "/" + origin] = registry.makeGauge(
+                    descriptor: Self.name("probes", "", Help.probes), labels: [("state", state), ("origin", origin)])
+            }
+        }
+        probeGauges = probes
+        scrapes = registry.makeCounter(descriptor: Self.name("metrics_scrapes", "total", Help.scrapes))
+    }
+
+    /// `bpfleet_NAME_UNIT` (no `_UNIT` when `unit` is empty), with its help.
+    static func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "bpfleet", metricName: name, unitName: unit, helpText: help)
+    }
+
+    // MARK: Counted as things happen
+
+    /// The method label of a request for `method`: itself when the node
+    /// serves it, `unknown` otherwise (a client cannot make new series).
+    func methodLabel(_ method: String) -> String {
+        knownMethods.contains(method) ? method : Self.unknownMethod
+    }
+
+    /// One request answered (or, a notification, run): `code` 0 on success.
+    func recordCall(method: String, code: Int, seconds: Double?) {
+        let label = method == Self.invalidMethod ? method : methodLabel(method)
+        registry.makeCounter(descriptor: Self.name("rpc_calls", "total", Help.calls), labels: [("method", label), ("code", String(code))])
+            .increment()
+        if let seconds, label != Self.unknownMethod, label != Self.invalidMethod {
+            registry.makeValueHistogram(descriptor: Self.name("rpc_call_duration", "seconds", Help.duration), labels: [("method", label)],
+                                        buckets: Self.latencyBuckets)
+                .record(seconds)
+        }
+    }
+
+    func connectionOpened(transport: String) {
+        connectionGauges[transport]?.increment()
+    }
+
+    func connectionClosed(transport: String) {
+        connectionGauges[transport]?.decrement()
+    }
+
+    func eventsWritten(_ delivered: Int, lost: UInt64) {
+        if delivered > 0 { eventsDelivered.increment(by: Int64(delivered)) }
+        if lost > 0 { eventsLost.increment(by: Int64(clamping: lost)) }
+    }
+
+    // MARK: Computed at a scrape
+
+    /// What a scrape computes: the probes (with their programs' run
+    /// statistics) and the subscriptions open.
+    struct Snapshot: Sendable {
+        var probes: [ProbeDescription]
+        var subscriptions: Int
+    }
+
+    /// Sets what the snapshot says and renders everything, in the
+    /// Prometheus text format (0.0.4).
+    func render(_ snapshot: Snapshot) -> String {
+        programs.withLockedValue { series in
+            scrapes.increment()
+            subscriptions.set(Int64(snapshot.subscriptions))
+            var counts: [String: Int] = [:]
+            var seen: Set<[String]> = []
+            for probe in snapshot.probes {
+                counts[(probe.state ?? "running") + "/" + (probe.origin ?? "loaded"), default: 0] += 1
+                for program in probe.programs where program.id != 0 {
+                    let labels = [probe.name, program.name, String(program.id), program.type]
+                    guard seen.insert(labels).inserted else { continue }
+                    let current = series[labels] ?? makeProgramSeries(labels)
+                    series[labels] = current
+                    current.runs.reset()
+                    current.runs.increment(by: Int64(clamping: program.runCount ?? 0))
+                    current.seconds.reset()
+                    let seconds = Double(program.runTimeNs ?? 0) / 1e9
+                    if seconds > 0 { current.seconds.increment(by: seconds) }
+                }
+            }
+            for (key, gauge) in probeGauges { gauge.set(Int64(counts[key] ?? 0)) }
+            for (labels, gone) in series where !seen.contains(labels) {
+                registry.unregisterCounter(gone.runs)
+                registry.unregisterCounter(gone.seconds)
+                series[labels] = nil
+            }
+            return registry.emitToString()
+        }
+    }
+
+    private func makeProgramSeries(_ values: [String]) -> ProgramSeries {
+        let labels = zip(["probe", "program", "id", "type"], values).map { ($0, $1) }
+        return ProgramSeries(
+            runs: registry.makeCounter(descriptor: Self.name("program_runs", "total", Help.programRuns), labels: labels),
+            seconds: registry.makeCounter(descriptor: Self.name("program_run_seconds", "total", Help.programRunSeconds), labels: labels))
+    }
+
+    // MARK: Formats
+
+    /// The content type of the Prometheus text format.
+    static let textContentType = "text/plain; version=0.0.4; charset=utf-8"
+    static let openMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+    /// The same metrics in the OpenMetrics text format: a counter family
+    /// is named without its `_total` suffix (its samples keep it), and the
+    /// exposition ends with `# EOF`.
+    static func openMetrics(_ text: String) -> String {
+        var lines: [Substring] = []
+        var counters: Set<Substring> = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            let parts = line.split(separator: " ", maxSplits: 3)
+            if parts.count >= 4, parts[0] == "#", parts[1] == "TYPE", parts[3] == "counter", parts[2].hasSuffix("_total") {
+                counters.insert(parts[2])
+            }
+            lines.append(line)
+        }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 16)
+        for line in lines {
+            let parts = line.split(separator: " ", maxSplits: 3)
+            if parts.count >= 3, parts[0] == "#", parts[1] == "TYPE" || parts[1] == "HELP", counters.contains(parts[2]) {
+                out += "# \(parts[1]) \(parts[2].dropLast("_total".count))"
+                if parts.count == 4 { out += " \(parts[3])" }
+            } else {
+                out += line
+            }
+            out += "\n"
+        }
+        return out + "# EOF\n"
+    }
+
+    /// Whether an `Accept` header asks for OpenMetrics.
+    static func wantsOpenMetrics(_ accept: String?) -> Bool {
+        accept?.lowercased().contains("application/openmetrics-text") ?? false
+    }
+}
