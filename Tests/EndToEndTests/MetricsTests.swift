@@ -85,6 +85,28 @@ struct MetricsTests {
         }
     }
 
+    @Test func atMostSixtyFourConnectionsAtOnce() async throws {
+        try await withMetricsServer(["--metrics-timeout", "300"]) { _, port in
+            var held: [Int32] = []
+            defer { held.forEach { close($0) } }
+            // The listener takes connections in the order they came: with
+            // 64 held open, the 65th is closed unanswered.
+            for _ in 0..<64 { held.append(try loopbackConnection(port: port)) }
+            let refused = try loopbackConnection(port: port)
+            defer { close(refused) }
+            #expect(endedWithoutAWord(refused))
+            // One let go, a scrape is served again (once the listener has
+            // seen that one close).
+            close(held.removeLast())
+            var served = false
+            for _ in 0..<600 where !served {
+                served = (try? Self.scrape(port)) != nil
+                if !served { usleep(100_000) }
+            }
+            #expect(served)
+        }
+    }
+
     @Test func answersOnlyGetMetricsAndBoundsItsClients() async throws {
         try await withMetricsServer(["--metrics-timeout", "1"]) { _, port in
             let notFound = try Self.exchange(port, "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -172,17 +194,8 @@ struct MetricsTests {
     /// Sends `request` on a new loopback connection and reads until the
     /// server closes it.
     static func exchange(_ port: UInt16, _ request: String) throws -> Response {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket") }
+        let fd = try loopbackConnection(port: port)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("connect to \(port)") }
         var bytes = Array(request.utf8)
         var offset = 0
         while offset < bytes.count {

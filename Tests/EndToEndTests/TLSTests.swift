@@ -85,21 +85,10 @@ struct TLSTests {
         defer { try? FileManager.default.removeItem(atPath: pki.directory) }
         try await withTLSServer(pki, ["--handshake-timeout", "1"]) { server, node in
             let port = UInt16(node.split(separator: ":").last!)!
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = try loopbackConnection(port: port)
             defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
             let started = Date()
-            var byte: UInt8 = 0
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&poller, 1, 10_000)
-            #expect(read(fd, &byte, 1) == 0)  // closed by the server
+            #expect(endedWithoutAWord(fd, milliseconds: 10_000))  // closed by the server
             #expect(Date().timeIntervalSince(started) < 9)
             // The node still serves a proper client.
             let ops = ["-n", node, "--ca", pki.ca] + pki.cert("ops")
