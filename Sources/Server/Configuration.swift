@@ -10,6 +10,9 @@ public struct Configuration: Sendable {
     /// opening (TLS handshake included) or the previous response, to its
     /// response being written.
     public var metricsTimeout: Double = 10
+    /// `--metrics-max-entries`: entries a rendering reads of one probe's
+    /// exported maps; past it the exports are cut short and say so.
+    public var metricsMaxEntries = 65_536
     public var stateDirectory = "/var/lib/bpfleet"
     public var pinRoot = "/sys/fs/bpf/bpfleet"
 

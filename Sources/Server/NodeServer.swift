@@ -53,10 +53,11 @@ public final class NodeServer: Service, Sendable {
         pool.start()
         let helper = ObjectHelper(executable: configuration.helperExecutable, limits: configuration.helperLimits, logger: logger)
         helper.warmUp()
+        let metrics = ServerMetrics(maxExportEntries: configuration.metricsMaxEntries)
         let registry = try ProbeRegistry(
             kernelLoop: kernelThread.next(), stateDirectory: configuration.stateDirectory,
             pinRoot: configuration.pinRoot, maxProbeMemory: configuration.maxProbeMemory, features: features, helper: helper,
-            logger: logger)
+            logger: logger, metrics: metrics)
         // Probes an earlier bpfleetd left: adopted, restored or failed,
         // before the first request can see them.
         await registry.recover()
@@ -67,7 +68,6 @@ public final class NodeServer: Service, Sendable {
                                   maxQueuedEvents: configuration.maxQueuedEvents,
                                   logger: logger)
         context.foreignMaps = configuration.foreignMaps
-        let metrics = ServerMetrics()
         context.metrics = metrics
         let audit = try AuditLog(path: configuration.auditLogPath, logger: logger)
         let dispatcher = Dispatcher(context: context, roles: roles, audit: audit, logger: logger)

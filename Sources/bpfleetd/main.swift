@@ -23,6 +23,10 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .customLong("metrics-timeout"), help: "Seconds a metrics client has for each request and its response.")
     var metricsTimeout: Double = 10
 
+    @Option(name: .customLong("metrics-max-entries"),
+            help: "Map entries one scrape reads of one probe's exported maps; past it they are cut short (bpfleet_map_export_truncated).")
+    var metricsMaxEntries = 65_536
+
     @Option(name: .customLong("state-dir"), help: "State directory: uploaded objects and probe state.")
     var stateDirectory = "/var/lib/bpfleet"
 
@@ -114,6 +118,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
             guard case .tcp = try parse(address) else { throw ValidationError("--metrics-listen takes tcp://HOST:PORT, not \(address)") }
         }
         guard metricsTimeout > 0 else { throw ValidationError("--metrics-timeout must be more than 0") }
+        guard metricsMaxEntries >= 1 else { throw ValidationError("--metrics-max-entries must be at least 1") }
         guard maxMessageBytes >= 1024 else { throw ValidationError("--max-message-bytes must be at least 1024") }
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
         guard maxBatchMembers >= 1 else { throw ValidationError("--max-batch-members must be at least 1") }
@@ -161,6 +166,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         if !listen.isEmpty { configuration.listen = try listen.map(parse) }
         configuration.metricsListen = try metricsListen.map(parse)
         configuration.metricsTimeout = metricsTimeout
+        configuration.metricsMaxEntries = metricsMaxEntries
         configuration.stateDirectory = stateDirectory
         configuration.pinRoot = pinRoot
         configuration.maxMessageBytes = maxMessageBytes

@@ -44,7 +44,7 @@ struct ContractTests {
         let contract = try Contract()
         let load = try #require(contract.methods.first { $0.type.method == "probe.load" })
         #expect(load.params.fields.filter(\.required).map(\.name) == ["name", "objectId"])
-        #expect(load.params.fields.map(\.name) == ["name", "objectId", "programs", "globals", "labels", "replace", "keepMaps", "attach", "maps"])
+        #expect(load.params.fields.map(\.name) == ["name", "objectId", "programs", "globals", "labels", "replace", "keepMaps", "attach", "maps", "metrics"])
         let map = try #require(contract.objects["LoadedMap"])
         #expect(map.fields.filter { !$0.required }.map(\.name) == ["probe", "keyType", "valueType", "pinPath"])
         let uint32 = try #require(map.fields.first { $0.name == "id" }).schema

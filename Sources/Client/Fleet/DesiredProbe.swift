@@ -15,6 +15,8 @@ public struct DesiredProbe: Sendable, Hashable {
     public var globals: [String: JSONValue]
     /// `probe.load`'s map settings.
     public var maps: [String: MapSettings]
+    /// `probe.load`'s map exports.
+    public var metrics: [MetricExport]
     /// Every label the probe carries, the spec label included.
     public var labels: [String: String]
     public var attach: [ProbeLoad.Attachment]
@@ -23,8 +25,9 @@ public struct DesiredProbe: Sendable, Hashable {
 
     public init(name: String, objectId: String, upload: ObjectUpload?, programs: [String]?, globals: [String: JSONValue],
                 labels: [String: String], attach: [ProbeLoad.Attachment], keepMaps: [String] = [],
-                maps: [String: MapSettings] = [:]) {
+                maps: [String: MapSettings] = [:], metrics: [MetricExport] = []) {
         self.maps = maps
+        self.metrics = metrics
         self.name = name
         self.objectId = objectId
         self.upload = upload
@@ -43,7 +46,7 @@ public struct DesiredProbe: Sendable, Hashable {
         self.init(name: manifest.probe, objectId: manifest.objectId, upload: manifest.objectUpload,
                   programs: manifest.programs, globals: manifest.globals ?? [:], labels: manifest.nodeLabels,
                   attach: manifest.attach.map { ProbeLoad.Attachment(program: $0.program, target: $0.target) },
-                  keepMaps: manifest.keepMaps ?? [], maps: manifest.maps ?? [:])
+                  keepMaps: manifest.keepMaps ?? [], maps: manifest.maps ?? [:], metrics: manifest.metrics ?? [])
     }
 
     /// What a node held before a rollout changed it, to roll back to.
@@ -51,12 +54,13 @@ public struct DesiredProbe: Sendable, Hashable {
         self.init(name: probe.name, objectId: probe.objectId, upload: nil, programs: probe.programs.map(\.name),
                   globals: probe.globals, labels: probe.labels,
                   attach: probe.links.sorted { $0.linkId < $1.linkId }.map { ProbeLoad.Attachment(program: $0.program, target: $0.target) },
-                  keepMaps: keepMaps, maps: probe.mapSettings ?? [:])
+                  keepMaps: keepMaps, maps: probe.mapSettings ?? [:], metrics: probe.metrics ?? [])
     }
 
     var loadRequest: ProbeLoad {
         ProbeLoad(name: name, objectId: objectId, programs: programs, globals: globals.isEmpty ? nil : globals,
-                  labels: labels.isEmpty ? nil : labels, attach: attach.isEmpty ? nil : attach, maps: maps.isEmpty ? nil : maps)
+                  labels: labels.isEmpty ? nil : labels, attach: attach.isEmpty ? nil : attach, maps: maps.isEmpty ? nil : maps,
+                  metrics: metrics.isEmpty ? nil : metrics)
     }
 }
 
@@ -81,7 +85,7 @@ public enum ProbeDrift: Sendable, Hashable {
         // The label says which spec; the rest catches a probe changed by
         // hand under the same label, and a rollback to a probe that had none.
         guard spec == wanted.spec, probe.objectId == wanted.objectId, probe.globals == wanted.globals,
-              probe.labels == wanted.labels, (probe.mapSettings ?? [:]) == wanted.maps,
+              probe.labels == wanted.labels, (probe.mapSettings ?? [:]) == wanted.maps, (probe.metrics ?? []) == wanted.metrics,
               wanted.programs.map({ Set($0) == Set(probe.programs.map(\.name)) }) ?? true
         else { return .otherSpec(spec) }
         if let state = probe.state, state != "running" { return .unhealthy(state) }

@@ -4,7 +4,7 @@ import Yams
 
 extension ProbeManifest {
     /// The manifest's keys, in the order the docs list them.
-    static let topKeys = ["probe", "object", "programs", "globals", "maps", "labels", "keepMaps", "attach", "nodes", "rollout"]
+    static let topKeys = ["probe", "object", "programs", "globals", "maps", "metrics", "labels", "keepMaps", "attach", "nodes", "rollout"]
     static let mapSettingKeys = ["maxEntries", "valueSize", "numaNode", "pinning"]
     static let attachKeys = ["program", "target"]
     static let nodesKeys = ["selector", "names"]
@@ -45,6 +45,7 @@ extension ProbeManifest {
         let programs = try top["programs"].map { node throws(ManifestError) in try reader.programs(node) }
         let globals = try top["globals"].map { node throws(ManifestError) in try reader.globals(node) }
         let maps = try top["maps"].map { node throws(ManifestError) in try reader.mapSettings(node) }
+        let metrics = try top["metrics"].map { node throws(ManifestError) in try reader.metricExports(node) }
         let labels = try top["labels"].map { node throws(ManifestError) in try reader.labels(node) }
         let keepMaps = try top["keepMaps"].map { node throws(ManifestError) in try reader.names(node, at: "keepMaps", what: "map names") }
         let attach = try top["attach"].map { node throws(ManifestError) in try reader.attachments(node, programs: programs) } ?? []
@@ -57,7 +58,7 @@ extension ProbeManifest {
         let objectPath = object.hasPrefix("/") ? object : (directory.isEmpty ? "." : directory) + "/" + object
         let bytes = try reader.objectBytes(at: objectPath, written: object, node: objectNode)
         return ProbeManifest(file: file, probe: probe, objectPath: objectPath, objectBytes: bytes, programs: programs, globals: globals,
-                             maps: maps, labels: labels, keepMaps: keepMaps, attach: attach, nodes: nodes, rollout: rollout)
+                             maps: maps, metrics: metrics, labels: labels, keepMaps: keepMaps, attach: attach, nodes: nodes, rollout: rollout)
     }
 
     private static func required(_ fields: ManifestReader.Fields, _ key: String, _ reader: ManifestReader,

@@ -35,6 +35,8 @@ public struct ProbeManifest: Sendable, Hashable {
     /// Settings of the object's maps (`probe.load`'s `maps`): the sizes a
     /// loader sets.
     public var maps: [String: MapSettings]?
+    /// Maps exported to Prometheus (`probe.load`'s `metrics`).
+    public var metrics: [MetricExport]?
     /// The user's probe labels (never a `bpfleet.io/` key).
     public var labels: [String: String]?
     /// Maps whose contents survive when a node's probe is replaced.
@@ -47,7 +49,8 @@ public struct ProbeManifest: Sendable, Hashable {
     public var rollout: RolloutPolicy
 
     public init(file: String, probe: String, objectPath: String, objectBytes: Data, programs: [String]? = nil,
-                globals: [String: JSONValue]? = nil, maps: [String: MapSettings]? = nil, labels: [String: String]? = nil, keepMaps: [String]? = nil,
+                globals: [String: JSONValue]? = nil, maps: [String: MapSettings]? = nil, metrics: [MetricExport]? = nil,
+                labels: [String: String]? = nil, keepMaps: [String]? = nil,
                 attach: [ManifestAttachment] = [], nodes: ManifestNodes? = nil, rollout: RolloutPolicy = RolloutPolicy()) {
         self.file = file
         self.probe = probe
@@ -57,6 +60,7 @@ public struct ProbeManifest: Sendable, Hashable {
         self.programs = programs
         self.globals = globals
         self.maps = maps
+        self.metrics = metrics
         self.labels = labels
         self.keepMaps = keepMaps
         self.attach = attach
@@ -121,7 +125,8 @@ extension ProbeManifest {
     /// (a node does not tell them apart); absent `programs` is `null` (all
     /// of them). `"maps":{NAME:{"maxEntries":N,…}}` is there only when a map
     /// is set, so a manifest without `maps` hashes as it did before there
-    /// were map settings.
+    /// were map settings. `"metrics":[…]` (each export with the fields
+    /// that are set) likewise only when there are exports.
     public var canonicalSpec: String {
         var fields: [String: JSONValue] = [
             "attach": .array(attach.map { .object(["program": .string($0.program), "target": $0.target.canonicalJSON]) }),
@@ -132,7 +137,35 @@ extension ProbeManifest {
         ]
         fields["programs"] = programs.map { .array($0.map(JSONValue.string)) } ?? .null
         if let maps, !maps.isEmpty { fields["maps"] = Self.canonicalJSON(of: maps) }
+        if let metrics, !metrics.isEmpty { fields["metrics"] = Self.canonicalJSON(of: metrics) }
         return CanonicalJSON.text(.object(fields))
+    }
+
+    /// Map exports as JSON, in order, each field that is set.
+    static func canonicalJSON(of metrics: [MetricExport]) -> JSONValue {
+        .array(metrics.map { export in
+            var fields: [String: JSONValue] = ["map": .string(export.map), "name": .string(export.name), "kind": .string(export.kind)]
+            if let help = export.help { fields["help"] = .string(help) }
+            if let value = export.value { fields["value"] = .string(value) }
+            if let sum = export.sum { fields["sum"] = .string(sum) }
+            if let labels = export.labels {
+                fields["labels"] = .array(labels.map { label in
+                    var item: [String: JSONValue] = ["name": .string(label.name)]
+                    if let field = label.field { item["field"] = .string(field) }
+                    if let decoder = label.decoder { item["decoder"] = .string(decoder) }
+                    if let values = label.values { item["values"] = .object(values.mapValues(JSONValue.string)) }
+                    return .object(item)
+                })
+            }
+            if let buckets = export.buckets {
+                var item: [String: JSONValue] = ["type": .string(buckets.type)]
+                if let width = buckets.width { item["width"] = .uint(width) }
+                if let min = buckets.min { item["min"] = .uint(min) }
+                if let multiplier = buckets.multiplier { item["multiplier"] = .double(multiplier) }
+                fields["buckets"] = .object(item)
+            }
+            return .object(fields)
+        })
     }
 
     /// Map settings as JSON, each field that is set.

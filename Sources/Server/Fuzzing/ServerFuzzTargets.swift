@@ -76,6 +76,12 @@ public enum ServerFuzzTargets {
                 } catch {
                     _ = Dispatcher.encode(error)
                 }
+                do throws(ResponseError) {
+                    // Map exports against maps of every shape a field can take.
+                    _ = try CompiledExport.compile(load.metrics ?? [], maps: fuzzExportMaps)
+                } catch {
+                    _ = Dispatcher.encode(error)
+                }
             }
         } catch let error as ResponseError {
             _ = Dispatcher.encode(error)
@@ -92,6 +98,38 @@ public enum ServerFuzzTargets {
         MapDescription(name: "pid", type: "task_storage", keySize: 4, valueSize: 8, maxEntries: 0, keyType: nil, valueType: "__u64"),
         MapDescription(name: ".rodata", type: "array", keySize: 4, valueSize: 8, maxEntries: 1, keyType: nil, valueType: ".rodata"),
     ], pageSize: 4096, numaNodes: [0])
+
+    /// Maps a `probe.load`'s exports are checked against: a struct key
+    /// with every kind of member, integer keys and values, a histogram's
+    /// slots, a ring buffer, a map without BTF.
+    static let fuzzExportMaps: [ExportableMap] = {
+        let u32 = BTFType.integer(size: 4, signed: false, char: false, bool: false)
+        let u64 = BTFType.integer(size: 8, signed: false, char: false, bool: false)
+        let s32 = BTFType.integer(size: 4, signed: true, char: false, bool: false)
+        let key = BTFType.structure(name: "key", size: 64, members: [
+            BTFMember(name: "nr", type: u32, bitOffset: 0),
+            BTFMember(name: "err", type: s32, bitOffset: 32),
+            BTFMember(name: "addr", type: u64, bitOffset: 64),
+            BTFMember(name: "v4", type: .array(element: .integer(size: 1, signed: false, char: false, bool: false), count: 4), bitOffset: 128),
+            BTFMember(name: "flag", type: u32, bitOffset: 160, bitfieldSize: 3),
+            BTFMember(name: "kind", type: .enumeration(name: "k", size: 4, signed: false, cases: [BTFEnumCase(name: "A", value: 0)]), bitOffset: 192),
+            BTFMember(name: "comm", type: .array(element: .integer(size: 1, signed: true, char: true, bool: false), count: 16), bitOffset: 256),
+            BTFMember(name: "inner", type: .structure(name: "inner", size: 24, members: [
+                BTFMember(name: "v6", type: .array(element: .integer(size: 1, signed: false, char: false, bool: false), count: 16), bitOffset: 0),
+                BTFMember(name: "x", type: .float(size: 8), bitOffset: 128),
+            ]), bitOffset: 384),
+        ])
+        let value = BTFType.structure(name: "value", size: 136, members: [
+            BTFMember(name: "count", type: u64, bitOffset: 0),
+            BTFMember(name: "slots", type: .array(element: u64, count: 16), bitOffset: 64),
+        ])
+        return [
+            ExportableMap(name: "a", type: "hash", holdsEntries: true, keyType: key, valueType: value),
+            ExportableMap(name: "b", type: "array", holdsEntries: true, keyType: u32, valueType: u64),
+            ExportableMap(name: "c", type: "ringbuf", holdsEntries: false, keyType: nil, valueType: nil),
+            ExportableMap(name: "d", type: "hash", holdsEntries: true, keyType: nil, valueType: nil),
+        ]
+    }()
 
     // MARK: roles
 

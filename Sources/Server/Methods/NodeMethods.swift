@@ -79,6 +79,10 @@ extension NodeMetrics: ServedMethod {
         guard let metrics = context.metrics else {
             throw ResponseError(.internalError, "this server keeps no metrics")
         }
-        return .value(Result(text: await context.renderMetrics(metrics)))
+        if let probe {
+            // A failed probe has no series, but it is there.
+            _ = try await context.registry.describeProbe(probe)
+        }
+        return .value(Result(text: await context.renderMetrics(metrics, probe: probe)))
     }
 }

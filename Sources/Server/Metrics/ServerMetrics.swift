@@ -38,7 +38,17 @@ public final class ServerMetrics: Sendable {
         static let programRuns = "Times the kernel ran a probe's program (run statistics on)."
         static let programRunSeconds = "Seconds the kernel spent running a probe's program (run statistics on)."
         static let scrapes = "Metrics renderings served (GET /metrics and node.metrics)."
+        static let desiredStateWrite = "Seconds to write a probe's desired state to the state directory (written, synced and renamed into place)."
     }
+
+    /// Seconds: from 100 microseconds to 10 seconds (a sync of a busy disk).
+    static let writeBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10]
+
+    /// Reads and writes the probes' map exports at each rendering.
+    let exports: MapExportRenderer
+    /// Renderings that read map exports at once; more wait.
+    let exportGate = AsyncSemaphore(permits: 2)
+    private let desiredStateWrites: ValueHistogram
 
     private let connectionGauges: [String: Gauge]
     private let eventsDelivered: Counter
@@ -58,8 +68,9 @@ public final class ServerMetrics: Sendable {
     }
     private let programs = NIOLockedValueBox<[[String]: ProgramSeries]>([:])
 
-    public init(methods: [String] = ProtocolV1.methodNames) {
+    public init(methods: [String] = ProtocolV1.methodNames, maxExportEntries: Int = 65_536) {
         knownMethods = Set(methods)
+        exports = MapExportRenderer(maxEntriesPerProbe: maxExportEntries)
         var connections: [String: Gauge] = [:]
         for transport in Self.transports {
             connections[transport] = registry.makeGauge(descriptor: Self.name("connections", "", Help.connections), labels: [("transport", transport)])
@@ -77,6 +88,8 @@ public final class ServerMetrics: Sendable {
         }
         probeGauges = probes
         scrapes = registry.makeCounter(descriptor: Self.name("metrics_scrapes", "total", Help.scrapes))
+        desiredStateWrites = registry.makeValueHistogram(descriptor: Self.name("desired_state_write", "seconds", Help.desiredStateWrite),
+                                                         buckets: Self.writeBuckets)
     }
 
     /// `bpfleet_NAME_UNIT` (no `_UNIT` when `unit` is empty), with its help.
@@ -112,6 +125,10 @@ public final class ServerMetrics: Sendable {
         connectionGauges[transport]?.decrement()
     }
 
+    func desiredStateWritten(seconds: Double) {
+        desiredStateWrites.record(seconds)
+    }
+
     func eventsWritten(_ delivered: Int, lost: UInt64) {
         if delivered > 0 { eventsDelivered.increment(by: Int64(delivered)) }
         if lost > 0 { eventsLost.increment(by: Int64(clamping: lost)) }
@@ -124,11 +141,41 @@ public final class ServerMetrics: Sendable {
     struct Snapshot: Sendable {
         var probes: [ProbeDescription]
         var subscriptions: Int
+        /// The map exports, rendered (`MapExportRenderer`).
+        var exports: [UInt8] = []
     }
 
     /// Sets what the snapshot says and renders everything, in the
-    /// Prometheus text format (0.0.4).
-    func render(_ snapshot: Snapshot) -> String {
+    /// Prometheus text format (0.0.4); with `probe`, only that probe's
+    /// series (its programs' and its map exports).
+    func render(_ snapshot: Snapshot, probe: String? = nil) -> String {
+        let own = renderOwn(snapshot)
+        guard let probe else { return own + String(decoding: snapshot.exports, as: UTF8.self) }
+        return Self.only(probe: probe, own) + String(decoding: snapshot.exports, as: UTF8.self)
+    }
+
+    /// The families' lines with a sample labelled `probe="NAME"`, each
+    /// family's HELP and TYPE with them; families without one are left out.
+    static func only(probe: String, _ text: String) -> String {
+        let wanted = "probe=\"\(probe)\""
+        var out = ""
+        var header: [Substring] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            if line.hasPrefix("#") {
+                if line.hasPrefix("# HELP") { header = [] }
+                header.append(line)
+                continue
+            }
+            guard let open = line.firstIndex(of: "{"),
+                  line[line.index(after: open)...].hasPrefix(wanted) || line[open...].contains("," + wanted) else { continue }
+            for held in header { out += held + "\n" }
+            header = []
+            out += line + "\n"
+        }
+        return out
+    }
+
+    private func renderOwn(_ snapshot: Snapshot) -> String {
         programs.withLockedValue { series in
             scrapes.increment()
             subscriptions.set(Int64(snapshot.subscriptions))

@@ -30,9 +30,22 @@ struct CallContext: Sendable {
 extension CallContext {
     /// The node's metrics rendered now, in the Prometheus text format:
     /// what `GET /metrics` and `node.metrics` answer.
-    func renderMetrics(_ metrics: ServerMetrics) async -> String {
+    /// With `probe`, only that probe's series.
+    ///
+    /// The map exports are read on the thread pool, outside the registry
+    /// (which hands over their descriptors and is free again), at most two
+    /// renderings at once.
+    func renderMetrics(_ metrics: ServerMetrics, probe: String? = nil) async -> String {
         let probes = await registry.describeProbes()
-        return metrics.render(.init(probes: probes, subscriptions: hub.openCount))
+        let sources = await registry.metricSources(probe: probe)
+        var exports: [UInt8] = []
+        if !sources.isEmpty {
+            await metrics.exportGate.wait()
+            let renderer = metrics.exports
+            exports = (try? await threadPool.runIfActive { renderer.render(sources) }) ?? []
+            metrics.exportGate.signal()
+        }
+        return metrics.render(.init(probes: probes, subscriptions: hub.openCount, exports: exports), probe: probe)
     }
 }
 

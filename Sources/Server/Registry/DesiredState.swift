@@ -20,6 +20,8 @@ struct DesiredProbe: Codable, Sendable, Hashable {
     /// `probe.load`'s map settings; absent when none were given (and from
     /// files older bpfleetd versions wrote).
     var maps: [String: MapSettings]? = nil
+    /// `probe.load`'s map exports; absent when none were given.
+    var metrics: [MetricExport]? = nil
 }
 
 struct DesiredLink: Codable, Sendable, Hashable {
@@ -34,15 +36,23 @@ struct DesiredLink: Codable, Sendable, Hashable {
 /// or the new, never a torn one.
 struct DesiredStateStore {
     let directory: String
+    /// Where each write's seconds are counted (docs/metrics.md).
+    let metrics: ServerMetrics?
 
-    init(stateDirectory: String) throws {
+    init(stateDirectory: String, metrics: ServerMetrics? = nil) throws {
         directory = stateDirectory + "/probes"
+        self.metrics = metrics
         try makeDirectories(directory)
     }
 
     func path(of name: String) -> String { "\(directory)/\(name).json" }
 
     func write(_ probe: DesiredProbe) throws(ResponseError) {
+        let started = ContinuousClock.now
+        defer {
+            let took = (ContinuousClock.now - started).components
+            metrics?.desiredStateWritten(seconds: Double(took.seconds) + Double(took.attoseconds) / 1e18)
+        }
         do {
             let encoder = JSONEncoder.wire()
             encoder.outputFormatting.insert(.sortedKeys)

@@ -16,6 +16,6 @@ struct FailedProbe: Sendable {
             name: desired.name, objectId: desired.objectId, labels: desired.labels, globals: desired.globals,
             loadedAt: desired.loadedAt, programs: [], maps: [], links: [], origin: attempted.rawValue, state: "failed",
             adoptedAt: attempted == .adopted ? at : nil, restoredAt: attempted == .restored ? at : nil,
-            restoreError: error, mapSettings: desired.maps)
+            restoreError: error, mapSettings: desired.maps, metrics: desired.metrics)
     }
 }

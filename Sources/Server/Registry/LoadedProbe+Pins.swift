@@ -9,7 +9,7 @@ extension LoadedProbe {
     /// object's description) is checked against each map, when given.
     /// The reason when a pin is missing or is not what it should be.
     static func open(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue],
-                     mapSettings: [String: MapSettings] = [:], directory: String, programs facts: [ProgramFacts], maps names: [String], expected: [MapDescription]? = nil,
+                     mapSettings: [String: MapSettings] = [:], metrics: [MetricExport] = [], directory: String, programs facts: [ProgramFacts], maps names: [String], expected: [MapDescription]? = nil,
                      loadedAt: Date, origin: ProbeOrigin) -> Result<LoadedProbe, PinFailure> {
         var programs: [ProbeProgram] = []
         var programBTFID: UInt32 = 0
@@ -48,7 +48,7 @@ extension LoadedProbe {
             }
             maps.append(ProbeMap(name: mapName, descriptor: owned, info: info, btf: btf(info.btfID)?.reader, pinPath: path))
         }
-        return .success(LoadedProbe(name: name, objectId: objectId, labels: labels, globals: globals, mapSettings: mapSettings,
+        return .success(LoadedProbe(name: name, objectId: objectId, labels: labels, globals: globals, mapSettings: mapSettings, metrics: metrics,
                                     pinDirectory: directory,
                                     btf: btf(programBTFID), programs: programs, maps: maps, loadedAt: loadedAt, origin: origin))
     }

@@ -67,6 +67,10 @@ final class LoadedProbe: @unchecked Sendable {
     let globals: [String: JSONValue]
     /// `probe.load`'s map settings, kept in the desired state.
     let mapSettings: [String: MapSettings]
+    /// `probe.load`'s map exports, kept in the desired state, and the same
+    /// checked against the maps' BTF (what a scrape reads).
+    let metrics: [MetricExport]
+    var exports: [CompiledExport] = []
     /// When the probe was first loaded (kept across adoption and restore).
     let loadedAt: Date
     let origin: ProbeOrigin
@@ -93,10 +97,11 @@ final class LoadedProbe: @unchecked Sendable {
     var restoreError: String?
 
     init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue],
-         mapSettings: [String: MapSettings] = [:], pinDirectory: String,
+         mapSettings: [String: MapSettings] = [:], metrics: [MetricExport] = [], pinDirectory: String,
          btf: KernelBTF?, programs: [ProbeProgram], maps: [ProbeMap],
          loadedAt: Date = Date(), origin: ProbeOrigin = .loaded) {
         self.mapSettings = mapSettings
+        self.metrics = metrics
         self.name = name
         self.objectId = objectId
         self.labels = labels
@@ -144,7 +149,7 @@ final class LoadedProbe: @unchecked Sendable {
             links: linkDescriptions(),
             origin: origin.rawValue, state: restoreError == nil ? "running" : "degraded",
             adoptedAt: origin == .adopted ? originAt : nil, restoredAt: origin == .restored ? originAt : nil,
-            restoreError: restoreError, mapSettings: mapSettings.isEmpty ? nil : mapSettings)
+            restoreError: restoreError, mapSettings: mapSettings.isEmpty ? nil : mapSettings, metrics: metrics.isEmpty ? nil : metrics)
     }
 
     /// What `STATE/probes/NAME.json` keeps of this probe.
@@ -156,7 +161,7 @@ final class LoadedProbe: @unchecked Sendable {
                 DesiredLink(linkId: link.description.linkId, program: link.description.program,
                             target: link.description.target, attachedAt: link.description.attachedAt)
             } + unattachedLinks.values).sorted { $0.linkId < $1.linkId },
-            nextLinkId: nextLinkId, maps: mapSettings.isEmpty ? nil : mapSettings)
+            nextLinkId: nextLinkId, maps: mapSettings.isEmpty ? nil : mapSettings, metrics: metrics.isEmpty ? nil : metrics)
     }
 
     /// Removes every pin of this probe from bpffs, links first.

@@ -28,7 +28,7 @@ struct ProbeAdoption {
         }
         let probe: LoadedProbe
         switch LoadedProbe.open(name: desired.name, objectId: desired.objectId, labels: desired.labels, globals: desired.globals,
-                                mapSettings: desired.maps ?? [:], directory: directory, programs: facts, maps: described.maps.map(\.name), expected: described.maps,
+                                mapSettings: desired.maps ?? [:], metrics: desired.metrics ?? [], directory: directory, programs: facts, maps: described.maps.map(\.name), expected: described.maps,
                                 loadedAt: desired.loadedAt, origin: .adopted) {
         case .success(let opened): probe = opened
         case .failure(let failure): return .notAdoptable(failure.description)
@@ -37,6 +37,11 @@ struct ProbeAdoption {
         mkdir(directory + "/links", 0o700)
 
         var notes: [String] = []
+        do throws(ResponseError) {
+            probe.exports = try CompiledExport.compile(probe.metrics, maps: probe.maps)
+        } catch {
+            notes.append("its map exports do not fit its maps and are not served: \(error.message)")
+        }
         var failures: [String] = []
         for wanted in desired.links {
             let path = "\(directory)/links/\(wanted.linkId)"

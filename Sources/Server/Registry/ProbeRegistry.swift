@@ -29,10 +29,10 @@ public actor ProbeRegistry {
     }
 
     init(kernelLoop: any EventLoop, stateDirectory: String, pinRoot: String, maxProbeMemory: UInt64, features: KernelFeatures,
-         helper: ObjectHelper, logger: Logger) throws {
+         helper: ObjectHelper, logger: Logger, metrics: ServerMetrics? = nil) throws {
         self.kernelLoop = kernelLoop
         self.store = try ObjectStore(stateDirectory: stateDirectory)
-        self.desired = try DesiredStateStore(stateDirectory: stateDirectory)
+        self.desired = try DesiredStateStore(stateDirectory: stateDirectory, metrics: metrics)
         self.intents = try IntentStore(stateDirectory: stateDirectory)
         self.maxProbeMemory = maxProbeMemory
         self.attacher = Attacher(features: features)
@@ -134,6 +134,7 @@ public actor ProbeRegistry {
         // Before the helper opens anything: a load, a replace and a restore
         // from a state file (read like a request) alike.
         try MapSettingsCheck(maps: try store.description(of: request.objectId).maps).check(request.maps)
+        try checkExportShape(request.metrics, maps: try store.description(of: request.objectId).maps.map(\.name))
         let loaded: HelperReply.Loaded
         do throws(ResponseError) {
             loaded = try helper.load(HelperRequest.LoadSpec(probe: request, pinDirectory: directory, reuse: reuse,
@@ -145,9 +146,17 @@ public actor ProbeRegistry {
             throw error
         }
         switch LoadedProbe.open(name: request.name, objectId: request.objectId, labels: request.labels ?? [:],
-                                globals: request.globals ?? [:], mapSettings: request.maps ?? [:], directory: directory, programs: loaded.programs,
-                                maps: loaded.maps, loadedAt: loadedAt, origin: origin) {
+                                globals: request.globals ?? [:], mapSettings: request.maps ?? [:], metrics: request.metrics ?? [],
+                                directory: directory, programs: loaded.programs, maps: loaded.maps, loadedAt: loadedAt, origin: origin) {
         case .success(let probe):
+            do throws(ResponseError) {
+                probe.exports = try CompiledExport.compile(probe.metrics, maps: probe.maps)
+                try checkExportKinds(probe)
+            } catch {
+                probe.unpinAll()
+                try? FileManager.default.removeItem(atPath: directory)
+                throw error
+            }
             return probe
         case .failure(let failure):
             try? FileManager.default.removeItem(atPath: directory)
@@ -434,7 +443,7 @@ public actor ProbeRegistry {
     private func restore(_ wanted: DesiredProbe, elf: [UInt8]) throws(ResponseError) -> LoadedProbe {
         removePins(of: wanted.name)
         let request = ProbeLoad(name: wanted.name, objectId: wanted.objectId, programs: wanted.programs,
-                                globals: wanted.globals, labels: wanted.labels, maps: wanted.maps)
+                                globals: wanted.globals, labels: wanted.labels, maps: wanted.maps, metrics: wanted.metrics)
         let probe = try loadPinned(request, elf: elf, directory: "\(pinRoot)/\(wanted.name)", loadedAt: wanted.loadedAt, origin: .restored)
         do throws(ResponseError) {
             for link in wanted.links.sorted(by: { $0.linkId < $1.linkId }) {

@@ -101,7 +101,7 @@ extension ProbeRegistry {
         }
         let probe = LoadedProbe(
             name: name, objectId: request.objectId, labels: request.labels ?? [:], globals: request.globals ?? [:],
-            mapSettings: request.maps ?? [:], pinDirectory: live, btf: fresh.btf,
+            mapSettings: request.maps ?? [:], metrics: fresh.metrics, pinDirectory: live, btf: fresh.btf,
             programs: fresh.programs.map { program in
                 var moved = program
                 moved.pinPath = live + program.pinPath.dropFirst(staging.count)
@@ -114,6 +114,7 @@ extension ProbeRegistry {
             },
             loadedAt: Date(), origin: .loaded)
         probe.nextLinkId = old.nextLinkId
+        probe.exports = fresh.exports
         for (linkId, link) in old.links {
             let path = "\(live)/links/\(linkId)"
             if let fresh = attached[linkId] {

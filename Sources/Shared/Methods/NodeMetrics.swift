@@ -2,7 +2,12 @@
 /// the same text its `--metrics-listen` endpoint serves.
 public struct NodeMetrics: RPCMethod {
     public static let method = "node.metrics"
-    public init() {}
+    /// Only this probe's series: its programs' and its map exports.
+    public var probe: String?
+
+    public init(probe: String? = nil) {
+        self.probe = probe
+    }
 
     public struct Result: Codable, Sendable, Hashable {
         /// The Prometheus text exposition format (0.0.4).
@@ -13,8 +18,10 @@ public struct NodeMetrics: RPCMethod {
 
 extension NodeMetrics {
     public static let wireSummary = "What this node exports to Prometheus, rendered now: the text `bpfleetd --metrics-listen` serves at `/metrics` (docs/metrics.md)."
-    public static let wireFields: [String: WireField] = [:]
-    public static let errors: [ErrorCode] = []
+    public static let wireFields: [String: WireField] = [
+        "probe": "Only this probe's series: its programs' run statistics and its map exports.",
+    ]
+    public static let errors: [ErrorCode] = [.notFound]
     public static let example = NodeMetrics()
     public static let exampleResult = Result(text: """
         # HELP bpfleet_rpc_calls_total JSON-RPC requests answered, by method and error code (0: success).

@@ -24,11 +24,15 @@ public struct ProbeLoad: RPCMethod {
     /// and load (what libbpf's `bpf_map__set_max_entries` and friends let a
     /// loader set): the size of a map its author left to the loader.
     public var maps: [String: MapSettings]?
+    /// Maps exported to Prometheus (docs/metrics.md, "Map exports"),
+    /// checked against the maps' BTF at load.
+    public var metrics: [MetricExport]?
 
     public init(name: String, objectId: String, programs: [String]? = nil, globals: [String: JSONValue]? = nil,
                 labels: [String: String]? = nil, replace: Bool? = nil, keepMaps: [String]? = nil, attach: [Attachment]? = nil,
-                maps: [String: MapSettings]? = nil) {
+                maps: [String: MapSettings]? = nil, metrics: [MetricExport]? = nil) {
         self.maps = maps
+        self.metrics = metrics
         self.name = name
         self.objectId = objectId
         self.programs = programs
@@ -125,6 +129,7 @@ extension ProbeLoad {
         "keepMaps": "With `replace`: maps of the old probe the new one keeps (the same kernel map).",
         "attach": "Links to attach as part of the load, in order (link ids 1, 2, ...): all of them or nothing.",
         "maps": "Settings for the object's maps by map name, applied between open and load (docs/protocol.md, \"Map settings\").",
+        "metrics": "Maps exported to Prometheus, each checked against its map's BTF (docs/metrics.md, \"Map exports\"); at most 64.",
     ]
     public static let errors: [ErrorCode] = [.notFound, .conflict, .invalidObject, .verifierRejected, .attachFailed, .unsupported, .limitExceeded, .kernelError]
     public static let example = ProbeLoad(

@@ -132,6 +132,7 @@ extension ProbeDescription: WireDocumented {
         "restoreError": "What went wrong at start-up, for `degraded` and `failed`.",
         "replacedProgramIds": "In the answer to a `probe.load` with `replace`: the kernel ids of the programs it freed.",
         "mapSettings": "The map settings it was loaded with (`probe.load`'s `maps`).",
+        "metrics": "The map exports it was loaded with (`probe.load`'s `metrics`).",
     ]
 
     public static var example: ProbeDescription {
@@ -184,4 +185,39 @@ extension MapRef: WireSchemaProviding {
     }
 
     public static let wireSample = MapRef.id(1)
+}
+
+extension MetricExport: WireDocumented {
+    public static let wireSummary = "One map of the probe exported to Prometheus: each entry a sample of the metric, labelled with fields of its key (docs/metrics.md, \"Map exports\")."
+    public static let wireFields: [String: WireField] = [
+        "map": "The map, by its name in the object.",
+        "name": WireField("The metric's name, not starting `bpfleet_`; a counter's ends in `_total`.", pattern: "^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$"),
+        "help": "The metric's help text.",
+        "kind": WireField("`counter` or `gauge` (an integer of the value), `histogram` (an array of slot counts in the value).", values: MetricExport.kinds),
+        "value": "The value's member holding the number or the slot array, as a dotted path (`stats.bytes`); absent when the value itself is.",
+        "labels": "Labels from the key, in order; bpfleet adds `probe`.",
+        "buckets": "Histogram: what each slot counts.",
+        "sum": "Histogram: the value's member holding the sum of what was observed (`_sum`).",
+    ]
+}
+
+extension MetricLabel: WireDocumented {
+    public static let wireSummary = "A label of a map export: a member of the key and how it turns into text."
+    public static let wireFields: [String: WireField] = [
+        "name": WireField("The label's name: not `probe`, `le`, or starting `__`.", pattern: "^[a-zA-Z_][a-zA-Z0-9_]{0,199}$"),
+        "field": "The key's member, as a dotted path; absent when the key itself is.",
+        "decoder": WireField("`ksym` (a kernel address: the symbol), `ipv4`, `ipv6` (an address as it lies in memory), `syscall` (a syscall number: its name), `cgroup` (a cgroup id: its path), `errno` (a number, or its negation: `ENOENT`), `static` (`values`); absent: the field as it is.",
+                             values: MetricLabel.decoders),
+        "values": "With `static`: label values by the field's value in decimal (`{\"0\": \"read\"}`); others read as their number.",
+    ]
+}
+
+extension MetricBuckets: WireDocumented {
+    public static let wireSummary = "How the slots of a histogram's array map to bounds."
+    public static let wireFields: [String: WireField] = [
+        "type": WireField("`log2`: slot i counts 2^i to 2^(i+1)-1 (slot 0 also 0); `linear`: slot i counts min+i*width to min+(i+1)*width-1.", values: MetricBuckets.types),
+        "width": WireField("`linear`: a slot's width.", minimum: 1),
+        "min": "`linear`: slot 0's lower bound (default 0).",
+        "multiplier": "Bounds and `_sum` are multiplied by this (`0.000001`: microseconds to seconds); default 1.",
+    ]
 }

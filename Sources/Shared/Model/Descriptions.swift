@@ -208,12 +208,16 @@ public struct ProbeDescription: Codable, Sendable, Hashable {
     /// The map settings the probe was loaded with (`probe.load`'s `maps`);
     /// absent when none were given, and from older servers.
     public var mapSettings: [String: MapSettings]?
+    /// The map exports it was loaded with (`probe.load`'s `metrics`);
+    /// absent when none were given, and from older servers.
+    public var metrics: [MetricExport]?
 
     public init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], loadedAt: Date,
                 programs: [LoadedProgram], maps: [LoadedMap], links: [LinkDescription], origin: String? = nil,
                 state: String? = nil, adoptedAt: Date? = nil, restoredAt: Date? = nil, restoreError: String? = nil,
-                replacedProgramIds: [UInt32]? = nil, mapSettings: [String: MapSettings]? = nil) {
+                replacedProgramIds: [UInt32]? = nil, mapSettings: [String: MapSettings]? = nil, metrics: [MetricExport]? = nil) {
         self.replacedProgramIds = replacedProgramIds
+        self.metrics = metrics
         self.mapSettings = mapSettings
         self.name = name
         self.objectId = objectId

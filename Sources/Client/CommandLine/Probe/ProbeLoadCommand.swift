@@ -49,6 +49,10 @@ struct ProbeLoadCommand: AsyncParsableCommand {
     @Option(name: .customLong("keep-map"), help: ArgumentHelp("With --replace: keep this map of the old probe, contents and all; repeat for several.", valueName: "map"))
     var keepMaps: [String] = []
 
+    @Option(name: .customLong("metrics"),
+            help: ArgumentHelp("Export maps to Prometheus as this YAML or JSON file lists them (a manifest's metrics:, docs/metrics.md).", valueName: "file"))
+    var metricsFile: String?
+
     func validate() throws {
         if !keepMaps.isEmpty, !replace {
             throw ValidationError("--keep-map needs --replace (it names maps of the probe being replaced)")
@@ -89,7 +93,22 @@ struct ProbeLoadCommand: AsyncParsableCommand {
             labels: labels.isEmpty ? nil : try Assignment.dictionary(labels, option: "--label") { $0 },
             replace: replace ? true : nil,
             keepMaps: keepMaps.isEmpty ? nil : keepMaps,
-            maps: mapSizes.isEmpty ? nil : try Assignment.dictionary(mapSizes, option: "--map-size", Self.mapSize))
+            maps: mapSizes.isEmpty ? nil : try Assignment.dictionary(mapSizes, option: "--map-size", Self.mapSize),
+            metrics: try metricsFile.map(Self.metricExports))
+    }
+
+    /// `--metrics FILE`: the exports it lists.
+    static func metricExports(_ path: String) throws -> [MetricExport] {
+        switch TextFile.read(path) {
+        case .success(let text):
+            do {
+                return try ProbeManifest.metricExports(yaml: text, file: path)
+            } catch {
+                throw ValidationError("--metrics: \(error)")
+            }
+        case .failure(let failure):
+            throw ValidationError("--metrics: cannot read \(path): \(failure.text)")
+        }
     }
 
     /// `--map-size NAME=N`: N from 1 to 2^32-1 (0x-prefixed hex too).

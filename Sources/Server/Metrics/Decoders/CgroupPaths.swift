@@ -33,7 +33,7 @@ final class CgroupPaths: @unchecked Sendable {
     private var lastWalk: Double?
 
     init(
-        root: String = "/sys/fs/cgroup",
+        root: String = CgroupPaths.cgroup2Mount() ?? "/sys/fs/cgroup",
         maxDirectories: Int = 65_536,
         maxDepth: Int = 64,
         minimumRewalk: Double = 1.0,
@@ -44,6 +44,18 @@ final class CgroupPaths: @unchecked Sendable {
         self.maxDepth = max(0, maxDepth)
         self.minimumRewalk = minimumRewalk
         self.clock = clock
+    }
+
+    /// Where cgroup v2 is mounted, from /proc/mounts: /sys/fs/cgroup on
+    /// unified hosts, /sys/fs/cgroup/unified on hybrid ones; nil when it
+    /// is not mounted.
+    static func cgroup2Mount(mounts: String = "/proc/mounts") -> String? {
+        let text = String(decoding: KernelSymbols.readProcFile(mounts, limit: 4 << 20), as: UTF8.self)
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 2, fields[2] == "cgroup2" { return String(fields[1]) }
+        }
+        return nil
     }
 
     /// "/" for the root, "/system.slice/ssh.service" for others (relative to root, leading slash); nil when no directory has that id (a cgroup gone, or not a cgroup id).

@@ -183,9 +183,10 @@ class Node:
         """``node.links``: every BPF link in the kernel, bpfleet's or not (``links``, ``truncated``)."""
         return cast(Dict[str, Any], self.call("node.links", _params(holders=holders)))
 
-    def node_metrics(self) -> str:
-        """``node.metrics``: the node's Prometheus metrics, the text ``GET /metrics`` serves (docs/metrics.md)."""
-        return cast(str, cast(Dict[str, Any], self.call("node.metrics"))["text"])
+    def node_metrics(self, probe: Optional[str] = None) -> str:
+        """``node.metrics``: the node's Prometheus metrics, the text ``GET /metrics`` serves (docs/metrics.md);
+        with PROBE, only that probe's series (its programs' and its map exports)."""
+        return cast(str, cast(Dict[str, Any], self.call("node.metrics", _params(probe=probe)))["text"])
 
     def node_btf(self, *, module: Optional[str] = None, format: Optional[str] = None, offset: Optional[int] = None,
                  max_bytes: Optional[int] = None) -> Dict[str, Any]:
@@ -222,16 +223,19 @@ class Node:
                    globals: Optional[Mapping[str, Any]] = None, labels: Optional[Mapping[str, str]] = None,
                    replace: Optional[bool] = None, keep_maps: Optional[Sequence[str]] = None,
                    attach: Optional[Sequence[Attachment]] = None,
-                   maps: Optional[Mapping[str, Mapping[str, Any]]] = None) -> ProbeDescription:
+                   maps: Optional[Mapping[str, Mapping[str, Any]]] = None,
+                   metrics: Optional[Sequence[Mapping[str, Any]]] = None) -> ProbeDescription:
         """``probe.load``: the object's programs and maps into the kernel under NAME.
 
         ``attach``: links made as part of the load, ``[{"program", "target"}]``
         (bpfleet.targets makes targets). ``maps``: settings by map name, in
-        the wire's form (``{"start": {"maxEntries": 10240}}``).
+        the wire's form (``{"start": {"maxEntries": 10240}}``). ``metrics``:
+        maps exported to Prometheus, in the wire's form
+        (``[{"map": "counts", "name": "execs_total", "kind": "counter"}]``, docs/metrics.md).
         """
         return cast(ProbeDescription, self.call("probe.load", _params(
             name=name, objectId=object_id, programs=_list(programs), globals=_dict(globals), labels=_dict(labels),
-            replace=replace, keepMaps=_list(keep_maps), attach=_list(attach), maps=_dict(maps))))
+            replace=replace, keepMaps=_list(keep_maps), attach=_list(attach), maps=_dict(maps), metrics=_list(metrics))))
 
     def probe_verify(self, *, object_id: str, programs: Optional[Sequence[str]] = None,
                      globals: Optional[Mapping[str, Any]] = None,
