@@ -30,6 +30,10 @@ run together as a part (bench/measurements/__init__.py):
      node.info calls per second on one connection
   node_inventory (inventory): 18. node.programs with 1,000 programs loaded
      against `bpftool -j prog show`
+  probe_verify (verify): probe.verify against probe.load + probe.unload
+  map_export (export): 19. a scrape of a 10,000-entry map exported with two
+     label decoders against the raw batch read; CPU at 1 scrape/s; memory
+     per series
 
 Speed targets are read off the tables; the run fails only when something is
 wrong (a check, a crash), never because a number is slow.
@@ -45,6 +49,7 @@ BENCH_WATCH_CLIENTS (50), BENCH_WATCH_ENTRIES (10000), BENCH_WATCH_SECONDS
 BENCH_SURVIVAL_PROBES (100), BENCH_SURVIVAL_REPS (5), BENCH_FLEET_NODES
 (200), BENCH_FLEET_REPS (3), BENCH_UPLOAD_ROUNDS (40), BENCH_ITER_THREADS (2000),
 BENCH_ITER_REPS (40), BENCH_STACK_ENTRIES (10000), BENCH_STACK_REPS (9),
+BENCH_EXPORT_ENTRIES (10000), BENCH_EXPORT_REPS (15), BENCH_EXPORT_SECONDS (30),
 BENCH_ABUSE_BEFORE (a
 bpfleetd to measure the abuse part against too; ABUSE_* knobs in
 bench/measurements/abuse/), BENCH_CONFIG (release; debug to skip the

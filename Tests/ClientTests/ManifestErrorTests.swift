@@ -50,7 +50,7 @@ private let keyRefusals: [Refusal] = [
     Refusal("a known key in the wrong case", head + "keepmaps: [a]\n",
             "probe.yaml:3:1: keepmaps: unknown key; did you mean 'keepMaps'?"),
     Refusal("an unknown key like no known one", head + "owner: alice\n",
-            "probe.yaml:3:1: owner: unknown key (known: probe, object, programs, globals, maps, labels, keepMaps, attach, nodes, rollout)"),
+            "probe.yaml:3:1: owner: unknown key (known: probe, object, programs, globals, maps, metrics, labels, keepMaps, attach, nodes, rollout)"),
     Refusal("an unknown key in rollout", head + "rollout:\n  canry: 1\n",
             "probe.yaml:4:3: rollout.canry: unknown key; did you mean 'canary'?"),
     Refusal("an unknown key in nodes", head + "nodes: {selectr: a}\n",
@@ -273,6 +273,29 @@ private let rolloutRefusals: [Refusal] = [
             "probe.yaml:3:22: rollout.onFailure: expected stop or rollback, got 'abort'"),
 ]
 
+private let metricsRefusals: [Refusal] = [
+    Refusal("metrics that are not a list", head + "metrics: {map: calls}\n",
+            "probe.yaml:3:10: metrics: expected a list of map exports (- map: ..., name: ..., kind: ...) (lines starting '- ', or [a, b]), got a mapping"),
+    Refusal("an export without a map", head + "metrics:\n  - {name: calls_total, kind: counter}\n",
+            "probe.yaml:4:5: metrics[0].map: missing: the map's name in the object"),
+    Refusal("an unknown key in an export", head + "metrics:\n  - {map: calls, name: calls_total, kind: counter, labls: []}\n",
+            "probe.yaml:4:52: metrics[0].labls: unknown key; did you mean 'labels'?"),
+    Refusal("a kind that is none", head + "metrics:\n  - map: calls\n    name: calls_total\n    kind: summary\n",
+            "probe.yaml:6:11: metrics[0].kind: 'summary' is not a kind (counter, gauge, histogram)"),
+    Refusal("a counter not named _total", head + "metrics:\n  - {map: calls, name: calls, kind: counter}\n",
+            "probe.yaml:4:24: metrics[0].name: a counter's name ends in _total ('calls_total')"),
+    Refusal("a decoder that is none", head + "metrics:\n  - map: calls\n    name: calls_total\n    kind: counter\n    labels:\n      - {name: nr, field: nr, decoder: rot13}\n",
+            "probe.yaml:8:40: metrics[0].labels[0].decoder: 'rot13' is not a decoder (ksym, ipv4, ipv6, syscall, cgroup, errno, static)"),
+    Refusal("a static table keyed by a word", head + "metrics:\n  - map: calls\n    name: calls_total\n    kind: counter\n    labels:\n      - {name: nr, field: nr, decoder: static, values: {read: 0}}\n",
+            "probe.yaml:8:57: metrics[0].labels[0].values.read: 'read' is not an integer (the field's value, in decimal)"),
+    Refusal("a histogram without buckets", head + "metrics:\n  - {map: lat, name: lat_seconds, kind: histogram, value: slots}\n",
+            "probe.yaml:4:5: metrics[0].buckets: a histogram needs buckets ({type: log2} or {type: linear, width: N})"),
+    Refusal("a multiplier that is a word", head + "metrics:\n  - {map: lat, name: lat, kind: histogram, buckets: {type: log2, multiplier: micro}}\n",
+            "probe.yaml:4:78: metrics[0].buckets.multiplier: expected a number (0.000001), got the string 'micro'"),
+    Refusal("a name given twice", head + "metrics:\n  - {map: a, name: x, kind: gauge}\n  - {map: b, name: x, kind: gauge}\n",
+            "probe.yaml:5:20: metrics[1].name: 'x' is exported twice by this probe"),
+]
+
 @Suite("probe manifest refusals")
 struct ManifestErrorTests {
     let fixture: ManifestFixture
@@ -304,6 +327,7 @@ struct ManifestErrorTests {
     @Test(arguments: attachRefusals) func attach(_ refusal: Refusal) { check(refusal) }
     @Test(arguments: nodesRefusals) func nodes(_ refusal: Refusal) { check(refusal) }
     @Test(arguments: rolloutRefusals) func rollout(_ refusal: Refusal) { check(refusal) }
+    @Test(arguments: metricsRefusals) func metrics(_ refusal: Refusal) { check(refusal) }
 
     @Test("the error's parts: file, line, column, field, message")
     func parts() throws {

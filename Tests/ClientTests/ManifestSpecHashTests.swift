@@ -138,6 +138,53 @@ struct ManifestSpecHashTests {
         #expect(DesiredProbe(manifest: manifest).loadRequest.maps == manifest.maps)
     }
 
+    @Test("map exports: in the spec when given, every field, and a change of any changes it")
+    func metrics() throws {
+        let head = "probe: p\nobject: build/probe.bpf.o\n"
+        let exports = """
+            metrics:
+              - map: calls
+                name: calls_total
+                help: Calls.
+                kind: counter
+                labels:
+                  - {name: syscall, field: key.nr, decoder: syscall}
+                  - {name: level, field: level, decoder: static, values: {"0": low, "-1": none}}
+              - map: lat
+                name: lat_seconds
+                kind: histogram
+                value: slots
+                sum: total
+                buckets: {type: linear, width: 10, min: 5, multiplier: 0.000001}
+
+            """
+        let manifest = try fixture.parse(head + exports)
+        #expect(manifest.metrics == [
+            MetricExport(map: "calls", name: "calls_total", help: "Calls.", kind: "counter",
+                         labels: [MetricLabel(name: "syscall", field: "key.nr", decoder: "syscall"),
+                                  MetricLabel(name: "level", field: "level", decoder: "static", values: ["0": "low", "-1": "none"])]),
+            MetricExport(map: "lat", name: "lat_seconds", kind: "histogram", value: "slots",
+                         buckets: MetricBuckets(type: "linear", width: 10, min: 5, multiplier: 0.000001), sum: "total"),
+        ])
+        #expect(manifest.canonicalSpec == #"""
+            {"attach":[],"globals":{},"labels":{},"metrics":[{"help":"Calls.","kind":"counter","labels":[{"decoder":"syscall","field":"key.nr","name":"syscall"},\#
+            {"decoder":"static","field":"level","name":"level","values":{"-1":"none","0":"low"}}],"map":"calls","name":"calls_total"},\#
+            {"buckets":{"min":5,"multiplier":1e-06,"type":"linear","width":10},"kind":"histogram","map":"lat","name":"lat_seconds","sum":"total","value":"slots"}],\#
+            "objectId":"\#(manifest.objectId)","probe":"p","programs":null}
+            """#)
+        let base = try fixture.hash(head + exports)
+        for (from, to) in [("name: calls_total", "name: calls2_total"), ("help: Calls.", "help: Calls!"), ("decoder: syscall", "decoder: errno"),
+                           ("\"0\": low", "\"0\": high"), ("width: 10", "width: 20"), ("sum: total", ""), ("kind: histogram", "kind: histogram\n    help: h")] {
+            #expect(exports.contains(from))
+            #expect(try fixture.hash(head + exports.replacingOccurrences(of: from, with: to)) != base, "\(from) -> \(to)")
+        }
+        // No metrics, or an empty list, hashes as a manifest did before exports.
+        #expect(try fixture.hash(head + "metrics: []\n") == (try fixture.hash(head)))
+        #expect(try fixture.hash(head + "metrics:\n") == (try fixture.hash(head)))
+        // What the node is asked for.
+        #expect(DesiredProbe(manifest: manifest).loadRequest.metrics == manifest.metrics)
+    }
+
     @Test("the attachments' order changes it")
     func attachOrder() throws {
         let swapped = try fixture.hash("""

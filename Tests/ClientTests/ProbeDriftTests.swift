@@ -52,6 +52,15 @@ struct ProbeDriftTests {
         #expect(ProbeDrift.of(sizedProbe, against: sized) == .inSync)
         #expect(ProbeDrift.of(sizedProbe, against: Self.wanted()) == .otherSpec("sha256:11"))
         #expect(DesiredProbe(restoring: sizedProbe, keepMaps: []).maps == ["pids": MapSettings(maxEntries: 4096)])
+        // Map exports other than the node's.
+        var exported = Self.wanted()
+        exported.metrics = [MetricExport(map: "counts", name: "execs_total", kind: "counter")]
+        #expect(ProbeDrift.of(Self.probe(), against: exported) == .otherSpec("sha256:11"))
+        var exportingProbe = Self.probe()
+        exportingProbe.metrics = exported.metrics
+        #expect(ProbeDrift.of(exportingProbe, against: exported) == .inSync)
+        #expect(ProbeDrift.of(exportingProbe, against: Self.wanted()) == .otherSpec("sha256:11"))
+        #expect(DesiredProbe(restoring: exportingProbe, keepMaps: []).metrics == exported.metrics)
         var fewer = Self.wanted()
         fewer.programs = ["other"]
         #expect(ProbeDrift.of(Self.probe(), against: fewer) == .otherSpec("sha256:11"))

@@ -290,6 +290,58 @@ struct FleetTests {
         }
     }
 
+    @Test func aManifestRollsMetricsOutAndAChangedExportIsDrift() async throws {
+        try await withFleet(count: 3) { fleet in
+            func manifest(_ name: String) -> String {
+                """
+                probe: fleet-metrics
+                object: \(TestEnvironment.programPath("metrics_export"))
+                metrics:
+                  - map: decoded
+                    name: \(name)
+                    help: Levels by syscall.
+                    kind: gauge
+                    value: level
+                    labels: [{name: syscall, field: nr, decoder: syscall}]
+                nodes: {selector: zone}
+                rollout: {canary: 1, batch: 100%}
+                """
+            }
+            let path = try fleet.manifest(manifest("fleet_level"))
+            let apply = try fleet.bpfleet(["apply", "-f", path])
+            #expect(apply.status == 0, "\(apply.stderr)")
+            for server in fleet.servers {
+                let probe = try server.client().call("probe.get", ["probe": "fleet-metrics"])
+                #expect(probe["metrics"]?.arrayValue.map { $0["name"] } == ["fleet_level"])
+                try server.client().call("map.update", ["map": ["probe": "fleet-metrics", "name": "decoded"], "key": ["nr": 1],
+                                                        "value": ["level": 42]])
+            }
+            // Every node exports it: `bpfleet metrics PROBE` over the fleet.
+            let scraped = try fleet.bpfleet(["metrics", "fleet-metrics", "-l", "zone"])
+            #expect(scraped.status == 0, "\(scraped.stderr)")
+            // Syscall 1 is write on x86_64, io_destroy on aarch64.
+            #if arch(arm64)
+            let one = "io_destroy"
+            #else
+            let one = "write"
+            #endif
+            #expect(scraped.stdout.components(separatedBy: "fleet_level{probe=\"fleet-metrics\",syscall=\"\(one)\"} 42\n").count == 4)
+            #expect(try Fleet.lines(try fleet.bpfleet(["status", "-f", path, "-o", "ndjson"]).stdout).map { $0["state"] }
+                    == ["in sync", "in sync", "in sync"])
+
+            // Another metric name is another spec: status says so, apply replaces.
+            let renamed = try fleet.manifest(manifest("fleet_level_now"), named: "renamed.yaml")
+            let drift = try fleet.bpfleet(["status", "-f", renamed, "-o", "ndjson"])
+            #expect(try Fleet.lines(drift.stdout).map { $0["state"] } == ["different", "different", "different"])
+            #expect(try fleet.bpfleet(["apply", "-f", renamed]).status == 0)
+            let after = try fleet.bpfleet(["metrics", "fleet-metrics", "-l", "zone"])
+            #expect(!after.stdout.contains("fleet_level{"))
+            #expect(after.stdout.components(separatedBy: "# TYPE fleet_level_now gauge\n").count == 4)
+            #expect(try fleet.bpfleet(["delete", "-f", renamed]).status == 0)
+            #expect(fleet.servers.allSatisfy { $0.pins().isEmpty })
+        }
+    }
+
     @Test func statusReportsDriftAndApplyRepairsIt() async throws {
         try await withFleet { fleet in
             let path = try fleet.manifest(Self.manifest(nodes: "nodes: {selector: role}", rollout: "rollout: {canary: 0, batch: 100%, maxFailures: 1}"))

@@ -13,17 +13,18 @@ measure; measurements that share a server and a table form a part:
   python_client python_client                                     (python)
   node_inventory node_inventory                                   (inventory)
   probe_verify  probe_verify                                      (verify)
+  map_export    map_export                                        (export)
 
 BENCH_ONLY names parts by any of their measurements, or by the old name."""
 from __future__ import annotations
 
-from . import (abuse, attach, fleet_apply, iterator_read, live_data, node_inventory, object_upload, probe_verify,
-               python_client, stack_symbolize, tls, unix_socket)
+from . import (abuse, attach, fleet_apply, iterator_read, live_data, map_export, node_inventory, object_upload,
+               probe_verify, python_client, stack_symbolize, tls, unix_socket)
 from .common import Part
 
 PARTS: list[Part] = [unix_socket.PART, tls.PART, live_data.PART, attach.PART, fleet_apply.PART, object_upload.PART,
                      abuse.PART, iterator_read.PART, stack_symbolize.PART, python_client.PART, node_inventory.PART,
-                     probe_verify.PART]
+                     probe_verify.PART, map_export.PART]
 
 
 def names() -> list[str]:
