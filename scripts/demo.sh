@@ -54,6 +54,8 @@ for second in $(seq "${DEMO_SECONDS:-10}"); do
     "$bin/bpfleet" --inventory "$work/inventory.yaml" -n node-1 map dump exec-count exec_counts |
         { read -r header; echo "$header"; sort -k2 -nr | awk 'NR <= 12'; }
 done
+# The same counts as Prometheus scrapes them (the manifest's metrics:).
+bpfleet -n node-1 metrics exec-count | grep '^execs_total' | sort -t' ' -k2 -nr | awk 'NR <= 5'
 bpfleet -l demo probe get exec-count
 bpfleet -l demo delete -f examples/exec-count.yaml
 echo "demo: done; the bpfleetd nodes stop and their pins and temporary files are removed"

@@ -218,6 +218,8 @@ struct ManifestTests {
         #expect(manifest.objectId == ProbeManifest.objectId(of: try Data(contentsOf: URL(fileURLWithPath: ManifestFixture.execCountObject))))
         #expect(manifest.programs == ["count_exec"])
         #expect(manifest.keepMaps == ["exec_counts"])
+        #expect(manifest.metrics == [MetricExport(map: "exec_counts", name: "execs_total", help: "exec() calls, by the command name after the exec.",
+                                                  kind: "counter", labels: [MetricLabel(name: "comm", field: "comm")])])
         #expect(manifest.attach.map(\.program) == ["count_exec"])
         #expect(manifest.attach.map(\.target) == [.tracepoint(category: "sched", name: "sched_process_exec")])
         #expect(manifest.rollout == RolloutPolicy(canary: 1, batch: .percent(25), maxFailures: 0, onFailure: .rollback))

@@ -57,6 +57,9 @@ struct MetricsTests {
             let loaded = try Self.scrape(port)
             try Self.promtool(loaded)
             #expect(Self.value(loaded, #"bpfleet_probes{state="running",origin="loaded"}"#) == "1.0")
+            // The load, the attach and the detach each wrote the desired state once.
+            #expect(Self.value(loaded, "bpfleet_desired_state_write_seconds_count") == "3")
+            #expect(Self.value(loaded, #"bpfleet_desired_state_write_seconds_bucket{le="+Inf"}"#) == "3")
             let series = #"bpfleet_program_runs_total{probe="execs",program="count_exec",id="\#(programID)",type="tracepoint"}"#
             let runs = try #require(Self.value(loaded, series).flatMap { Int($0) })
             let witness = try #require(try Bpftool.show("prog", id: UInt32(programID)))
