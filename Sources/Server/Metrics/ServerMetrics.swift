@@ -105,16 +105,36 @@ public final class ServerMetrics: Sendable {
         knownMethods.contains(method) ? method : Self.unknownMethod
     }
 
+    /// Each (method, code)'s counter and each method's histogram, once
+    /// made: a call then costs a dictionary lookup, not the registry's
+    /// name and label checks. Bounded by the protocol's methods and codes.
+    private struct CallSeries {
+        var counters: [CallKey: Counter] = [:]
+        var durations: [String: ValueHistogram] = [:]
+    }
+    private struct CallKey: Hashable {
+        var method: String
+        var code: Int
+    }
+    private let calls = NIOLockedValueBox(CallSeries())
+
     /// One request answered (or, a notification, run): `code` 0 on success.
     func recordCall(method: String, code: Int, seconds: Double?) {
         let label = method == Self.invalidMethod ? method : methodLabel(method)
-        registry.makeCounter(descriptor: Self.name("rpc_calls", "total", Help.calls), labels: [("method", label), ("code", String(code))])
-            .increment()
-        if let seconds, label != Self.unknownMethod, label != Self.invalidMethod {
-            registry.makeValueHistogram(descriptor: Self.name("rpc_call_duration", "seconds", Help.duration), labels: [("method", label)],
-                                        buckets: Self.latencyBuckets)
-                .record(seconds)
+        let timed = seconds != nil && label != Self.unknownMethod && label != Self.invalidMethod
+        let (counter, duration) = calls.withLockedValue { series -> (Counter, ValueHistogram?) in
+            let key = CallKey(method: label, code: code)
+            let counter = series.counters[key] ?? registry.makeCounter(
+                descriptor: Self.name("rpc_calls", "total", Help.calls), labels: [("method", label), ("code", String(code))])
+            series.counters[key] = counter
+            guard timed else { return (counter, nil) }
+            let duration = series.durations[label] ?? registry.makeValueHistogram(
+                descriptor: Self.name("rpc_call_duration", "seconds", Help.duration), labels: [("method", label)], buckets: Self.latencyBuckets)
+            series.durations[label] = duration
+            return (counter, duration)
         }
+        counter.increment()
+        if let seconds, let duration { duration.record(seconds) }
     }
 
     func connectionOpened(transport: String) {
