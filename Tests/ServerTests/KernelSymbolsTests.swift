@@ -59,4 +59,27 @@ struct KernelSymbolsTests {
             #expect(StackIDFields.read(fields.fields[1], from: raw) == 7)
         }
     }
+
+    @Test func theBlockedSearchFindsWhatAPlainOneDoes() {
+        // 300 symbols 0x100 apart, some sharing an address: every block
+        // edge, address and gap, against a walk of the list.
+        var lines: [String] = []
+        var addresses: [UInt64] = []
+        for index in 0..<300 {
+            let address = 0xffff_ffff_8100_0000 + UInt64(index / 3 * 3) * 0x100 + UInt64(index % 3 == 2 ? 0x80 : 0)
+            addresses.append(address)
+            lines.append("\(String(address, radix: 16)) T f\(index)")
+        }
+        let symbols = KernelSymbols(parsing: Array(lines.joined(separator: "\n").utf8))
+        let sorted = addresses.sorted()
+        var probes: [UInt64] = [0, sorted[0] - 1]
+        for address in sorted { probes += [address, address + 1, address + 0x7f] }
+        for probe in probes {
+            let expected = sorted.lastIndex { $0 <= probe }
+            #expect(symbols.index(atOrBelow: probe) == expected, "\(String(probe, radix: 16))")
+            var name: [UInt8] = []
+            #expect(symbols.appendName(of: probe, to: &name) == (symbols.place(of: probe) != nil))
+            #expect((name.isEmpty ? nil : String(decoding: name, as: UTF8.self)) == symbols.place(of: probe)?.symbol)
+        }
+    }
 }

@@ -88,6 +88,19 @@ import Testing
         var width = histogram
         width.buckets = MetricBuckets(type: "log2", width: 3)
         #expect(refusal(width)?.message == "metrics[0].buckets.width: only linear buckets have a width")
+        // BTF whose member lies past its struct's end (the kernel refuses
+        // such BTF; the check does not rely on that).
+        let u64 = BTFType.integer(size: 8, signed: false, char: false, bool: false)
+        let short = ExportableMap(name: "s", type: "hash", holdsEntries: true,
+                                  keyType: .structure(name: "k", size: 8, members: [BTFMember(name: "far", type: u64, bitOffset: 64)]),
+                                  valueType: u64)
+        do {
+            _ = try CompiledExport.compile([MetricExport(map: "s", name: "x", kind: "gauge", labels: [MetricLabel(name: "f", field: "far")])],
+                                           maps: [short])
+            Issue.record("a member past the end was taken")
+        } catch {
+            #expect(error.message == "metrics[0].labels[0].field: the key of map 's': far lies past the end of its 8 bytes")
+        }
         let tooMany = Array(repeating: base, count: 65)
         #expect(throws: ResponseError.self) { try CompiledExport.compile(tooMany, maps: maps) }
     }
@@ -142,5 +155,27 @@ import Testing
             """)
         #expect(ServerMetrics.only(probe: "b", text).hasSuffix(#"{myprobe="a",probe="b",program="p",id="3",type="tracepoint"} 7"# + "\n"))
         #expect(ServerMetrics.only(probe: "c", text) == "")
+    }
+
+    @Test func theSeriesTableKeepsEachTextOnce() {
+        var table = SeriesTable(expected: 4)
+        var seen: [String: Int] = [:]
+        // 5,000 entries of 1,000 texts (the table grows past its start),
+        // every text written at the arena's end as the renderer does.
+        for entry in 0..<5_000 {
+            let text = "probe=\"p\",k=\"\(entry * 7919 % 1_000)\""
+            let start = table.arena.count
+            table.arena.append(contentsOf: text.utf8)
+            let (series, isNew) = table.settle(from: start)
+            #expect(isNew == (seen[text] == nil))
+            if let known = seen[text] { #expect(series == known) } else { seen[text] = series }
+            #expect(String(decoding: table.arena[table.range(of: series)], as: UTF8.self) == text)
+        }
+        #expect(table.count == 1_000)
+        #expect(table.arena.count == seen.keys.reduce(0) { $0 + $1.utf8.count })
+        // A text that is a prefix of another is another series.
+        let start = table.arena.count
+        table.arena.append(contentsOf: "probe=\"p\",k=\"1".utf8)
+        #expect(table.settle(from: start).isNew)
     }
 }

@@ -106,7 +106,7 @@ public enum ServerFuzzTargets {
         let u32 = BTFType.integer(size: 4, signed: false, char: false, bool: false)
         let u64 = BTFType.integer(size: 8, signed: false, char: false, bool: false)
         let s32 = BTFType.integer(size: 4, signed: true, char: false, bool: false)
-        let key = BTFType.structure(name: "key", size: 64, members: [
+        let key = BTFType.structure(name: "key", size: 72, members: [
             BTFMember(name: "nr", type: u32, bitOffset: 0),
             BTFMember(name: "err", type: s32, bitOffset: 32),
             BTFMember(name: "addr", type: u64, bitOffset: 64),

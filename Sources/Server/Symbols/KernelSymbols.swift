@@ -6,9 +6,15 @@ import Foundation
 /// buffer (a kernel has some 100,000 functions).
 final class KernelSymbols: Sendable {
     private let addresses: [UInt64]
+    /// Every 16th address: a search looks here first (small enough to
+    /// stay in cache), then in one block of 16.
+    private let sampled: [UInt64]
     /// Where each name starts in `names`, and one past the last.
     private let nameStarts: [UInt32]
     private let names: [UInt8]
+    /// Whether every name is a label value as it is (printable ASCII, no
+    /// `\` or `"`), so `appendName` copies without looking.
+    private let namesArePlain: Bool
     /// Each symbol's module, an index into `modules`; 0 is the kernel itself.
     private let moduleIndex: [UInt16]
     private let modules: [String]
@@ -22,7 +28,7 @@ final class KernelSymbols: Sendable {
     var count: Int { addresses.count }
 
     /// Bytes the table takes.
-    var byteCount: Int { addresses.count * 8 + nameStarts.count * 4 + names.count + moduleIndex.count * 2 }
+    var byteCount: Int { addresses.count * 8 + sampled.count * 8 + nameStarts.count * 4 + names.count + moduleIndex.count * 2 }
 
     /// A frame's place: the symbol, the offset in it, the module (nil for the kernel's own text).
     struct Place: Sendable, Equatable {
@@ -112,8 +118,10 @@ final class KernelSymbols: Sendable {
         }
         nameStarts.append(UInt32(names.count))
         self.addresses = addresses
+        self.sampled = stride(from: 0, to: addresses.count, by: Self.block).map { addresses[$0] }
         self.nameStarts = nameStarts
         self.names = names
+        self.namesArePlain = names.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != 0x5C && $0 != 0x22 }
         self.moduleIndex = moduleIndex
         self.modules = modules
     }
@@ -127,10 +135,41 @@ final class KernelSymbols: Sendable {
         }
     }
 
+    static let block = 16
+
+    /// The index of the last symbol at or below `address`: its block
+    /// through `sampled`, then the symbol within the block.
+    func index(atOrBelow address: UInt64) -> Int? {
+        guard let block = sampled.lastIndex(atOrBelow: address) else { return nil }
+        var low = block * Self.block
+        var high = min(low + Self.block, addresses.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if addresses[middle] <= address { low = middle + 1 } else { high = middle }
+        }
+        return low - 1
+    }
+
+    /// Appends the name of the symbol `address` is in to `out`, as a
+    /// Prometheus label value (escaped where it must be); false, with
+    /// nothing appended, when no symbol holds it.
+    func appendName(of address: UInt64, to out: inout [UInt8]) -> Bool {
+        guard let index = index(atOrBelow: address), address - addresses[index] < Self.largestFunction else { return false }
+        let range = Int(nameStarts[index])..<Int(nameStarts[index + 1])
+        names.withUnsafeBufferPointer { all in
+            if namesArePlain {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: all[range]))
+            } else {
+                MapExportText.appendLabelValue(UnsafeBufferPointer(rebasing: all[range]), to: &out)
+            }
+        }
+        return true
+    }
+
     /// The symbol `address` is in: the last one at or below it, within
     /// `largestFunction`; nil below the first symbol or past that.
     func place(of address: UInt64) -> Place? {
-        guard let index = addresses.lastIndex(atOrBelow: address) else { return nil }
+        guard let index = index(atOrBelow: address) else { return nil }
         let offset = address - addresses[index]
         guard offset < Self.largestFunction else { return nil }
         let name = String(decoding: names[Int(nameStarts[index])..<Int(nameStarts[index + 1])], as: UTF8.self)

@@ -15,17 +15,28 @@ struct ExportField: Sendable, Hashable {
         case bytes
     }
 
-    /// Byte offset of the member in the key or value.
-    var offset: Int
-    /// Its size in bytes (of the storage unit, for a bitfield).
-    var size: Int
-    /// A bitfield's bit offset from the start of the key or value, and its
-    /// width; width 0 when not one.
-    var bitOffset = 0
-    var bitWidth = 0
+    /// Where its bits are: plain data, read per entry.
+    var location: FieldLocation
     var shape: Shape
     /// The C spelling of its type, for messages.
     var typeName: String
+
+    init(offset: Int, size: Int, bitOffset: Int = 0, bitWidth: Int = 0, shape: Shape, typeName: String) {
+        self.shape = shape
+        self.typeName = typeName
+        let signed: Bool
+        switch shape {
+        case .integer(let isSigned), .enumeration(let isSigned, _): signed = isSigned
+        case .chars, .bytes: signed = false
+        }
+        location = FieldLocation(offset: offset, size: size, bitOffset: bitOffset, bitWidth: bitWidth, signed: signed)
+    }
+
+    var offset: Int { location.offset }
+    var size: Int { location.size }
+    var bitOffset: Int { location.bitOffset }
+    var bitWidth: Int { location.bitWidth }
+    var isSigned: Bool { location.signed }
 
     var isInteger: Bool {
         switch shape {
@@ -34,33 +45,8 @@ struct ExportField: Sendable, Hashable {
         }
     }
 
-    /// The member's bits as an unsigned number (sign-extended bits for a
-    /// signed one, so `signed` reads them back).
-    @inline(__always)
-    func raw(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        if bitWidth > 0 {
-            let value = ValueCodec.readBits(bytes, bitOffset: bitOffset, width: bitWidth)
-            if isSigned, bitWidth < 64, value & (1 << UInt64(bitWidth - 1)) != 0 { return value | (~0 << UInt64(bitWidth)) }
-            return value
-        }
-        guard offset + size <= bytes.count else { return 0 }
-        let member = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + size)])
-        guard let value = ValueCodec.readInteger(member, size: size) else { return 0 }
-        return isSigned ? UInt64(bitPattern: ValueCodec.signExtend(value, size: size)) : value
-    }
-
-    var isSigned: Bool {
-        switch shape {
-        case .integer(let signed), .enumeration(let signed, _): signed
-        case .chars, .bytes: false
-        }
-    }
-
-    /// The member's bytes (not for a bitfield).
-    func bytes(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        guard offset + size <= bytes.count else { return UnsafeRawBufferPointer(rebasing: bytes[0..<0]) }
-        return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + size)])
-    }
+    func raw(_ bytes: UnsafeRawBufferPointer) -> UInt64 { location.raw(bytes) }
+    func bytes(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { location.bytes(bytes) }
 
     /// Resolves `path` (nil: the whole of `type`) in `type`; `what` names
     /// the key or value in messages ("the key of map 'counts'").
@@ -105,6 +91,10 @@ struct ExportField: Sendable, Hashable {
         if bitWidth == 0, shape != .chars, shape != .bytes, ![1, 2, 4, 8].contains(current.size) {
             throw ExportFieldError("\(what): \(path ?? "the whole") is a \(current.size)-byte integer; integers of 1, 2, 4 or 8 bytes can be read")
         }
+        // The kernel checks a map's BTF; this holds even if it did not.
+        guard bitWidth > 0 ? bitOffset + bitWidth <= type.size * 8 : offset + current.size <= type.size else {
+            throw ExportFieldError("\(what): \(path ?? "the whole") lies past the end of its \(type.size) bytes")
+        }
         let field = ExportField(offset: offset, size: current.size, bitOffset: bitOffset, bitWidth: bitWidth, shape: shape,
                                 typeName: spelling(current))
         return (field, current)
@@ -129,4 +119,37 @@ struct ExportField: Sendable, Hashable {
 struct ExportFieldError: Error {
     var message: String
     init(_ message: String) { self.message = message }
+}
+
+/// Where a member's bits lie in a key or value, and whether it is signed.
+struct FieldLocation: Sendable, Hashable {
+    /// Byte offset of the member in the key or value.
+    var offset: Int
+    /// Its size in bytes (of the storage unit, for a bitfield).
+    var size: Int
+    /// A bitfield's bit offset from the start of the key or value, and its
+    /// width; width 0 when not one.
+    var bitOffset: Int
+    var bitWidth: Int
+    var signed: Bool
+
+    /// The member's bits as an unsigned number (sign-extended bits for a
+    /// signed one).
+    @inline(__always)
+    func raw(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        if bitWidth > 0 {
+            let value = ValueCodec.readBits(bytes, bitOffset: bitOffset, width: bitWidth)
+            if signed, bitWidth < 64, value & (1 << UInt64(bitWidth - 1)) != 0 { return value | (~0 << UInt64(bitWidth)) }
+            return value
+        }
+        guard offset + size <= bytes.count,
+              let value = ValueCodec.readInteger(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + size)]), size: size) else { return 0 }
+        return signed ? UInt64(bitPattern: ValueCodec.signExtend(value, size: size)) : value
+    }
+
+    /// The member's bytes (not for a bitfield).
+    func bytes(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard offset + size <= bytes.count else { return UnsafeRawBufferPointer(rebasing: bytes[0..<0]) }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + size)])
+    }
 }

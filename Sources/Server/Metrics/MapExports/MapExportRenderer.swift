@@ -110,17 +110,13 @@ final class MapExportRenderer: Sendable {
     // MARK: Decoding
 
     /// A label's text for an integer field's value.
-    fileprivate func decode(_ raw: UInt64, _ label: CompiledExport.Label, symbols: inout KernelSymbols?) -> [UInt8] {
+    fileprivate func decode(_ raw: UInt64, _ label: CompiledExport.Label) -> [UInt8] {
         let signedValue = Int64(bitPattern: raw)
         let decimal = label.field.isSigned ? String(signedValue) : String(raw)
         switch label.decoder {
         case .plain:
             if case .enumeration(_, let cases) = label.field.shape, let name = cases[signedValue] { return Array(name.utf8) }
             return Array(decimal.utf8)
-        case .ksym:
-            if symbols == nil { symbols = symbolizer.kernelSymbols() }
-            if let place = symbols?.place(of: raw) { return Array(place.symbol.utf8) }
-            return Array(("0x" + String(raw, radix: 16)).utf8)
         case .syscall:
             return Array((LabelDecoding.syscallName(signedValue) ?? decimal).utf8)
         case .errno:
@@ -129,8 +125,8 @@ final class MapExportRenderer: Sendable {
             return Array((cgroups.path(of: raw) ?? decimal).utf8)
         case .table(let table):
             return Array((table[signedValue] ?? decimal).utf8)
-        case .ipv4, .ipv6:
-            return Array(decimal.utf8)  // not reached: addresses decode from bytes
+        case .ipv4, .ipv6, .ksym:
+            return Array(decimal.utf8)  // not reached: read from the key's bytes, or looked up per entry
         }
     }
 }
@@ -142,11 +138,18 @@ private struct ExportReading {
     let renderer: MapExportRenderer
     /// `probe="NAME"`, which every series starts with.
     let prefix: [UInt8]
+    /// `,NAME="` of each label, one after the other (`LabelReader.head`).
+    let labelHeads: [UInt8]
+    /// How each label reads, as plain data (no reference counting per entry).
+    let readers: [LabelReader]
+    /// The same of the value: the number, or the slots and the sum.
+    let valueLocation: FieldLocation?
+    let slotLayout: (offset: Int, elementSize: Int, signed: Bool, count: Int)?
+    let sumLocation: FieldLocation?
     var symbols: KernelSymbols?
     /// Each label's text by the field's value, for integer fields.
     var memo: [[UInt64: [UInt8]]]
-    var index: [[UInt8]: Int] = [:]
-    var labelTexts: [[UInt8]] = []
+    var series = SeriesTable(expected: 0)
     /// Counter and gauge: one number a series; histogram: its slots, then its sum.
     var numbers: [UInt64] = []
     var width: Int
@@ -155,6 +158,18 @@ private struct ExportReading {
         self.export = export
         self.renderer = renderer
         prefix = Array("probe=\"\(probe)\"".utf8)
+        var heads: [UInt8] = []
+        var readers: [LabelReader] = []
+        for label in export.labels {
+            let start = heads.count
+            heads += Array(",\(label.name)=\"".utf8)
+            readers.append(LabelReader(label, head: start..<heads.count))
+        }
+        labelHeads = heads
+        self.readers = readers
+        valueLocation = export.value?.location
+        slotLayout = export.slots.map { ($0.offset, $0.elementSize, $0.signed, $0.count) }
+        sumLocation = export.sum?.location
         memo = Array(repeating: [:], count: export.labels.count)
         width = export.slots.map { $0.count + 1 } ?? 1
     }
@@ -167,7 +182,7 @@ private struct ExportReading {
         }
         let cursor = MapCursor(map: io, batchBytes: 1 << 20)
         var entries = 0
-        var key: [UInt8] = []
+        series = SeriesTable(expected: min(budget, max(io.maxEntries, 1), 1 << 16))
         while true {
             let count = try cursor.next()
             if count == 0 { return (entries, false) }
@@ -175,48 +190,69 @@ private struct ExportReading {
                 if entries == budget { return (entries, true) }
                 let keyBytes = UnsafeRawBufferPointer(rebasing: cursor.keys[(item * io.keySize)..<((item + 1) * io.keySize)])
                 let valueBytes = UnsafeRawBufferPointer(rebasing: cursor.values[(item * io.valueBufferSize)..<((item + 1) * io.valueBufferSize)])
-                labelText(keyBytes, into: &key)
-                let series: Int
-                if let known = index[key] {
-                    series = known
-                } else {
-                    series = labelTexts.count
-                    index[key] = series
-                    labelTexts.append(key)
-                    numbers.append(contentsOf: repeatElement(0, count: width))
-                }
-                add(valueBytes, io: io, to: series * width)
+                let start = series.arena.count
+                // The arena is taken out while the text is written (no copy).
+                var arena: [UInt8] = []
+                swap(&arena, &series.arena)
+                labelText(keyBytes, into: &arena)
+                swap(&arena, &series.arena)
+                let (found, isNew) = series.settle(from: start)
+                if isNew { numbers.append(contentsOf: repeatElement(0, count: width)) }
+                add(valueBytes, io: io, to: found * width)
                 entries += 1
             }
             if entries == budget { return (entries, try cursor.next() > 0) }
         }
     }
 
+    /// Appends the entry's label text to `text`.
     private mutating func labelText(_ key: UnsafeRawBufferPointer, into text: inout [UInt8]) {
-        text.removeAll(keepingCapacity: true)
         text.append(contentsOf: prefix)
-        for (position, label) in export.labels.enumerated() {
-            text.append(0x2C)  // ,
-            text.append(contentsOf: label.name.utf8)
-            text.append(contentsOf: [0x3D, 0x22])  // ="
-            switch (label.decoder, label.field.shape) {
-            case (.ipv4, _), (.ipv6, _):
-                let bytes = label.field.bytes(key)
-                let address = label.decoder.isIPv4 ? LabelDecoding.ipv4(bytes) : LabelDecoding.ipv6(bytes)
+        for position in readers.indices {
+            let reader = readers[position]
+            labelHeads.withUnsafeBufferPointer { heads in
+                text.append(contentsOf: UnsafeBufferPointer(rebasing: heads[reader.head]))
+            }
+            switch reader.how {
+            case .ipv4, .ipv6:
+                let bytes = reader.field.bytes(key)
+                let address = reader.how == .ipv4 ? LabelDecoding.ipv4(bytes) : LabelDecoding.ipv6(bytes)
                 text.append(contentsOf: (address ?? Hex.encode(bytes)).utf8)
-            case (_, .chars):
-                let bytes = label.field.bytes(key)
+            case .chars:
+                let bytes = reader.field.bytes(key)
                 let end = bytes.firstIndex(of: 0) ?? bytes.endIndex
                 MapExportText.appendLabelValue(bytes[bytes.startIndex..<end], to: &text)
-            case (_, .bytes):
-                text.append(contentsOf: Hex.encode(label.field.bytes(key)).utf8)
-            default:
-                let raw = label.field.raw(key)
+            case .bytes:
+                text.append(contentsOf: Hex.encode(reader.field.bytes(key)).utf8)
+            case .ksym:
+                // Addresses rarely repeat: looked up each time, not kept.
+                let raw = reader.field.raw(key)
+                let table = symbols ?? renderer.symbolizer.kernelSymbols()
+                symbols = table
+                if !table.appendName(of: raw, to: &text) {
+                    text.append(contentsOf: ("0x" + String(raw, radix: 16)).utf8)
+                }
+            case .decimal:
+                let raw = reader.field.raw(key)
+                if reader.field.signed { MapExportText.appendDecimal(Int64(bitPattern: raw), to: &text) } else { MapExportText.appendDecimal(raw, to: &text) }
+            case .syscall, .errno:
+                // Names from the generated tables: plain ASCII, nothing to escape.
+                let raw = reader.field.raw(key)
+                let value = Int64(bitPattern: raw)
+                if let name = reader.how == .syscall ? LabelDecoding.syscallName(value) : LabelDecoding.errnoName(value) {
+                    text.append(contentsOf: name.utf8)
+                } else if reader.field.signed {
+                    MapExportText.appendDecimal(value, to: &text)
+                } else {
+                    MapExportText.appendDecimal(raw, to: &text)
+                }
+            case .memo:
+                let raw = reader.field.raw(key)
                 if let known = memo[position][raw] {
                     text.append(contentsOf: known)
                 } else {
                     var decoded: [UInt8] = []
-                    MapExportText.appendLabelValue(renderer.decode(raw, label, symbols: &symbols), to: &decoded)
+                    MapExportText.appendLabelValue(renderer.decode(raw, export.labels[position]), to: &decoded)
                     if memo[position].count < 65_536 { memo[position][raw] = decoded }
                     text.append(contentsOf: decoded)
                 }
@@ -230,17 +266,18 @@ private struct ExportReading {
         for cpu in 0..<io.cpus {
             let start = cpu * io.valueStride
             let one = UnsafeRawBufferPointer(rebasing: value[start..<(start + io.valueSize)])
-            if let slots = export.slots {
+            if let slots = slotLayout {
                 for slot in 0..<slots.count {
                     let offset = slots.offset + slot * slots.elementSize
-                    guard let raw = ValueCodec.readInteger(UnsafeRawBufferPointer(rebasing: one[offset..<(offset + slots.elementSize)]),
+                    guard offset + slots.elementSize <= one.count,
+                          let raw = ValueCodec.readInteger(UnsafeRawBufferPointer(rebasing: one[offset..<(offset + slots.elementSize)]),
                                                            size: slots.elementSize) else { continue }
                     let count = slots.signed ? UInt64(bitPattern: max(0, ValueCodec.signExtend(raw, size: slots.elementSize))) : raw
                     numbers[base + slot] &+= count
                 }
-                if let sum = export.sum { numbers[base + slots.count] &+= sum.raw(one) }
-            } else if let field = export.value {
-                numbers[base] &+= field.raw(one)
+                if let sumLocation { numbers[base + slots.count] &+= sumLocation.raw(one) }
+            } else if let valueLocation {
+                numbers[base] &+= valueLocation.raw(one)
             }
         }
     }
@@ -249,9 +286,10 @@ private struct ExportReading {
     func write() -> [UInt8] {
         var out: [UInt8] = []
         let name = Array(export.name.utf8)
-        out.reserveCapacity(labelTexts.count * (name.count + (labelTexts.first?.count ?? 0) + 24) * (width == 1 ? 1 : width + 3))
-        for (series, labels) in labelTexts.enumerated() {
-            let base = series * width
+        out.reserveCapacity((series.arena.count + series.count * (name.count + 24)) * (width == 1 ? 1 : width + 3))
+        for index in 0..<series.count {
+            let labels = series.arena[series.range(of: index)]
+            let base = index * width
             guard let slots = export.slots else {
                 out.append(contentsOf: name)
                 out.append(0x7B)  // {
@@ -296,9 +334,36 @@ private struct ExportReading {
     }
 }
 
-extension CompiledExport.Decoder {
-    var isIPv4: Bool {
-        if case .ipv4 = self { return true }
-        return false
+/// A label's field and how its text is made, without the references an
+/// `ExportField` holds (its enum cases, its type's name).
+private struct LabelReader {
+    enum How {
+        case ipv4, ipv6, chars, bytes, ksym, syscall, errno
+        /// An integer in decimal.
+        case decimal
+        /// An enum's case name, a static table's value or a cgroup's path:
+        /// made (and escaped) once per value per scrape.
+        case memo
+    }
+
+    var field: FieldLocation
+    var how: How
+    /// Where its `,NAME="` is in `ExportReading.labelHeads`.
+    var head: Range<Int>
+
+    init(_ label: CompiledExport.Label, head: Range<Int>) {
+        self.head = head
+        field = label.field.location
+        switch (label.decoder, label.field.shape) {
+        case (.ipv4, _): how = .ipv4
+        case (.ipv6, _): how = .ipv6
+        case (_, .chars): how = .chars
+        case (_, .bytes): how = .bytes
+        case (.ksym, _): how = .ksym
+        case (.syscall, _): how = .syscall
+        case (.errno, _): how = .errno
+        case (.plain, .integer): how = .decimal
+        default: how = .memo
+        }
     }
 }

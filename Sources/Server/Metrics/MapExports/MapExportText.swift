@@ -22,7 +22,13 @@ enum MapExportText {
     /// A label value inside its quotes: `\`, `"` and newlines escaped,
     /// bytes that are not UTF-8 replaced (U+FFFD).
     static func appendLabelValue(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
-        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != 0x5C && $0 != 0x22 }) {
+        let plain = bytes.withContiguousStorageIfAvailable { buffer in
+            for byte in buffer where byte < 0x20 || byte >= 0x80 || byte == 0x5C || byte == 0x22 { return false }
+            out.append(contentsOf: buffer)
+            return true
+        }
+        if plain == true { return }
+        if plain == nil, bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != 0x5C && $0 != 0x22 }) {
             out.append(contentsOf: bytes)
             return
         }
