@@ -92,25 +92,6 @@ struct MetricsExportTests {
         }
     }
 
-    /// A bpfleetd serving metrics on a free loopback port.
-    func withMetricsServer(_ extra: [String] = [], _ body: (ServerProcess, UInt16) async throws -> Void) async throws {
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            let port = UInt16.random(in: 20_000...40_000)
-            let server: ServerProcess
-            do {
-                server = try ServerProcess.start(["--metrics-listen", "tcp://127.0.0.1:\(port)"] + extra)
-            } catch {
-                lastError = error
-                continue
-            }
-            defer { server.stop() }
-            try await body(server, port)
-            return
-        }
-        throw lastError ?? TestFailure("no port")
-    }
-
     func writeExports(_ server: ServerProcess, _ text: String = exportsFile) throws -> String {
         let path = server.directory + "/exports.yaml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)

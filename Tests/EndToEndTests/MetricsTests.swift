@@ -9,25 +9,6 @@ import Testing
 /// bounds, and TLS scrapes by role.
 @Suite(.requiresServer)
 struct MetricsTests {
-    /// A bpfleetd serving metrics on a free loopback port.
-    func withMetricsServer(_ extra: [String] = [], _ body: (ServerProcess, UInt16) async throws -> Void) async throws {
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            let port = UInt16.random(in: 20_000...40_000)
-            let server: ServerProcess
-            do {
-                server = try ServerProcess.start(["--metrics-listen", "tcp://127.0.0.1:\(port)"] + extra)
-            } catch {
-                lastError = error  // the port was taken: another one
-                continue
-            }
-            defer { server.stop() }
-            try await body(server, port)
-            return
-        }
-        throw lastError ?? TestFailure("no port")
-    }
-
     @Test(.requiresKernel) func countsCallsProbesAndRunsExactly() async throws {
         try await withMetricsServer { server, port in
             let node = ["-n", server.address]
