@@ -12,14 +12,16 @@ extension CallContext {
     /// kernel's map of that id, held through a stand-in probe named
     /// `map id N` that no unload ends.
     func mapForReading(_ ref: MapRef) async throws -> (probe: LoadedProbe, map: ProbeMap) {
-        if case .id(let id) = ref, await !registry.holdsMap(id: id) { return try openForeign(id) }
-        return try await registry.map(ref)
+        guard case .id(let id) = ref else { return try await registry.map(ref) }
+        return try await registry.ownedMap(id: id) ?? openForeign(id)
     }
 
     /// The map a write names: a probe's only. A foreign map's id is
     /// refused as such, not as not found.
     func mapForWriting(_ ref: MapRef, _ why: String) async throws -> (probe: LoadedProbe, map: ProbeMap) {
-        if case .id(let id) = ref, await !registry.holdsMap(id: id), let descriptor = KernelInventory.open(.map, id: id) {
+        guard case .id(let id) = ref else { return try await registry.map(ref) }
+        if let owned = await registry.ownedMap(id: id) { return owned }
+        if let descriptor = KernelInventory.open(.map, id: id) {
             withExtendedLifetime(descriptor) {}
             throw ResponseError(.permissionDenied, "map id \(id) is not a bpfleet probe's: \(why)",
                                 data: ["method": .string(caller?.method ?? ""), "map": .int(Int64(id)), "foreign": true])

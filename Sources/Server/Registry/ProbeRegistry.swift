@@ -287,9 +287,13 @@ public actor ProbeRegistry {
         return selected.flatMap { probe in probe.maps.map { $0.describe(probe: probe.name) } }
     }
 
-    /// Whether a probe of this node holds the map of that kernel id.
-    func holdsMap(id: UInt32) -> Bool {
-        probes.values.contains { probe in probe.maps.contains { $0.info.id == id } }
+    /// The map of that kernel id and its probe, when a probe of this node
+    /// holds it.
+    func ownedMap(id: UInt32) -> (probe: LoadedProbe, map: ProbeMap)? {
+        for probe in probes.values {
+            if let map = probe.maps.first(where: { $0.info.id == id }) { return (probe, map) }
+        }
+        return nil
     }
 
     /// A map and the probe that keeps its descriptor open while in use.
@@ -299,9 +303,7 @@ public actor ProbeRegistry {
             let probe = try probe(named: probeName)
             return (probe, try probe.map(named: mapName))
         case .id(let id):
-            for probe in probes.values {
-                if let map = probe.maps.first(where: { $0.info.id == id }) { return (probe, map) }
-            }
+            if let owned = ownedMap(id: id) { return owned }
             throw ResponseError(.notFound, "no probe on this node holds map id \(id)", data: ["kind": "map", "id": .int(Int64(id))])
         }
     }
