@@ -26,6 +26,11 @@ public final class NodeServer: Service, Sendable {
     public func run() async throws {
         let tls = try Self.checkListeners(configuration)
         let metricsTLS = try Self.checkMetricsListeners(configuration, rpcTLS: tls)
+        if tls != nil || metricsTLS != nil, configuration.rolesFile == nil {
+            // Said at start, where the operator is looking, not only to
+            // each client that is refused.
+            logger.warning("TLS listeners without a roles file: every client certificate will be refused (-32001); give --roles FILE (docs/security.md)")
+        }
         Self.raiseDescriptorLimit(to: configuration.maxConnections + 256)
         let roles = try RoleBook(path: configuration.rolesFile)
         captureLibbpfMessages()

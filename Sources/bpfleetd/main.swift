@@ -206,7 +206,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
             try await group.run()
         } catch let error as StartupError {
             logger.critical("\(error.description)")
-            throw ExitCode(2)
+            throw ExitCode(error.exitStatus)
         }
     }
 }

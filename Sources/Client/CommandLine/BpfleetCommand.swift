@@ -1,4 +1,6 @@
 import ArgumentParser
+import BpfleetShared
+import Foundation
 
 /// `bpfleet`: the command line. Subcommands are grouped by noun.
 public struct BpfleetCommand: AsyncParsableCommand {
@@ -13,7 +15,8 @@ public struct BpfleetCommand: AsyncParsableCommand {
             tcp:// nodes are reached over TLS 1.3 with --ca, --cert and --key; a config file \
             (~/.config/bpfleet/config.yaml) can name nodes and their credentials instead.
             """,
-        subcommands: [NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, EventsCommand.self, IterCommand.self,
+        version: "bpfleet \(BpfleetVersion.current) (protocol \(ProtocolV1.version))",
+        subcommands: [VersionCommand.self, NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, EventsCommand.self, IterCommand.self,
                        ApplyCommand.self, StatusCommand.self, DeleteCommand.self, VerifyCommand.self, CallCommand.self, CertCommand.self, ProtocolCommand.self,
                        MetricsCommand.self])
 
@@ -27,7 +30,23 @@ public struct BpfleetCommand: AsyncParsableCommand {
     /// Parses the process's arguments and runs the command they name, then
     /// exits. (Calling `main()` from top-level code picks ArgumentParser's
     /// synchronous overload, which cannot run async commands.)
+    ///
+    /// What `main()` does, plus a "did you mean" for a mistyped command:
+    /// ArgumentParser suggests options, not commands.
     public static func runFromCommandLine() async {
-        await main(NodeBTFCommand.outputFileArguments(Array(CommandLine.arguments.dropFirst())))
+        let arguments = NodeBTFCommand.outputFileArguments(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot(arguments)
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if let hint = CommandSuggestion.hint(for: fullMessage(for: error), arguments: arguments) {
+                FileHandle.standardError.write(Data("bpfleet: \(hint)\n".utf8))
+            }
+            exit(withError: error)
+        }
     }
 }

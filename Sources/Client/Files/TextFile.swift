@@ -17,6 +17,10 @@ enum TextFile {
     }
 
     static func read(_ path: String) -> Result<String, ReadFailure> {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return .failure(ReadFailure(text: "it is a directory, not a file"))
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))

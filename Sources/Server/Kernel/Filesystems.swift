@@ -46,5 +46,14 @@ enum Filesystems {
 /// A reason bpfleetd cannot start, said so that an operator can fix it.
 public struct StartupError: Error, CustomStringConvertible {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// bpfleetd's exit status: 2, or 78 (EX_CONFIG) for a configuration
+    /// that starting again cannot fix (a TLS file that cannot be read or
+    /// is not what it should be), which the systemd unit does not restart.
+    public var exitStatus: Int32
+    public init(_ description: String, exitStatus: Int32 = 2) {
+        self.description = description
+        self.exitStatus = exitStatus
+    }
+
+    public static let configurationExitStatus: Int32 = 78
 }

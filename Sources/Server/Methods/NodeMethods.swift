@@ -2,8 +2,8 @@ import BpfleetShared
 import Foundation
 import NIOCore
 
-/// The server's own version, reported by node.info.
-public let bpfleetVersion = "0.1.0"
+/// The server's own version, reported by node.info: bpfleet's.
+public let bpfleetVersion = BpfleetVersion.current
 
 extension NodeInfo: ServedMethod {
     /// Everything but the uptime is fixed at start and encoded once, so a

@@ -52,7 +52,8 @@ public actor ProbeRegistry {
         if let existing = store.objects[objectId] { return described(existing) }
         // libbpf parses the object in the helper process: whatever the
         // bytes do to it, this process only sees an answer.
-        let parts = try helper.describe(elf, name: "upload")
+        // The name libbpf gives the object in its messages: the uploader's.
+        let parts = try helper.describe(elf, name: request.name.map { String($0.prefix(64)) } ?? "the uploaded object")
         guard !parts.programs.isEmpty else {
             throw ResponseError(.invalidObject, "the object has no programs (no SEC(\"...\") functions)", data: ["libbpf": ""])
         }

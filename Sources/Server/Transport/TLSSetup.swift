@@ -8,16 +8,36 @@ import X509
 /// another CA, or with an expired one fails the handshake.
 enum TLSSetup {
     static func serverContext(certificate: String, key: String, clientCA: String) throws -> NIOSSLContext {
+        let chain = try load("--tls-cert", certificate, "a PEM certificate chain") { try NIOSSLCertificate.fromPEMFile($0) }
+        let privateKey = try load("--tls-key", key, "a PEM private key") { try NIOSSLPrivateKey(file: $0, format: .pem) }
+        let roots = try load("--client-ca", clientCA, "PEM CA certificates") { try NIOSSLCertificate.fromPEMFile($0) }
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
+                                                                     privateKey: .privateKey(privateKey))
+        configuration.minimumTLSVersion = .tlsv13
+        configuration.trustRoots = .certificates(roots)
+        configuration.certificateVerification = .noHostnameVerification
         do {
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-            configuration.minimumTLSVersion = .tlsv13
-            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCA))
-            configuration.certificateVerification = .noHostnameVerification
             return try NIOSSLContext(configuration: configuration)
         } catch {
-            throw StartupError("TLS setup failed (--tls-cert \(certificate), --tls-key \(key), --client-ca \(clientCA)): \(error)")
+            throw StartupError("TLS setup failed: --tls-key \(key) is not the key of --tls-cert \(certificate), or they do not go together (\(error))",
+                               exitStatus: StartupError.configurationExitStatus)
+        }
+    }
+
+    /// One TLS file, read by `parse`: which flag and file when it cannot
+    /// be opened (the system's reason) or does not read as `what`.
+    private static func load<T>(_ flag: String, _ path: String, _ what: String, _ parse: (String) throws -> T) throws -> T {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            throw StartupError("TLS setup failed: \(flag) \(path): \(String(cString: strerror(code))) (\(errnoName(code)))",
+                               exitStatus: StartupError.configurationExitStatus)
+        }
+        close(fd)
+        do {
+            return try parse(path)
+        } catch {
+            throw StartupError("TLS setup failed: \(flag) \(path) is not \(what) (\(error))", exitStatus: StartupError.configurationExitStatus)
         }
     }
 

@@ -39,7 +39,12 @@ struct ObjectFile: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "no such file" }
         if isDirectory.boolValue { return "is a directory, not a BPF ELF object" }
         if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
-        return nil
+        // The header, as a manifest's object is checked: a README given by
+        // mistake is refused here, not by the nodes.
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "cannot be opened" }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 64)) ?? Data()
+        return BPFObjectHeader.problem(with: head)
     }
 
     struct ReadFailure: Error, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BpfleetShared
+import Foundation
 
 /// `bpfleet probe load FILE|OBJECT_ID --name NAME [--program P]... [--global NAME=VALUE]... [--map-size MAP=N]...
 ///  [--label K=V]... [--replace [--keep-map MAP]...]`
@@ -57,7 +58,8 @@ struct ProbeLoadCommand: AsyncParsableCommand {
         if !keepMaps.isEmpty, !replace {
             throw ValidationError("--keep-map needs --replace (it names maps of the probe being replaced)")
         }
-        if ObjectFile.exists(object) {
+        var isDirectory: ObjCBool = false
+        if ObjectFile.exists(object) || (FileManager.default.fileExists(atPath: object, isDirectory: &isDirectory) && isDirectory.boolValue) {
             try ObjectFile.validate(object)
         } else if !object.hasPrefix("sha256:"), !object.hasPrefix("sha256:"), object.contains("/") || object.hasSuffix(".o") {
             throw ValidationError("no such file '\(object)' (give a BPF ELF file or an object id sha256:...)")
