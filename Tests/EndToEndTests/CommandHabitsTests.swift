@@ -124,4 +124,44 @@ struct CommandHabitsTests {
         }
         Issue.record("no free port for the TLS listener")
     }
+
+    @Test(.requiresKernel) func anObjectIdPrefixIsTakenWhereTheIdIs() async throws {
+        try await withServer { server in
+            let node = ["-n", server.address]
+            let upload = try bpfleet(node + ["-o", "json", "object", "upload", TestEnvironment.programPath("exec_count")])
+            let id = try #require(upload.json?.arrayValue.first?["result"]?["objectId"]?.stringValue)
+            // What `probe list` shows, given back.
+            let short = String(id.prefix(19))
+            let load = try bpfleet(node + ["-o", "json", "probe", "load", short, "--name", "by-prefix"])
+            #expect(load.status == 0, "\(load.stderr)")
+            #expect(load.json?.arrayValue.first?["result"]?["objectId"]?.stringValue == id)
+            #expect(try bpfleet(node + ["probe", "unload", "by-prefix"]).status == 0)
+            let bare = try bpfleet(node + ["-o", "json", "object", "get", String(id.dropFirst(7).prefix(8))])
+            #expect(bare.json?.arrayValue.first?["result"]?["objectId"]?.stringValue == id, "\(bare.stdout)")
+
+            // 17 objects: two of them share a first digit (16 digits).
+            let client = try LineClient(path: server.socketPath)
+            let build = TestEnvironment.packageRoot.appendingPathComponent("programs/build").path
+            let objects = try FileManager.default.contentsOfDirectory(atPath: build).filter { $0.hasSuffix(".bpf.o") }.sorted().prefix(17)
+            var ids: [String] = []
+            for object in objects { ids.append(try client.upload(String(object.dropLast(".bpf.o".count)))) }
+            ids = Array(Set(ids + [id])).sorted()
+            let byDigit = Dictionary(grouping: ids) { $0.dropFirst(7).prefix(1) }
+            let (digit, shared) = try #require(byDigit.first { $0.value.count > 1 })
+            let ambiguous = try bpfleet(node + ["object", "get", "sha256:\(digit)"])
+            #expect(ambiguous.status == 1)
+            #expect(ambiguous.stderr.contains("sha256:\(digit) is more than one object's id on this node: \(shared.sorted().joined(separator: ", ")) (give more of it)"),
+                    "\(ambiguous.stderr)")
+            let unknownPrefix = "sha256:" + String(repeating: digit == "f" ? "e" : "f", count: 12)
+            let none = try bpfleet(node + ["object", "get", unknownPrefix])
+            #expect(none.status == 1)
+            #expect(none.stderr.contains("no object on this node has an id starting \(unknownPrefix)"), "\(none.stderr)")
+            // delete takes a prefix too.
+            let victim = try #require(ids.first { $0 != id })
+            #expect(try bpfleet(node + ["object", "delete", String(victim.prefix(20))]).status == 0)
+            let left = try client.call("object.list")["objects"]?.arrayValue.compactMap { $0["objectId"]?.stringValue }
+            #expect(left?.contains(victim) == false)
+            #expect(left?.count == ids.count - 1)
+        }
+    }
 }

@@ -8,12 +8,14 @@ struct ObjectGetCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The object id (sha256:...).")
+    @Argument(help: "The object id (sha256:...), or a unique prefix of it.")
     var id: String
 
     func run() async throws {
-        let request = ObjectGet(objectId: id)
-        try await FleetCall(options: options, method: ObjectGet.method) { try await $0.callRaw(request) }
+        let id = self.id
+        try await FleetCall(options: options, method: ObjectGet.method) { connection in
+            try await connection.callRaw(ObjectGet(objectId: try await ObjectIDPrefix.resolve(id, on: connection)))
+        }
             .run(showing: ObjectDescription.self) { results, printer in
                 for result in results { ObjectView.detail(result.value, node: result.node, printer) }
             }

@@ -21,7 +21,7 @@ struct ProbeLoadCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: ArgumentHelp("A BPF ELF file, or an object id on the nodes.", valueName: "file|object-id"))
+    @Argument(help: ArgumentHelp("A BPF ELF file, or an object id on the nodes (a unique prefix of it will do).", valueName: "file|object-id"))
     var object: String
 
     @Option(help: "The probe's name, unique on each node.")
@@ -78,6 +78,8 @@ struct ProbeLoadCommand: AsyncParsableCommand {
                 request.objectId = try await MethodFailure.naming(ObjectUpload.method) {
                     try await connection.call(upload).objectId
                 }
+            } else {
+                request.objectId = try await ObjectIDPrefix.resolve(request.objectId, on: connection)
             }
             return try await connection.callRaw(request)
         }
