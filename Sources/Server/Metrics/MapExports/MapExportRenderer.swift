@@ -109,7 +109,8 @@ final class MapExportRenderer: Sendable {
 
     // MARK: Decoding
 
-    /// A label's text for an integer field's value.
+    /// The text of a `memo` label (`LabelReader.How`): an enum's case
+    /// name, a static table's value or a cgroup's path, else the number.
     fileprivate func decode(_ raw: UInt64, _ label: CompiledExport.Label) -> [UInt8] {
         let signedValue = Int64(bitPattern: raw)
         let decimal = label.field.isSigned ? String(signedValue) : String(raw)
@@ -117,16 +118,12 @@ final class MapExportRenderer: Sendable {
         case .plain:
             if case .enumeration(_, let cases) = label.field.shape, let name = cases[signedValue] { return Array(name.utf8) }
             return Array(decimal.utf8)
-        case .syscall:
-            return Array((LabelDecoding.syscallName(signedValue) ?? decimal).utf8)
-        case .errno:
-            return Array((LabelDecoding.errnoName(signedValue) ?? decimal).utf8)
         case .cgroup:
             return Array((cgroups.path(of: raw) ?? decimal).utf8)
         case .table(let table):
             return Array((table[signedValue] ?? decimal).utf8)
-        case .ipv4, .ipv6, .ksym:
-            return Array(decimal.utf8)  // not reached: read from the key's bytes, or looked up per entry
+        case .ipv4, .ipv6, .ksym, .syscall, .errno:
+            return Array(decimal.utf8)  // not reached: each has its own `LabelReader.How`, written per entry
         }
     }
 }
