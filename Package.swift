@@ -134,13 +134,14 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
                 "TestSupport",
             ],
             path: "Tests/ClientTests"
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["BpfleetShared", "TestSupport"],
+            dependencies: ["BpfleetShared", "TestSupport", .product(name: "Yams", package: "Yams")],
             path: "Tests/EndToEndTests"
         ),
     ]

@@ -114,7 +114,9 @@ struct GlobalOptionsTests {
         #expect(!options.insecurePlaintext)
         #expect(throws: (any Error).self) { try GlobalOptions.parse(["--timeout", "0"]) }
         #expect(throws: (any Error).self) { try GlobalOptions.parse(["--concurrency", "0"]) }
-        #expect(throws: (any Error).self) { try GlobalOptions.parse(["-o", "yaml"]) }
+        #expect(throws: (any Error).self) { try GlobalOptions.parse(["-o", "xml"]) }
+        #expect(try GlobalOptions.parse(["-o", "yaml"]).output == .yaml)
+        #expect(try GlobalOptions.parse(["-o", "wide"]).output == .wide)
         #expect(throws: (any Error).self) { try GlobalOptions.parse(["--cert", "a.pem"]) }
         #expect(throws: (any Error).self) { try GlobalOptions.parse(["--key", "a-key.pem"]) }
     }

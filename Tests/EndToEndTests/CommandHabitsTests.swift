@@ -66,7 +66,10 @@ struct CommandHabitsTests {
         #expect(folder.status == 64)
         #expect(folder.stderr.hasPrefix("Error: '\(directory)': is a directory, not a BPF ELF object\n"))
         let apply = try bpfleet(["-n", "unix:/nonexistent.sock", "apply", "-f", directory])
-        #expect(apply.stderr == "bpfleet: \(directory): cannot read the manifest: it is a directory, not a file\n")
+        // A directory is taken (kubectl's apply -f DIR); one with no
+        // manifest in it says so.
+        #expect(apply.status == 64)
+        #expect(apply.stderr == "bpfleet: \(directory): a directory with no manifest in it (no *.yaml or *.yml file)\n")
         #expect(!apply.stderr.contains("NSCocoaErrorDomain"))
     }
 

@@ -3,11 +3,16 @@ import Foundation
 
 /// Runs a command to completion; returns its exit status and output.
 @discardableResult
-public func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: Data, stderr: Data) {
+public func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                standardInput: String? = nil) throws -> (status: Int32, stdout: Data, stderr: Data) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let environment { process.environment = environment }
+    if let standardInput {
+        guard let input = FileHandle(forReadingAtPath: standardInput) else { throw TestFailure("cannot open \(standardInput)") }
+        process.standardInput = input
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
@@ -60,14 +65,16 @@ public enum CommandEnvironment {
 /// and as `uid` (its gid the same, no supplementary groups, by setpriv)
 /// when one is given; in `environment`, by default
 /// `CommandEnvironment.isolated()`, or `.minimal` for another uid.
-public func bpfleet(_ arguments: [String], environment: [String: String]? = nil, as uid: UInt32? = nil) throws -> Invocation {
+public func bpfleet(_ arguments: [String], environment: [String: String]? = nil, as uid: UInt32? = nil,
+                    standardInput: String? = nil) throws -> Invocation {
     let result: (status: Int32, stdout: Data, stderr: Data)
     if let uid {
         let environment = environment ?? CommandEnvironment.minimal
         result = try run("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", TestEnvironment.bpfleet] + arguments,
                          environment: environment)
     } else {
-        result = try run(TestEnvironment.bpfleet, arguments, environment: environment ?? CommandEnvironment.isolated())
+        result = try run(TestEnvironment.bpfleet, arguments, environment: environment ?? CommandEnvironment.isolated(),
+                         standardInput: standardInput)
     }
     return Invocation(status: result.status, stdout: String(decoding: result.stdout, as: UTF8.self),
                       stderr: String(decoding: result.stderr, as: UTF8.self))

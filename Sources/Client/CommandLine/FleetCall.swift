@@ -44,11 +44,11 @@ struct FleetCall {
         let nodes = plan.targets
         let fanOut = plan.fanOut
         let perNode = nodeOperation()
-        let output = StandardStream.output()
+        let output = StandardStream.output(options.output.transcoding)
         var summary = FanOutSummary()
 
         switch options.output {
-        case .json:
+        case .json, .yaml:
             output.write("[")
             var separator = "\n"
             await fanOut.run(nodes, order: .given, calling: perNode) { outcome in
@@ -73,7 +73,7 @@ struct FleetCall {
                 summary.add(outcome.status)
             }
 
-        case .table:
+        case .table, .wide:
             let outcomes = await fanOut.collect(nodes, calling: perNode)
             var shown: [NodeValue<Shown>] = []
             var failed: [(node: NodeTarget, error: any Error)] = []
@@ -90,7 +90,7 @@ struct FleetCall {
             // A table with no node to show would be a bare header: noise
             // above the failures.
             if !shown.isEmpty {
-                present(shown, TablePrinter(stream: output, showsNode: nodes.count > 1))
+                present(shown, TablePrinter(stream: output, showsNode: nodes.count > 1, wide: options.output == .wide))
             }
             output.flush()
             report(failed, summary: summary)

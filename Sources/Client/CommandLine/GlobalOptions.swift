@@ -25,7 +25,7 @@ struct GlobalOptions: ParsableArguments {
         "An inventory file of nodes (default: $BPFLEET_INVENTORY, else the config's inventory).", valueName: "file"))
     var inventory: String?
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: "Output: table (for people), json or ndjson.")
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output: table or wide (for people), json, ndjson or yaml.")
     var output: OutputFormat = .table
 
     @Option(name: .customLong("connect-timeout"), help: ArgumentHelp(

@@ -13,7 +13,7 @@ struct VersionCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        if options.output == .table {
+        if options.output.isForPeople {
             // Written now, before any node answers (or fails to).
             let out = StandardStream.output()
             out.write("client: bpfleet \(BpfleetVersion.current) (protocol \(ProtocolV1.version))\n")

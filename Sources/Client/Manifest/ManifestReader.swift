@@ -57,6 +57,23 @@ struct ManifestReader {
         return found
     }
 
+    /// Every document of the file that is not empty, in order. The whole
+    /// stream is read first, so a YAML mistake anywhere refuses it all.
+    func documents(_ yaml: String) throws(ManifestError) -> [Node] {
+        var documents: YamlSequence<Node>
+        do {
+            documents = try Yams.compose_all(yaml: yaml)
+        } catch {
+            throw syntaxError(error)
+        }
+        var found: [Node] = []
+        while let document = documents.next() {
+            if !Self.isNull(document) { found.append(document) }
+        }
+        if let failure = documents.error { throw syntaxError(failure) }
+        return found
+    }
+
     func syntaxError(_ error: any Error) -> ManifestError {
         switch error {
         case YamlError.scanner(let context, let problem, let mark, _),

@@ -37,6 +37,26 @@ extension ProbeManifest {
         guard let root = try reader.document(yaml) else {
             throw ManifestError(file: file, line: 1, column: 1, field: nil, "the manifest is empty: it needs at least probe and object")
         }
+        return try manifest(root, reader: reader, file: file, directory: directory)
+    }
+
+    /// Parses a stream of manifests, a probe per YAML document (`---`
+    /// between them), as `apply -f` takes it. Empty documents do not
+    /// count; a stream with none is refused as an empty manifest.
+    public static func parseAll(yaml: String, file: String, directory: String) throws(ManifestError) -> [ProbeManifest] {
+        let reader = ManifestReader(file: file)
+        let roots = try reader.documents(yaml)
+        guard !roots.isEmpty else {
+            throw ManifestError(file: file, line: 1, column: 1, field: nil, "the manifest is empty: it needs at least probe and object")
+        }
+        var manifests: [ProbeManifest] = []
+        for root in roots {
+            manifests.append(try manifest(root, reader: reader, file: file, directory: directory))
+        }
+        return manifests
+    }
+
+    private static func manifest(_ root: Node, reader: ManifestReader, file: String, directory: String) throws(ManifestError) -> ProbeManifest {
         let top = try reader.mapping(root, at: "", keys: topKeys, what: "a mapping (probe: ..., object: ...)")
 
         let probe = try reader.probeName(try required(top, "probe", reader, "the probe's name on every node"))

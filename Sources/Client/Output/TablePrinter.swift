@@ -6,11 +6,14 @@ import BpfleetShared
 final class TablePrinter {
     let stream: StandardStream
     let showsNode: Bool
+    /// `-o wide`: listings add the columns that do not fit a terminal line.
+    let wide: Bool
     private var blocks = 0
 
-    init(stream: StandardStream, showsNode: Bool) {
+    init(stream: StandardStream, showsNode: Bool, wide: Bool = false) {
         self.stream = stream
         self.showsNode = showsNode
+        self.wide = wide
     }
 
     /// One table over every node's rows.

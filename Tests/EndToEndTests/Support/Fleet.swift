@@ -71,8 +71,9 @@ final class Fleet: @unchecked Sendable {
 
     /// `bpfleet --inventory INVENTORY ARGS...`, HOME the fleet's directory
     /// (no ~/.config/bpfleet/config.yaml).
-    func bpfleet(_ arguments: [String]) throws -> Invocation {
-        try TestSupport.bpfleet(["--inventory", inventory] + arguments, environment: CommandEnvironment.isolated(home: directory))
+    func bpfleet(_ arguments: [String], standardInput: String? = nil) throws -> Invocation {
+        try TestSupport.bpfleet(["--inventory", inventory] + arguments, environment: CommandEnvironment.isolated(home: directory),
+                                standardInput: standardInput)
     }
 
     /// One JSON value per line of ndjson output.

@@ -12,7 +12,7 @@ final class EventsLines: StreamPresenter {
     init(nodes: [NodeTarget], format: OutputFormat, outputs: SubscriptionRun.Outputs) {
         self.nodes = nodes
         self.tags = nodes.map(NodeTag.init)
-        self.elements = StreamElements(stream: StandardStream(descriptor: outputs.output), array: format == .json)
+        self.elements = StreamElements(stream: StandardStream(descriptor: outputs.output, transcoding: format.transcoding), array: format == .json)
     }
 
     func begin() {

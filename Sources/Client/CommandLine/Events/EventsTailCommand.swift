@@ -36,7 +36,7 @@ struct EventsTailCommand: AsyncParsableCommand {
                                   duration: try limits.parsedDuration()) { try await $0.subscribe(request) }
         let format = options.output
         try await run.run(outputs: outputs) { nodes, outputs in
-            if format == .table { return EventsText(nodes: nodes, outputs: outputs) }
+            if format.isForPeople { return EventsText(nodes: nodes, outputs: outputs) }
             return EventsLines(nodes: nodes, format: format, outputs: outputs)
         }
     }

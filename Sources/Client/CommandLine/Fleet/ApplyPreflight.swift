@@ -16,7 +16,7 @@ enum ApplyPreflight {
         let failing = results.filter { !$0.verified }
         let errors = StandardStream.error()
         guard !failing.isEmpty else {
-            if format == .table {
+            if format.isForPeople {
                 errors.write("bpfleet: preflight: probe \(manifest.probe) verified on \(results.count) node\(results.count == 1 ? "" : "s")\n")
                 errors.flush()
             }

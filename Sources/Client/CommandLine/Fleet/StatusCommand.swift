@@ -7,40 +7,55 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show, per node, whether a manifest's probe is in sync, missing, different or unreachable.",
-        discussion: "Exit status: 0 when every node is in sync, 1 when none is, 2 when some are.")
+        discussion: """
+            -f takes a file, a directory or - as apply does; with several probes each row names its probe. \
+            Exit status: 0 when every node is in sync, 1 when none is, 2 when some are.
+            """)
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("The probe manifest (YAML).", valueName: "manifest"))
+    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp(
+        "The probe manifests: a YAML file, a directory of them, or - for standard input.", valueName: "manifest"))
     var file: String
 
     func run() async throws {
-        let (manifest, plan) = try FleetManifestCommand.prepare(file: file, options: options)
-        let wanted = DesiredProbe(manifest: manifest)
-        let rows = FleetRows(format: options.output, headers: ["NODE", "STATE", "SPEC", "DETAIL"])
+        let prepared = FleetManifestCommand.prepareAll(file: file, options: options)
+        let several = prepared.count > 1
+        let rows = FleetRows(format: options.output, headers: (several ? ["PROBE"] : []) + ["NODE", "STATE", "SPEC", "DETAIL"])
         var inSync = 0
-        await plan.fanOut.run(plan.targets, order: options.output == .ndjson ? .completion : .given, calling: { connection in
-                let probe = try await NodeConvergence(connection: connection).probe(named: wanted.name)
-                return NodeStatus(drift: ProbeDrift.of(probe, against: wanted), spec: probe?.labels[ProbeManifest.specLabel])
-        }) { outcome in
-            let node = plan.targets[outcome.index]
-            var record = FleetRecord(node: node.description, address: node.address.description)
-            switch outcome.result {
-            case .success(let status):
-                record.state = status.drift.word
-                record.spec = status.spec
-                record.detail = status.drift.detail
-                if status.drift == .inSync { inSync += 1 }
-            case .failure(let error):
-                let failure = NodeFailure(error)
-                record.state = failure.unreachable ? "unreachable" : "error"
-                record.error = failure
-                record.detail = failure.message
+        var total = 0
+        var summaries: [String] = []
+        for (manifest, plan) in prepared {
+            let wanted = DesiredProbe(manifest: manifest)
+            var probeInSync = 0
+            await plan.fanOut.run(plan.targets, order: options.output == .ndjson ? .completion : .given, calling: { connection in
+                    let probe = try await NodeConvergence(connection: connection).probe(named: wanted.name)
+                    return NodeStatus(drift: ProbeDrift.of(probe, against: wanted), spec: probe?.labels[ProbeManifest.specLabel])
+            }) { outcome in
+                let node = plan.targets[outcome.index]
+                var record = FleetRecord(node: node.description, address: node.address.description)
+                if several { record.probe = manifest.probe }
+                switch outcome.result {
+                case .success(let status):
+                    record.state = status.drift.word
+                    record.spec = status.spec
+                    record.detail = status.drift.detail
+                    if status.drift == .inSync { probeInSync += 1 }
+                case .failure(let error):
+                    let failure = NodeFailure(error)
+                    record.state = failure.unreachable ? "unreachable" : "error"
+                    record.error = failure
+                    record.detail = failure.message
+                }
+                rows.add(record, cells: (several ? [manifest.probe] : [])
+                         + [record.node, record.state ?? "", record.spec.map(ProbeDrift.short) ?? "-", record.detail ?? ""])
             }
-            rows.add(record, cells: [record.node, record.state ?? "", record.spec.map(ProbeDrift.short) ?? "-", record.detail ?? ""])
+            inSync += probeInSync
+            total += plan.targets.count
+            summaries.append("\(probeInSync) of \(plan.targets.count) node\(plan.targets.count == 1 ? "" : "s") in sync with \(manifest.probe) (spec \(ProbeDrift.short(manifest.specHash)))")
         }
-        rows.finish(summary: "\(inSync) of \(plan.targets.count) node\(plan.targets.count == 1 ? "" : "s") in sync with \(manifest.probe) (spec \(ProbeDrift.short(manifest.specHash)))")
-        if let status = FleetExit.status(ok: inSync, of: plan.targets.count) { throw status }
+        rows.finish(summary: summaries.joined(separator: "\n"))
+        if let status = FleetExit.status(ok: inSync, of: total) { throw status }
     }
 
     struct NodeStatus: Sendable {
@@ -51,6 +66,8 @@ struct StatusCommand: AsyncParsableCommand {
 
 /// One node's line of `status` or `delete`, for every output format.
 struct FleetRecord: Encodable {
+    /// With several manifests, the probe the line is about.
+    var probe: String?
     var node: String
     var address: String
     var ok = true
@@ -65,10 +82,11 @@ struct FleetRecord: Encodable {
         self.address = address
     }
 
-    enum CodingKeys: String, CodingKey { case node, address, ok, state, action, spec, detail, error }
+    enum CodingKeys: String, CodingKey { case probe, node, address, ok, state, action, spec, detail, error }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(probe, forKey: .probe)
         try container.encode(node, forKey: .node)
         try container.encode(address, forKey: .address)
         try container.encode(error == nil, forKey: .ok)
@@ -87,21 +105,22 @@ final class FleetRows {
     let headers: [String]
     private var cells: [[String]] = []
     private var records: [FleetRecord] = []
-    private let output = StandardStream.output()
+    private let output: StandardStream
     private lazy var json = JSONLines(output)
 
     init(format: OutputFormat, headers: [String]) {
         self.format = format
         self.headers = headers
+        self.output = StandardStream.output(format.transcoding)
     }
 
     func add(_ record: FleetRecord, cells row: [String]) {
         switch format {
         case .ndjson:
             json.write(record)
-        case .json:
+        case .json, .yaml:
             records.append(record)
-        case .table:
+        case .table, .wide:
             cells.append(row)
         }
     }
@@ -110,9 +129,9 @@ final class FleetRows {
         switch format {
         case .ndjson:
             return
-        case .json:
+        case .json, .yaml:
             json.write(records)
-        case .table:
+        case .table, .wide:
             TablePrinter(stream: output, showsNode: false).columns(headers, cells)
             output.write(summary + "\n")
         }

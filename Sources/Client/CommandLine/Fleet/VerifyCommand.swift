@@ -78,16 +78,16 @@ struct VerifyPresenter {
     }
 
     func show(_ results: [FleetVerify.NodeResult]) {
-        let output = StandardStream.output()
+        let output = StandardStream.output(format.transcoding)
         switch format {
-        case .json, .ndjson:
+        case .json, .yaml, .ndjson:
             let encoder = JSONEncoder.wire()
             encoder.outputFormatting.insert(.sortedKeys)
             let elements = results.map { result in
                 NodeElement(node: result.node.description, address: result.node.address.description, ok: result.verified,
                             result: try? result.result.get(), error: Self.failure(result.result))
             }
-            if format == .json {
+            if format.isDocument {
                 let text = (try? encoder.encode(elements)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
                 output.write(text + "\n")
             } else {
@@ -95,7 +95,7 @@ struct VerifyPresenter {
                     output.write(((try? encoder.encode(element)).map { String(decoding: $0, as: UTF8.self) } ?? "{}") + "\n")
                 }
             }
-        case .table:
+        case .table, .wide:
             let groups = VerifyGroup.groups(results.map { ($0.node.description, $0.result) })
             TablePrinter(stream: output, showsNode: false).columns(
                 ["KERNEL", "NODES", "VERDICT"], groups.map { [$0.kernel, $0.nodes.joined(separator: ","), $0.verdict] })

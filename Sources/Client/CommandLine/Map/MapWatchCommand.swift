@@ -55,7 +55,7 @@ struct MapWatchCommand: AsyncParsableCommand {
         let format = options.output
         let title = "map watch \(selection.reference)  every \(interval)  \(delta ? "delta" : "full")"
         try await run.run(outputs: outputs) { nodes, outputs in
-            if format == .table, Terminal.isTerminal(outputs.output) {
+            if format.isForPeople, Terminal.isTerminal(outputs.output) {
                 return MapWatchLive(nodes: nodes, map: selection.reference.description, title: title, outputs: outputs)
             }
             return MapWatchLines(nodes: nodes, format: format, outputs: outputs)

@@ -15,8 +15,8 @@ final class MapWatchLines: StreamPresenter {
     init(nodes: [NodeTarget], format: OutputFormat, outputs: SubscriptionRun.Outputs) {
         self.nodes = nodes
         self.tags = nodes.map(NodeTag.init)
-        self.elements = StreamElements(stream: StandardStream(descriptor: outputs.output), array: format == .json)
-        self.failuresAsText = format == .table
+        self.elements = StreamElements(stream: StandardStream(descriptor: outputs.output, transcoding: format.transcoding), array: format == .json)
+        self.failuresAsText = format.isForPeople
         self.errors = StandardStream(descriptor: outputs.errors)
     }
 

@@ -2,19 +2,33 @@ import BpfleetShared
 
 /// Probes as people read them.
 enum ProbeView {
+    /// `probe list`: a row per probe. The spec label (a manifest's hash)
+    /// is shortened as `status` shows it; `-o wide` shows the whole object
+    /// id and labels, and how many metrics the probe exports.
     static func list(_ results: [NodeValue<ProbeList.Result>], _ printer: TablePrinter) {
         var rows: [(NodeTarget, [String])] = []
         for result in results {
             for probe in result.value.probes {
                 let runs = probe.programs.compactMap(\.runCount)
-                rows.append((result.node, [
-                    probe.name, shortObjectID(probe.objectId), String(probe.programs.count), String(probe.maps.count),
-                    String(probe.links.count), runs.isEmpty ? "-" : String(runs.reduce(0, +)),
-                    DisplayText.date(probe.loadedAt), DisplayText.labels(probe.labels),
-                ]))
+                var cells = [
+                    probe.name, printer.wide ? probe.objectId : shortObjectID(probe.objectId), probe.state ?? "-", probe.origin ?? "-",
+                    String(probe.programs.count), String(probe.maps.count), String(probe.links.count),
+                    runs.isEmpty ? "-" : String(runs.reduce(0, +)), DisplayText.date(probe.loadedAt),
+                ]
+                if printer.wide { cells.append(String(probe.metrics?.count ?? 0)) }
+                cells.append(DisplayText.labels(printer.wide ? probe.labels : shortSpec(probe.labels)))
+                rows.append((result.node, cells))
             }
         }
-        printer.table(["NAME", "OBJECT", "PROGRAMS", "MAPS", "LINKS", "RUNS", "LOADED", "LABELS"], rows)
+        printer.table(["NAME", "OBJECT", "STATE", "ORIGIN", "PROGRAMS", "MAPS", "LINKS", "RUNS", "LOADED"]
+                      + (printer.wide ? ["METRICS"] : []) + ["LABELS"], rows)
+    }
+
+    /// Labels with the spec label's hash cut to its first 12 digits.
+    static func shortSpec(_ labels: [String: String]) -> [String: String] {
+        var labels = labels
+        if let spec = labels[ProbeManifest.specLabel] { labels[ProbeManifest.specLabel] = ProbeDrift.short(spec) }
+        return labels
     }
 
     static func detail(_ probe: ProbeDescription, node: NodeTarget, _ printer: TablePrinter) {

@@ -104,7 +104,7 @@ struct SubscriptionRun {
         await desk.finish()
         var summary = FanOutSummary()
         for end in ends { summary.add(end.status) }
-        if options.output == .table, nodes.count > 1 {
+        if options.output.isForPeople, nodes.count > 1 {
             let errors = StandardStream(descriptor: outputs.errors)
             errors.write("bpfleet: \(summary)\n")
             errors.flush()
