@@ -7,7 +7,8 @@ set -euo pipefail
 
 packages=(libbpf-dev libelf-dev zlib1g-dev bpftool make socat iproute2 util-linux procps gcc binutils systemtap-sdt-dev libjansson-dev libssl-dev openssl python3
           python3-yaml python3-kubernetes systemd
-          prometheus)  # prometheus: promtool, which checks every scrape in MetricsTests
+          prometheus  # prometheus: promtool, which checks every scrape in MetricsTests
+          tmux)       # tmux: a terminal for the tests of colour and live views (TerminalTests)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -43,6 +43,9 @@ final class StandardStream {
     }
     static func error() -> StandardStream { StandardStream(descriptor: STDERR_FILENO) }
 
+    /// Whether the stream is a terminal (colour, live views).
+    var isTerminal: Bool { isatty(descriptor) == 1 }
+
     deinit { finish() }
 
     func write(_ text: String) {

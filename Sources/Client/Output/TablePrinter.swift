@@ -8,12 +8,15 @@ final class TablePrinter {
     let showsNode: Bool
     /// `-o wide`: listings add the columns that do not fit a terminal line.
     let wide: Bool
+    /// Headers in bold and states in colour (`TableColour`).
+    let colour: TableColour?
     private var blocks = 0
 
     init(stream: StandardStream, showsNode: Bool, wide: Bool = false) {
         self.stream = stream
         self.showsNode = showsNode
         self.wide = wide
+        self.colour = TableColour.when(stream)
     }
 
     /// One table over every node's rows.
@@ -33,21 +36,27 @@ final class TablePrinter {
                 widths[index] = max(widths[index], cell.count)
             }
         }
-        func emit(_ cells: [String]) {
+        // Columns that say how something stands are coloured by what they say.
+        let coloured = Set(headers.indices.filter { TableColour.stateHeaders.contains(headers[$0]) })
+        func emit(_ cells: [String], header: Bool) {
             var line = indent
+            var blanks = 0
             for (index, cell) in cells.enumerated() {
-                line += cell
-                if index < cells.count - 1 {
-                    line += String(repeating: " ", count: widths[index] - cell.count + 2)
+                line += String(repeating: " ", count: blanks)
+                if let colour, !cell.isEmpty {
+                    line += header ? colour.bold(cell) : coloured.contains(index) ? colour.state(cell) : cell
+                } else {
+                    line += cell
                 }
+                blanks = index < widths.count ? widths[index] - cell.count + 2 : 2
             }
             // An empty last column leaves no blanks at the end of the line.
             while line.hasSuffix(" ") { line.removeLast() }
             line += "\n"
             stream.write(line)
         }
-        emit(headers)
-        for row in rows { emit(row) }
+        emit(headers, header: true)
+        for row in rows { emit(row, header: false) }
     }
 
     /// A detail block for one node, as key/value lines; blocks after the
