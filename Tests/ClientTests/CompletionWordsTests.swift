@@ -2,8 +2,7 @@
 import Testing
 
 /// How a completion reads the command line it completes (LiveCompletion):
-/// the global options wherever they stand, and bash's words put back
-/// together where COMP_WORDBREAKS split them.
+/// the global options wherever they stand.
 @Suite("completion words")
 struct CompletionWordsTests {
     @Test("the global options are read wherever they stand; the word under the cursor is left out")
@@ -21,18 +20,5 @@ struct CompletionWordsTests {
         #expect(CompletionWords.typed(["bpfleet", "--cert", "c.pem", "probe", "get", ""], completing: 5) == nil)
         #expect(CompletionWords.typed(["bpfleet", "probe", "get", "-n", ""], completing: 4) == nil)
         #expect(CompletionWords.typed(["bpfleet", "-n", "'unix:/a b.sock'", "probe", "get", ""], completing: 5)?.options.node == ["unix:/a b.sock"])
-    }
-
-    @Test("bash's words split at : and = are joined again, and the cursor's index follows")
-    func rejoined() {
-        let split = ["bpfleet", "-n", "unix", ":", "/run/a.sock", "--node", "=", "tcp", ":", "//h", ":", "7447", "map", "dump", "exec", ""]
-        let joined = CompletionWords.rejoined(split, completing: 15)
-        #expect(joined.words == ["bpfleet", "-n", "unix:/run/a.sock", "--node=tcp://h:7447", "map", "dump", "exec", ""])
-        #expect(joined.index == 7)
-        // The word under the cursor is never glued to its neighbours.
-        let atCursor = CompletionWords.rejoined(["bpfleet", "probe", "get", ":", "x"], completing: 3)
-        #expect(atCursor.words == ["bpfleet", "probe", "get", ":", "x"])
-        #expect(atCursor.index == 3)
-        #expect(CompletionWords.rejoined(["bpfleet", "probe", "get", ""], completing: 3) == (["bpfleet", "probe", "get", ""], 3))
     }
 }

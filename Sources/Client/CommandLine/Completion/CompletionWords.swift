@@ -35,35 +35,4 @@ struct CompletionWords: ParsableCommand {
         }
         return word
     }
-
-    /// bash's words put back together where bash split them. bash breaks
-    /// its completion words at the characters of COMP_WORDBREAKS, `:` and
-    /// `=` among them, so `-n unix:/run/x.sock` reaches the completion as
-    /// `-n`, `unix`, `:`, `/run/x.sock` and `--node=a` as `--node`, `=`,
-    /// `a`. A lone `:` or `=` is glued to the words on either side (no
-    /// bpfleet word is a lone `:` or `=`), except the word under the
-    /// cursor, whose index is moved to match.
-    static func rejoined(_ words: [String], completing index: Int) -> (words: [String], index: Int) {
-        var joined: [String] = []
-        var cursor = index
-        var glueNext = false
-        for (position, word) in words.enumerated() {
-            if position == index {
-                cursor = joined.count
-                joined.append(word)
-                glueNext = false
-                continue
-            }
-            let isBreak = word == ":" || word == "="
-            let lastIsCursor = position > index && joined.count - 1 == cursor
-            if !joined.isEmpty, !lastIsCursor, isBreak || glueNext {
-                joined[joined.count - 1] += word
-            } else {
-                joined.append(word)
-            }
-            glueNext = isBreak
-        }
-        if index >= words.count { cursor = joined.count + (index - words.count) }
-        return (joined, cursor)
-    }
 }

@@ -40,7 +40,6 @@ enum LiveCompletion {
     /// cursor; what it picks, sorted and without repeats.
     static func names(_ words: [String], completing index: Int,
                       _ pick: ([ProbeDescription], [String]) -> [String]) async -> [String] {
-        let (words, index) = CompletionShell.requesting == .bash ? CompletionWords.rejoined(words, completing: index) : (words, index)
         guard let line = CompletionWords.typed(words, completing: index),
               let probes = await probes(options: line.options) else { return [] }
         return Array(Set(pick(probes, CompletionWords.before(words, completing: index)))).sorted()
