@@ -165,7 +165,7 @@ def verify_units(work: str) -> int:
         # The binary is not installed here: verify checks that ExecStart's
         # program is executable, so point it at one that is.
         with open(unit) as f, open(os.path.join(work, name), "w") as copy:
-            copy.write(f.read().replace("/usr/local/bin/bpfleetd", "/bin/true"))
+            copy.write(f.read().replace("/usr/local/sbin/bpfleetd", "/bin/true"))
         done = subprocess.run(["systemd-analyze", "verify", os.path.join(work, name)], cwd=work,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         output = done.stdout.rstrip("\n")

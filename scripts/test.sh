@@ -9,6 +9,9 @@ export PATH="/opt/swift/usr/bin:$PATH"
 scripts/setup.sh
 make -s -C programs
 swift build --build-tests
+# The manual pages of this build, which CLIFurnitureTests installs and
+# checks against the commands (docs/cli.md, "Man pages and completions").
+scripts/man.sh debug
 
 # Our programs' names, to tell what the suite left from what the system runs.
 # (bpftool prints at most 15 characters of a name: count_tc_ingres.)

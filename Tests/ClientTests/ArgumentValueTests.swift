@@ -63,9 +63,11 @@ struct ArgumentValueTests {
         }
     }
 
+    // asyncParse: the probe and map arguments complete from the nodes,
+    // asynchronously, which a synchronous parse refuses.
     @Test("map update parses key and value the same way")
-    func mapUpdate() throws {
-        let command = try MapUpdateCommand.parse(["exec", "counts", "42", #"{"n":1}"#, "--flags", "noexist", "--format", "typed"])
+    func mapUpdate() async throws {
+        let command = try await MapUpdateCommand.asyncParse(["exec", "counts", "42", #"{"n":1}"#, "--flags", "noexist", "--format", "typed"])
         #expect(command.selection.reference == .named(probe: "exec", name: "counts"))
         #expect(JSONArgument.value(command.key) == 42)
         #expect(JSONArgument.value(command.value) == ["n": 1])
@@ -122,9 +124,9 @@ struct GlobalOptionsTests {
     }
 
     @Test("options may come before the command or after it")
-    func placement() throws {
-        let before = try BpfleetCommand.parseAsRoot(["-n", "unix:/tmp/a.sock", "-o", "json", "--ca", "ca.pem", "probe", "list"])
-        let after = try BpfleetCommand.parseAsRoot(["probe", "list", "-n", "unix:/tmp/a.sock", "-o", "json", "--ca", "ca.pem"])
+    func placement() async throws {
+        let before = try await BpfleetCommand.asyncParseAsRoot(["-n", "unix:/tmp/a.sock", "-o", "json", "--ca", "ca.pem", "probe", "list"])
+        let after = try await BpfleetCommand.asyncParseAsRoot(["probe", "list", "-n", "unix:/tmp/a.sock", "-o", "json", "--ca", "ca.pem"])
         for parsed in [before, after] {
             let command = try #require(parsed as? ProbeListCommand)
             #expect(command.options.node == ["unix:/tmp/a.sock"])

@@ -168,13 +168,13 @@ struct CertificateTests {
     @Test("the command line writes the files and says what it made")
     func commandLine() async throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let ca = try #require(try BpfleetCommand.parseAsRoot(["cert", "ca", "--out", directory]) as? CertAuthorityCommand)
+        let ca = try #require(try await BpfleetCommand.asyncParseAsRoot(["cert", "ca", "--out", directory]) as? CertAuthorityCommand)
         try await ca.run()
-        let node = try #require(try BpfleetCommand.parseAsRoot(
+        let node = try #require(try await BpfleetCommand.asyncParseAsRoot(
             ["cert", "node", "--ca", directory, "--name", "web-1", "--san", "10.0.0.5", "--out", directory]) as? CertNodeCommand)
         #expect(node.options.directory == directory)
         try await node.run()
-        let client = try #require(try BpfleetCommand.parseAsRoot(
+        let client = try #require(try await BpfleetCommand.asyncParseAsRoot(
             ["cert", "client", "--name", "alice", "--out", directory, "--ca", directory, "--days", "5", "--backdate-days", "10"]) as? CertClientCommand)
         try await client.run()
         #expect(try read("web-1").certificate.subject.description == "CN=web-1")
@@ -188,8 +188,8 @@ struct CertificateTests {
         #expect(report[2].1 == "CN=alice")
         #expect(report[3].1 == "-")
 
-        #expect(throws: (any Error).self) { try BpfleetCommand.parseAsRoot(["cert", "node", "--name", "web-1", "--out", directory]) }
-        #expect(throws: (any Error).self) { try BpfleetCommand.parseAsRoot(["cert", "node", "--ca", directory, "--name", "a b", "--out", directory]) }
-        #expect(throws: (any Error).self) { try BpfleetCommand.parseAsRoot(["cert", "client", "--ca", directory, "--name", "../x", "--out", directory]) }
+        await #expect(throws: (any Error).self) { try await BpfleetCommand.asyncParseAsRoot(["cert", "node", "--name", "web-1", "--out", directory]) }
+        await #expect(throws: (any Error).self) { try await BpfleetCommand.asyncParseAsRoot(["cert", "node", "--ca", directory, "--name", "a b", "--out", directory]) }
+        await #expect(throws: (any Error).self) { try await BpfleetCommand.asyncParseAsRoot(["cert", "client", "--ca", directory, "--name", "../x", "--out", directory]) }
     }
 }

@@ -56,7 +56,7 @@ struct StreamCommandTests {
     func watchLines() async throws {
         try await LineServer.with { server in
             let captured = Captured()
-            let command = try MapWatchCommand.parse(["-n", "\(server.address)", "-o", "ndjson", "--count", "3", "exec", "counts"])
+            let command = try await MapWatchCommand.asyncParse(["-n", "\(server.address)", "-o", "ndjson", "--count", "3", "exec", "counts"])
             #expect(try await run(command, captured) == 0)
             let node = "\(server.address)"
             #expect(captured.lines == [
@@ -76,7 +76,7 @@ struct StreamCommandTests {
     func watchEnds() async throws {
         try await LineServer.with { server in
             let captured = Captured()
-            let command = try MapWatchCommand.parse(["-n", "\(server.address)", "-o", "json", "--delta", "--interval", "250ms", "--format", "hex", "exec", "ends"])
+            let command = try await MapWatchCommand.asyncParse(["-n", "\(server.address)", "-o", "json", "--delta", "--interval", "250ms", "--format", "hex", "exec", "ends"])
             #expect(try await run(command, captured) == 0)
             let node = "\(server.address)"
             #expect(captured.output == """
@@ -97,13 +97,13 @@ struct StreamCommandTests {
     func watchRefused() async throws {
         try await LineServer.with { server in
             let captured = Captured()
-            let command = try MapWatchCommand.parse(["-n", "\(server.address)", "exec", "missing"])
+            let command = try await MapWatchCommand.asyncParse(["-n", "\(server.address)", "exec", "missing"])
             #expect(try await run(command, captured) == 1)
             #expect(captured.output == "")
             #expect(captured.errors == "bpfleet: \(server.address): map.watch: not found (-32003): no map missing\n")
 
             let json = Captured()
-            let ndjson = try MapWatchCommand.parse(["-n", "\(server.address)", "-o", "ndjson", "exec", "missing"])
+            let ndjson = try await MapWatchCommand.asyncParse(["-n", "\(server.address)", "-o", "ndjson", "exec", "missing"])
             #expect(try await run(ndjson, json) == 1)
             #expect(json.lines == [#"{"node":"\#(server.address)","address":"\#(server.address)","ok":false,"error":{"code":-32003,"message":"no map missing","data":{"map":"missing"}}}"#])
         }
@@ -114,7 +114,7 @@ struct StreamCommandTests {
         try await LineServer.with { first in
             try await LineServer.with { second in
                 let captured = Captured()
-                let command = try MapWatchCommand.parse(["-n", "\(first.address)", "-n", "\(second.address)", "-o", "ndjson", "--count", "1", "exec", "counts"])
+                let command = try await MapWatchCommand.asyncParse(["-n", "\(first.address)", "-n", "\(second.address)", "-o", "ndjson", "--count", "1", "exec", "counts"])
                 #expect(try await run(command, captured) == 0)
                 let nodes = try captured.lines.map { line in
                     try #require(try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))["node"]?.stringValue)
@@ -131,7 +131,7 @@ struct StreamCommandTests {
         try await LineServer.with { server in
             let captured = Captured()
             let started = ContinuousClock.now
-            let command = try MapWatchCommand.parse(["-n", "\(server.address)", "-o", "ndjson", "--duration", "300ms", "exec", "counts"])
+            let command = try await MapWatchCommand.asyncParse(["-n", "\(server.address)", "-o", "ndjson", "--duration", "300ms", "exec", "counts"])
             #expect(try await run(command, captured) == 0)
             #expect(ContinuousClock.now - started >= .milliseconds(300))
             let cancels = server.received.named("subscription.cancel")
@@ -149,7 +149,7 @@ struct StreamCommandTests {
     func tailLines() async throws {
         try await LineServer.with { server in
             let captured = Captured()
-            let command = try EventsTailCommand.parse(["-n", "\(server.address)", "-o", "ndjson", "--count", "3", "--record-type", "struct event", "exec", "events"])
+            let command = try await EventsTailCommand.asyncParse(["-n", "\(server.address)", "-o", "ndjson", "--count", "3", "--record-type", "struct event", "exec", "events"])
             #expect(try await run(command, captured) == 0)
             let node = "\(server.address)"
             #expect(captured.lines == [
@@ -161,7 +161,7 @@ struct StreamCommandTests {
             #expect(server.received.named("subscription.cancel").count == 1)
 
             let cut = Captured()
-            let two = try EventsTailCommand.parse(["-n", "\(server.address)", "-o", "ndjson", "--count", "1", "exec", "events"])
+            let two = try await EventsTailCommand.asyncParse(["-n", "\(server.address)", "-o", "ndjson", "--count", "1", "exec", "events"])
             #expect(try await run(two, cut) == 0)
             #expect(cut.lines == [#"{"node":"\#(node)","address":"\#(node)","record":{"pid":1,"comm":"sh"}}"#])
         }
@@ -171,7 +171,7 @@ struct StreamCommandTests {
     func tailText() async throws {
         try await LineServer.with { server in
             let captured = Captured()
-            let command = try EventsTailCommand.parse(["-n", "\(server.address)", "--count", "3", "exec", "events"])
+            let command = try await EventsTailCommand.asyncParse(["-n", "\(server.address)", "--count", "3", "exec", "events"])
             #expect(try await run(command, captured) == 0)
             #expect(captured.output == """
                 {"pid":1,"comm":"sh"}
@@ -182,13 +182,13 @@ struct StreamCommandTests {
             #expect(captured.errors == "bpfleet: \(server.address): 4 records lost\n")
 
             let ending = Captured()
-            let ends = try EventsTailCommand.parse(["-n", "\(server.address)", "exec", "events-end"])
+            let ends = try await EventsTailCommand.asyncParse(["-n", "\(server.address)", "exec", "events-end"])
             #expect(try await run(ends, ending) == 0)
             #expect(ending.output == "\"0a0b\"\n")
             #expect(ending.errors == "bpfleet: \(server.address): subscription ended: map gone\n")
 
             let json = Captured()
-            let ndjson = try EventsTailCommand.parse(["-n", "\(server.address)", "-o", "ndjson", "exec", "events-end"])
+            let ndjson = try await EventsTailCommand.asyncParse(["-n", "\(server.address)", "-o", "ndjson", "exec", "events-end"])
             #expect(try await run(ndjson, json) == 0)
             #expect(json.lines == [
                 #"{"node":"\#(server.address)","address":"\#(server.address)","record":"0a0b"}"#,
@@ -202,7 +202,7 @@ struct StreamCommandTests {
         try await LineServer.with { server in
             let missing = NodeAddress.unix(path: "/tmp/bpfleet-client-test-missing-\(UUID().uuidString.prefix(8)).sock")
             let captured = Captured()
-            let command = try EventsTailCommand.parse(["-n", "\(server.address)", "-n", "\(missing)", "exec", "events-end"])
+            let command = try await EventsTailCommand.asyncParse(["-n", "\(server.address)", "-n", "\(missing)", "exec", "events-end"])
             #expect(try await run(command, captured) == 2)
             #expect(captured.output == "\(server.address)  \"0a0b\"\n")
             let notes = captured.errors.split(separator: "\n").map(String.init)
@@ -214,14 +214,14 @@ struct StreamCommandTests {
 
             // Every node unreachable: 1. Scripts get no summary line.
             let none = Captured()
-            let nowhere = try MapWatchCommand.parse(["-n", "\(missing)", "-n", "\(missing)", "-o", "ndjson", "exec", "counts"])
+            let nowhere = try await MapWatchCommand.asyncParse(["-n", "\(missing)", "-n", "\(missing)", "-o", "ndjson", "exec", "counts"])
             #expect(try await run(nowhere, none) == 1)
             #expect(none.lines.count == 2)
             #expect(none.errors == "")
 
             // A node whose subscription is refused failed: none ok, 1.
             let refusedOutput = Captured()
-            let refused = try MapWatchCommand.parse(["-n", "\(server.address)", "-n", "\(missing)", "exec", "no-such-map"])
+            let refused = try await MapWatchCommand.asyncParse(["-n", "\(server.address)", "-n", "\(missing)", "exec", "no-such-map"])
             #expect(try await run(refused, refusedOutput) == 1)
             #expect(refusedOutput.errors.split(separator: "\n").last == "bpfleet: 0 ok, 1 failed, 1 unreachable (of 2 nodes)")
         }

@@ -39,21 +39,23 @@ struct DurationTextTests {
         #expect(DurationText.milliseconds(try DurationText.parse("100.5ms")) == 101)
     }
 
+    // asyncParse: these commands' probe and map arguments complete from
+    // the nodes, asynchronously, which a synchronous parse refuses.
     @Test("map watch: the interval is at least 100ms; count and duration are checked")
-    func watchOptions() throws {
-        let command = try MapWatchCommand.parse(["exec", "counts", "--interval", "250ms", "--delta", "--format", "hex", "--count", "3", "--duration", "2m"])
+    func watchOptions() async throws {
+        let command = try await MapWatchCommand.asyncParse(["exec", "counts", "--interval", "250ms", "--delta", "--format", "hex", "--count", "3", "--duration", "2m"])
         #expect(try command.intervalMilliseconds() == 250)
         #expect(command.delta)
         #expect(command.selection.valueFormat == .hex)
         #expect(command.limits.count == 3)
         #expect(try command.limits.parsedDuration() == .seconds(120))
-        #expect(try MapWatchCommand.parse(["exec", "counts"]).intervalMilliseconds() == 1000)
-        #expect(throws: (any Error).self) { try MapWatchCommand.parse(["exec", "counts", "--interval", "50ms"]) }
-        #expect(throws: (any Error).self) { try MapWatchCommand.parse(["exec", "counts", "--interval", "soon"]) }
-        #expect(throws: (any Error).self) { try MapWatchCommand.parse(["exec", "counts", "--count", "0"]) }
-        #expect(throws: (any Error).self) { try MapWatchCommand.parse(["exec", "counts", "--duration", "0s"]) }
-        #expect(throws: (any Error).self) { try EventsTailCommand.parse(["exec", "events", "--duration", "later"]) }
-        let tail = try EventsTailCommand.parse(["exec", "events", "--record-type", "struct exec_event"])
+        #expect(try await MapWatchCommand.asyncParse(["exec", "counts"]).intervalMilliseconds() == 1000)
+        await #expect(throws: (any Error).self) { try await MapWatchCommand.asyncParse(["exec", "counts", "--interval", "50ms"]) }
+        await #expect(throws: (any Error).self) { try await MapWatchCommand.asyncParse(["exec", "counts", "--interval", "soon"]) }
+        await #expect(throws: (any Error).self) { try await MapWatchCommand.asyncParse(["exec", "counts", "--count", "0"]) }
+        await #expect(throws: (any Error).self) { try await MapWatchCommand.asyncParse(["exec", "counts", "--duration", "0s"]) }
+        await #expect(throws: (any Error).self) { try await EventsTailCommand.asyncParse(["exec", "events", "--duration", "later"]) }
+        let tail = try await EventsTailCommand.asyncParse(["exec", "events", "--record-type", "struct exec_event"])
         #expect(tail.recordType == "struct exec_event")
     }
 }

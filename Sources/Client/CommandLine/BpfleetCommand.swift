@@ -32,11 +32,13 @@ public struct BpfleetCommand: AsyncParsableCommand {
     /// synchronous overload, which cannot run async commands.)
     ///
     /// What `main()` does, plus a "did you mean" for a mistyped command:
-    /// ArgumentParser suggests options, not commands.
+    /// ArgumentParser suggests options, not commands. Parsing is the async
+    /// kind because the shell completions of probe and map names ask the
+    /// nodes (`LiveCompletion`).
     public static func runFromCommandLine() async {
         let arguments = NodeBTFCommand.outputFileArguments(Array(CommandLine.arguments.dropFirst()))
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try await asyncParseAsRoot(arguments)
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {

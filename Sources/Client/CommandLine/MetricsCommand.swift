@@ -11,7 +11,7 @@ struct MetricsCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: ArgumentHelp("Only this probe's series.", valueName: "probe"))
+    @Argument(help: ArgumentHelp("Only this probe's series.", valueName: "probe"), completion: LiveCompletion.probes)
     var probe: String?
 
     func run() async throws {

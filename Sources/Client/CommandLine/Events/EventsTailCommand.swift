@@ -15,10 +15,10 @@ struct EventsTailCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The probe's name.")
+    @Argument(help: "The probe's name.", completion: LiveCompletion.probes)
     var probe: String
 
-    @Argument(help: "The ring buffer or perf event array's name in the probe.")
+    @Argument(help: "The ring buffer or perf event array's name in the probe.", completion: LiveCompletion.maps)
     var map: String
 
     @Option(help: ArgumentHelp("Decode records as this BTF type of the object, e.g. 'struct exec_event' (default: hex bytes).", valueName: "type"))

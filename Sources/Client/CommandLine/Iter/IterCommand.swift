@@ -23,10 +23,10 @@ struct IterReadCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The probe.")
+    @Argument(help: "The probe.", completion: LiveCompletion.probes)
     var probe: String
 
-    @Argument(help: "The iterator program.")
+    @Argument(help: "The iterator program.", completion: LiveCompletion.programs)
     var program: String
 
     @Option(help: ArgumentHelp("The map an element iterator walks: MAP of the same probe, or PROBE/MAP.", valueName: "map"))

@@ -7,7 +7,7 @@ struct MapListCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "Only this probe's maps.")
+    @Argument(help: "Only this probe's maps.", completion: LiveCompletion.probes)
     var probe: String?
 
     func run() async throws {

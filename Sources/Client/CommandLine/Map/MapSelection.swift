@@ -4,10 +4,10 @@ import BpfleetShared
 /// The PROBE MAP arguments naming one map, and how its keys and values are
 /// written.
 struct MapSelection: ParsableArguments {
-    @Argument(help: "The probe's name.")
+    @Argument(help: "The probe's name.", completion: LiveCompletion.probes)
     var probe: String
 
-    @Argument(help: "The map's name in the probe.")
+    @Argument(help: "The map's name in the probe.", completion: LiveCompletion.maps)
     var map: String
 
     @Option(help: "Keys and values decoded through BTF (typed) or as raw bytes (hex).")
@@ -32,10 +32,10 @@ struct MapSelection: ParsableArguments {
 /// `--id N` for any map by its kernel id, also one bpfleet does not own
 /// where the node allows it (docs/security.md).
 struct WholeMapSelection: ParsableArguments {
-    @Argument(help: "The probe's name (not with --id).")
+    @Argument(help: "The probe's name (not with --id).", completion: LiveCompletion.probes)
     var probe: String?
 
-    @Argument(help: "The map's name in the probe (not with --id).")
+    @Argument(help: "The map's name in the probe (not with --id).", completion: LiveCompletion.maps)
     var map: String?
 
     @Option(name: .customLong("id"), help: "The map's kernel id (bpfleet node maps lists every map's), instead of PROBE MAP.")

@@ -10,10 +10,10 @@ struct ProbeAttachCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The probe's name.")
+    @Argument(help: "The probe's name.", completion: LiveCompletion.probes)
     var probe: String
 
-    @Argument(help: "The program's name in the probe.")
+    @Argument(help: "The program's name in the probe.", completion: LiveCompletion.programs)
     var program: String
 
     @OptionGroup(title: "Attach target")

@@ -7,7 +7,7 @@ struct ProbeDetachCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The probe's name.")
+    @Argument(help: "The probe's name.", completion: LiveCompletion.probes)
     var probe: String
 
     @Argument(help: "The link's id within the probe (LINK ID in probe get).")

@@ -8,7 +8,7 @@ struct ProbeUnloadCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The probe's name.")
+    @Argument(help: "The probe's name.", completion: LiveCompletion.probes)
     var probe: String
 
     func run() async throws {
