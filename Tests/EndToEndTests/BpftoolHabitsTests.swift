@@ -1,0 +1,134 @@
+import BpfleetShared
+import Foundation
+import TestSupport
+import Testing
+
+/// What bpftool users expect of the command line (issue 17): `--auto`
+/// says where it attached, map keys and values as hex bytes and as typed
+/// JSON mixed as the BTF allows, and `events tail` naming the record types
+/// it could decode with. bpftool witnesses what reached the kernel.
+@Suite(.requiresKernel)
+struct BpftoolHabitsTests {
+    /// The table `bpfleet` prints: columns two spaces apart, no trailing blanks.
+    private func table(_ rows: [[String]]) -> String {
+        var widths: [Int] = []
+        for row in rows {
+            for (index, cell) in row.enumerated() {
+                if index == widths.count { widths.append(0) }
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+            }.joined()
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// A map's kernel id, from `probe get -o json`.
+    private func mapID(_ node: [String], probe: String, map: String) throws -> UInt32 {
+        let get = try bpfleet(node + ["-o", "json", "probe", "get", probe])
+        let maps = get.json?.arrayValue.first?["result"]?["maps"]?.arrayValue ?? []
+        return try #require(maps.first { $0["name"] == .string(map) }?["id"]?.uint64Value).asUInt32
+    }
+
+    /// `bpftool -j map lookup id ID key hex ...`: the value's bytes.
+    private func bpftoolValue(mapID: UInt32, key: [String]) throws -> [String] {
+        let result = try run(Bpftool.path, ["-j", "map", "lookup", "id", String(mapID), "key", "hex"] + key)
+        try #require(result.status == 0, "\(String(decoding: result.stderr, as: UTF8.self))")
+        let entry = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        return (entry?["value"] as? [String]) ?? []
+    }
+
+    // MARK: map lookup / update --format hex
+
+    static let bash = ["62", "61", "73", "68"] + Array(repeating: "00", count: 12)
+
+    @Test func hexBytesAreWrittenAsGivenAndPrintedAsBpftoolPrintsThem() async throws {
+        try await withServer { server in
+            let node = ["-n", server.address]
+            #expect(try bpfleet(node + ["probe", "load", TestEnvironment.programPath("exec_count"), "--name", "execs"]).status == 0)
+            let id = try mapID(node, probe: "execs", map: "exec_counts")
+
+            // Spaced, run together, and mixed: the same bytes.
+            let spaced = Self.bash.joined(separator: " ")
+            let update = try bpfleet(node + ["map", "update", "execs", "exec_counts", spaced, "2a00000000000000", "--format", "hex"])
+            #expect(update.status == 0, "\(update.stderr)")
+            #expect(update.stdout == "execs/exec_counts: \(spaced) updated\n")
+            #expect(try bpftoolValue(mapID: id, key: Self.bash) == ["0x2a", "0x00", "0x00", "0x00", "0x00", "0x00", "0x00", "0x00"])
+
+            let runTogether = try bpfleet(node + ["map", "update", "execs", "exec_counts", Self.bash.joined(), "0x07 0 0 0 00000000", "--format", "hex"])
+            #expect(runTogether.status == 0, "\(runTogether.stderr)")
+            #expect(try bpftoolValue(mapID: id, key: Self.bash) == ["0x07", "0x00", "0x00", "0x00", "0x00", "0x00", "0x00", "0x00"])
+
+            let lookup = try bpfleet(node + ["map", "lookup", "execs", "exec_counts", "6261 7368 000000000000000000000000", "--format", "hex"])
+            #expect(lookup.status == 0, "\(lookup.stderr)")
+            #expect(lookup.stdout == table([["KEY", "VALUE"], [spaced, "07 00 00 00 00 00 00 00"]]))
+            let typed = try bpfleet(node + ["map", "lookup", "execs", "exec_counts", #"{"comm":"bash"}"#])
+            #expect(typed.stdout == table([["KEY", "VALUE"], [#"{"comm":"bash"}"#, "7"]]))
+            let dump = try bpfleet(node + ["map", "dump", "execs", "exec_counts", "--format", "hex"])
+            #expect(dump.stdout == table([["KEY", "VALUE"], [spaced, "07 00 00 00 00 00 00 00"]]))
+
+            // The node counts the bytes against the map.
+            let short = try bpfleet(node + ["map", "lookup", "execs", "exec_counts", "62 61 73", "--format", "hex"])
+            #expect(short.status == 1)
+            #expect(short.stderr == "bpfleet: \(server.address): map.lookup: invalid params (-32602): "
+                + "key: given 3 bytes, the map's key is 16 bytes (map 'exec_counts' key type: struct comm_key)\n")
+            let long = try bpfleet(node + ["map", "update", "execs", "exec_counts", spaced, "01", "--format", "hex"])
+            #expect(long.status == 1)
+            #expect(long.stderr == "bpfleet: \(server.address): map.update: invalid params (-32602): "
+                + "value: given 1 byte, the map's value is 8 bytes (map 'exec_counts' value type: __u64)\n")
+            #expect(try bpftoolValue(mapID: id, key: Self.bash) == ["0x07", "0x00", "0x00", "0x00", "0x00", "0x00", "0x00", "0x00"])
+        }
+    }
+
+    @Test(arguments: [
+        (["0g"], "KEY: '0g' is not hex bytes: 'g' is not a hex digit (give bytes as 01 02 0a or 01020a)"),
+        (["01020"], "KEY: '01020' has an odd number of hex digits (5); each byte is two (01 02 0a or 01020a)"),
+        (["0x"], "KEY: '0x' is not hex bytes (give bytes as 01 02 0a or 01020a)"),
+        (["  "], "KEY: no bytes given (give bytes as 01 02 0a or 01020a)"),
+        (["01", "zz"], "VALUE: 'zz' is not hex bytes: 'z' is not a hex digit (give bytes as 01 02 0a or 01020a)"),
+    ])
+    func hexThatIsNotBytesIsRefusedBeforeAnyNodeIsAsked(arguments: [String], message: String) throws {
+        let command = arguments.count == 1 ? "lookup" : "update"
+        let result = try bpfleet(["-n", "unix:/nonexistent/bpfleetd.sock", "map", command, "p", "m"] + arguments + ["--format", "hex"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("Error: \(message)\n"), "\(result.stderr)")
+    }
+
+    // MARK: typed keys, mixed
+
+    @Test func typedKeysMixStringsNumbersAndHexAsTheBTFAllows() async throws {
+        try await withServer { server in
+            let node = ["-n", server.address]
+            #expect(try bpfleet(node + ["probe", "load", TestEnvironment.programPath("metrics_export"), "--name", "mx"]).status == 0)
+            let id = try mapID(node, probe: "mx", map: "calls")
+
+            // struct call_key { __u32 nr; __u32 pad; __u64 cgroup; char comm[16]; }
+            let update = try bpfleet(node + ["map", "update", "mx", "calls", #"{"nr":"0x27","cgroup":4096,"comm":"bash"}"#, "0x10"])
+            #expect(update.status == 0, "\(update.stderr)")
+            let key = ["27", "00", "00", "00", "00", "00", "00", "00", "00", "10", "00", "00", "00", "00", "00", "00"] + Self.bash
+            #expect(try bpftoolValue(mapID: id, key: key) == ["0x10", "0x00", "0x00", "0x00", "0x00", "0x00", "0x00", "0x00"])
+
+            // The same key in other words; the node answers in its own.
+            for spelling in [#"{"nr":39,"cgroup":"0x1000","comm":[98,97,115,104]}"#, #"{"comm":"bash","cgroup":"4096","nr":"39","pad":0}"#] {
+                let lookup = try bpfleet(node + ["map", "lookup", "mx", "calls", spelling])
+                #expect(lookup.status == 0, "\(spelling): \(lookup.stderr)")
+                #expect(lookup.stdout == table([["KEY", "VALUE"], [#"{"nr":39,"pad":0,"cgroup":4096,"comm":"bash"}"#, "16"]]), "\(spelling)")
+            }
+
+            // An integer key: a number, 0x hex, or a string of either.
+            for spelling in ["0", "0x0", #""0""#, #""0x00""#] {
+                let lookup = try bpfleet(node + ["-o", "json", "map", "lookup", "mx", "latency", spelling])
+                #expect(lookup.json?.arrayValue.first?["result"]?["key"] == 0, "\(spelling): \(lookup.stderr)")
+            }
+            let notNumber = try bpfleet(node + ["map", "lookup", "mx", "latency", "0x0g"])
+            #expect(notNumber.status == 1)
+            #expect(notNumber.stderr == "bpfleet: \(server.address): map.lookup: invalid params (-32602): "
+                + "key: expected an integer, got string (map 'latency' key type: __u32)\n")
+            let tooBig = try bpfleet(node + ["map", "lookup", "mx", "calls", #"{"nr":"0x100000000"}"#])
+            #expect(tooBig.stderr == "bpfleet: \(server.address): map.lookup: invalid params (-32602): "
+                + "key.nr: out of range for an unsigned 32-bit integer (map 'calls' key type: struct call_key)\n")
+        }
+    }
+}
