@@ -40,6 +40,45 @@ struct BpftoolHabitsTests {
         return (entry?["value"] as? [String]) ?? []
     }
 
+    // MARK: probe attach --auto
+
+    @Test func autoAttachShowsTheTargetTheSectionNamed() async throws {
+        try await withServer { server in
+            let node = ["-n", server.address]
+            let load = try bpfleet(node + ["probe", "load", TestEnvironment.programPath("exec_count"), "--name", "execs"])
+            #expect(load.status == 0, "\(load.stderr)")
+
+            let attach = try bpfleet(node + ["probe", "attach", "execs", "count_exec", "--auto"])
+            #expect(attach.status == 0, "\(attach.stderr)")
+            let json = try bpfleet(node + ["-o", "json", "probe", "get", "execs"])
+            let link = try #require(json.json?.arrayValue.first?["result"]?["links"]?.arrayValue.first)
+            let kernelID = try #require(link["id"]?.uint64Value).asUInt32
+            #expect(try Bpftool.exists("link", id: kernelID))
+            #expect(link["target"] == ["type": "auto"])
+            #expect(link["resolvedTarget"] == ["type": "tracepoint", "category": "sched", "name": "sched_process_exec"])
+            let target = "tracepoint:sched/sched_process_exec (auto)"
+            #expect(attach.stdout == table([["LINK ID", "ID", "PROGRAM", "TARGET"], ["1", String(kernelID), "count_exec", target]]))
+
+            // probe get says it in the same words.
+            let get = try bpfleet(node + ["probe", "get", "execs"])
+            let row = get.stdout.split(separator: "\n").first { $0.hasPrefix("  1 ") }
+            #expect(row?.split(separator: "  ", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }
+                .prefix(4) == ["1", "count_exec", target, String(kernelID)])
+
+            // A target given is shown as given (the kernel takes a program
+            // once per tracepoint: another one).
+            let given = try bpfleet(node + ["-o", "json", "probe", "attach", "execs", "count_exec", "--tracepoint", "sched:sched_process_fork"])
+            let second = try #require(given.json?.arrayValue.first?["result"], "\(given.stdout) \(given.stderr)")
+            #expect(second["target"] == ["type": "tracepoint", "category": "sched", "name": "sched_process_fork"])
+            #expect(second["resolvedTarget"] == nil)
+            let givenTable = try bpfleet(node + ["probe", "get", "execs"])
+            #expect(givenTable.stdout.split(separator: "\n").contains { $0.hasPrefix("  2 ") && $0.contains("  tracepoint:sched/sched_process_fork  ") })
+
+            #expect(try bpfleet(node + ["probe", "unload", "execs"]).status == 0)
+            #expect(try Bpftool.isGone("link", id: kernelID))
+        }
+    }
+
     // MARK: map lookup / update --format hex
 
     static let bash = ["62", "61", "73", "68"] + Array(repeating: "00", count: 12)

@@ -205,8 +205,9 @@ public actor ProbeRegistry {
         let path = "\(probe.pinDirectory)/links/\(linkId)"
         let link = try attachAndPin(loaded, of: probe, to: target, at: path)
         probe.nextLinkId += 1
-        let description = LinkDescription(linkId: linkId, id: link.kernelID, ids: link.kernelIDs, program: program,
+        var description = LinkDescription(linkId: linkId, id: link.kernelID, ids: link.kernelIDs, program: program,
                                           target: target, pinPath: path, attachedAt: Date(), state: "attached")
+        description.resolvedTarget = probe.autoTarget(of: description)
         probe.links[linkId] = ProbeLink(link: link, description: description)
         return description
     }

@@ -154,6 +154,10 @@ public struct LinkDescription: Codable, Sendable, Hashable {
     public var ids: [UInt32]?
     public var program: String
     public var target: AttachTarget
+    /// For an `auto` target: the target the program's section named, the
+    /// one the link is attached to. Absent for other targets, for an lsm
+    /// section, and from older servers.
+    public var resolvedTarget: AttachTarget?
     public var pinPath: String?
     public var attachedAt: Date
     /// `attached` (in the kernel and running), `missing` (attached, but the
@@ -164,13 +168,14 @@ public struct LinkDescription: Codable, Sendable, Hashable {
     /// Why a link is `missing` or `failed`.
     public var stateReason: String?
 
-    public init(linkId: Int, id: UInt32, ids: [UInt32]? = nil, program: String, target: AttachTarget, pinPath: String?,
-                attachedAt: Date, state: String? = nil, stateReason: String? = nil) {
+    public init(linkId: Int, id: UInt32, ids: [UInt32]? = nil, program: String, target: AttachTarget, resolvedTarget: AttachTarget? = nil,
+                pinPath: String?, attachedAt: Date, state: String? = nil, stateReason: String? = nil) {
         self.linkId = linkId
         self.id = id
         self.ids = ids
         self.program = program
         self.target = target
+        self.resolvedTarget = resolvedTarget
         self.pinPath = pinPath
         self.attachedAt = attachedAt
         self.state = state

@@ -108,6 +108,7 @@ class _LinkDescription(TypedDict):
 class LinkDescription(_LinkDescription, total=False):
     """``probe.attach``, and each of a probe's ``links``."""
     ids: List[int]
+    resolvedTarget: Target
     pinPath: str
     state: str
     stateReason: str
