@@ -170,4 +170,44 @@ struct BpftoolHabitsTests {
                 + "key.nr: out of range for an unsigned 32-bit integer (map 'calls' key type: struct call_key)\n")
         }
     }
+
+    // MARK: events tail without --record-type
+
+    @Test func eventsTailWithoutARecordTypeNamesTheStructsThatCouldDecodeIt() async throws {
+        try await withServer { server in
+            let node = ["-n", server.address]
+            // Loaded, not attached: no record comes, whatever else the machine runs.
+            let load = try bpfleet(node + ["probe", "load", TestEnvironment.programPath("execsnoop"), "--name", "snoop", "--program", "execsnoop"])
+            #expect(load.status == 0, "\(load.stderr)")
+
+            let ring = try bpfleet(node + ["events", "tail", "snoop", "events", "--duration", "50ms"])
+            #expect(ring.status == 0, "\(ring.stderr)")
+            #expect(ring.stdout == "")
+            #expect(ring.stderr == "bpfleet: records of ring buffer 'events' are shown as hex bytes; "
+                + "--record-type decodes them as one of the object's struct types: struct exec_event\n")
+            let perf = try bpfleet(node + ["events", "tail", "snoop", "perf_events", "--duration", "50ms"])
+            #expect(perf.stderr == "bpfleet: records of perf event array 'perf_events' are shown as hex bytes; "
+                + "--record-type decodes them as one of the object's struct types: struct exec_event\n")
+
+            // Asked for a type, or for lines for scripts: no note.
+            let typed = try bpfleet(node + ["events", "tail", "snoop", "events", "--record-type", "struct exec_event", "--duration", "50ms"])
+            #expect(typed.status == 0)
+            #expect(typed.stderr == "")
+            let lines = try bpfleet(node + ["-o", "ndjson", "events", "tail", "snoop", "events", "--duration", "50ms"])
+            #expect(lines.status == 0)
+            #expect(lines.stderr == "")
+
+            // A type the object lacks: refused with the same list.
+            let wrong = try bpfleet(node + ["events", "tail", "snoop", "events", "--record-type", "struct exec_evnt", "--duration", "50ms"])
+            #expect(wrong.status == 1)
+            #expect(wrong.stderr == "bpfleet: \(server.address): events.subscribe: invalid params (-32602): "
+                + "recordType: the object has no BTF type 'struct exec_evnt' "
+                + "(the object's struct types: struct exec_event)\n")
+
+            let get = try bpfleet(node + ["-o", "json", "probe", "get", "snoop"])
+            #expect(get.json?.arrayValue.first?["result"]?["recordTypes"] == ["struct exec_event"])
+            let list = try bpfleet(node + ["-o", "json", "probe", "list"])
+            #expect(list.json?.arrayValue.first?["result"]?["probes"]?.arrayValue.first?["recordTypes"] == nil)
+        }
+    }
 }

@@ -284,6 +284,12 @@ public actor ProbeRegistry {
         return try probe(named: name).describe()
     }
 
+    /// The struct types a loaded probe's object defines (`recordTypes`);
+    /// nil for a probe that failed to come back or whose object has no BTF.
+    func recordTypes(of name: String) -> [String]? {
+        probes[name]?.btf?.reader.ownStructTypes()
+    }
+
     func maps(of probeName: String?) throws(ResponseError) -> [LoadedMap] {
         let selected = try probeName.map { name throws(ResponseError) in [try probe(named: name)] } ?? probes.sorted { $0.key < $1.key }.map(\.value)
         return selected.flatMap { probe in probe.maps.map { $0.describe(probe: probe.name) } }

@@ -134,6 +134,7 @@ extension ProbeDescription: WireDocumented {
         "replacedProgramIds": "In the answer to a `probe.load` with `replace`: the kernel ids of the programs it freed.",
         "mapSettings": "The map settings it was loaded with (`probe.load`'s `maps`).",
         "metrics": "The map exports it was loaded with (`probe.load`'s `metrics`).",
+        "recordTypes": "`probe.get` only: the struct types the object defines (named structs of its BTF the kernel's BTF lacks), as `struct NAME`, sorted; what a `recordType` is likely to be.",
     ]
 
     public static var example: ProbeDescription {

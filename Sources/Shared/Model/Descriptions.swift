@@ -216,6 +216,12 @@ public struct ProbeDescription: Codable, Sendable, Hashable {
     /// The map exports it was loaded with (`probe.load`'s `metrics`);
     /// absent when none were given, and from older servers.
     public var metrics: [MetricExport]?
+    /// In the answer to `probe.get`: the struct types the probe's object
+    /// defines (named structs of its BTF that the kernel's BTF does not
+    /// have), as `struct NAME`, sorted: what a `recordType` of
+    /// `events.subscribe` or `iter.read` is likely to be. Absent
+    /// elsewhere, and from older servers.
+    public var recordTypes: [String]?
 
     public init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], loadedAt: Date,
                 programs: [LoadedProgram], maps: [LoadedMap], links: [LinkDescription], origin: String? = nil,

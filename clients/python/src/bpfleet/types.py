@@ -134,6 +134,7 @@ class ProbeDescription(_ProbeDescription, total=False):
     restoreError: str
     replacedProgramIds: List[int]
     mapSettings: Dict[str, Dict[str, Any]]
+    recordTypes: List[str]
 
 
 class _MapEntry(TypedDict):
