@@ -35,7 +35,7 @@ struct EventsTailCommand: AsyncParsableCommand {
         let format = options.output
         // People reading hex are told what could decode it; scripts asked
         // for the format they get.
-        let hint = recordType == nil && format == .table ? RecordTypeHint(probe: probe, map: map, errors: outputs.errors) : nil
+        let hint = recordType == nil && format.isForPeople ? RecordTypeHint(probe: probe, map: map, errors: outputs.errors) : nil
         let run = SubscriptionRun(options: options, method: EventsSubscribe.method, count: limits.count,
                                   duration: try limits.parsedDuration()) { connection in
             await hint?.offer(from: connection)
