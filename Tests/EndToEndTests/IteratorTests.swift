@@ -122,7 +122,7 @@ struct IteratorTests {
                 #expect(bad.message == "limit: 1 to 67108864 bytes")
             }
             let noType = try client.callError("iter.read", ["probe": "iters", "program": "dump_maps", "recordType": "struct nope"])
-            #expect(noType.message == "recordType: the object has no BTF type 'struct nope'")
+            #expect(noType.message == "recordType: the object has no BTF type 'struct nope' (the object's struct types: struct map_record)")
             #expect(try client.callError("iter.read", ["probe": "nope", "program": "dump_tasks"]).code == .notFound)
             #expect(try client.callError("iter.read", ["probe": "iters", "program": "nope"]).code == .notFound)
 

@@ -35,6 +35,28 @@ struct ValueCodecEncodeTests {
         #expect(try encoded(value, as: type) == expected)
     }
 
+    /// Integers as strings: decimal or `0x` hex, with a sign of their own.
+    @Test(arguments: [
+        (CType.u32, "42", [42, 0, 0, 0]),
+        (CType.u32, "0x2a", [42, 0, 0, 0]),
+        (CType.u32, "0X2A", [42, 0, 0, 0]),
+        (CType.s16, "-0x10", [0xf0, 0xff]),
+        (CType.s32, "-1", [0xff, 0xff, 0xff, 0xff]),
+        (CType.s64, "-9223372036854775808", [0, 0, 0, 0, 0, 0, 0, 0x80]),
+        (CType.s64, "-0x8000000000000000", [0, 0, 0, 0, 0, 0, 0, 0x80]),
+        (CType.u64, "18446744073709551615", [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        (CType.bool, "1", [1]),
+        (CType.color, "2", [2, 0, 0, 0]),
+        (.pointer(size: 8), "0xffff8000", [0, 0x80, 0xff, 0xff, 0, 0, 0, 0]),
+    ] as [(BTFType, String, [UInt8])])
+    func integersAsStrings(type: BTFType, text: String, expected: [UInt8]) throws {
+        #expect(try encoded(.string(text), as: type) == expected)
+    }
+
+    @Test func aStructMixesStringsNumbersAndHex() throws {
+        #expect(try encoded(["a": "0x5", "b": "-3", "c": 1, "d": "11259375"], as: CType.flags) == [0xed, 0xef, 0xcd, 0xab])
+    }
+
     /// `.uint` is an ordinary case of a public enum: a small value built in
     /// code (not parsed) is still a number that fits a signed field.
     @Test func smallUnsignedCaseFitsASignedField() throws {
@@ -81,7 +103,18 @@ struct ValueCodecEncodeTests {
     }
 
     @Test(arguments: [
-        (CType.u32, JSONValue.string("5"), "expected an integer, got string"),
+        (CType.u32, JSONValue.string("5x"), "expected an integer, got string"),
+        (CType.u32, .string(""), "expected an integer, got string"),
+        (CType.u32, .string("0x"), "expected an integer, got string"),
+        (CType.u32, .string("+5"), "expected an integer, got string"),
+        (CType.u32, .string(" 5"), "expected an integer, got string"),
+        (CType.u32, .string("--5"), "expected an integer, got string"),
+        (CType.u32, .string("5.0"), "expected an integer, got string"),
+        (CType.u32, .string("0x-5"), "expected an integer, got string"),
+        (CType.u32, .string("-5"), "out of range for an unsigned 32-bit integer"),
+        (CType.u32, .string("0x100000000"), "out of range for an unsigned 32-bit integer"),
+        (CType.s8, .string("-0x81"), "out of range for a signed 8-bit integer"),
+        (CType.u64, .string("18446744073709551616"), "expected an integer, got string"),
         (CType.u32, .double(1.5), "expected an integer, got number"),
         (CType.u32, .bool(true), "expected an integer, got boolean"),
         (CType.u32, .null, "expected an integer, got null"),

@@ -78,6 +78,10 @@ COMMANDS: Dict[Tuple[str, str], Tuple[str, object]] = {
     ("docs/cli.md", "bpfleet probe list -L 'bpfleet.io/spec'"): (RUN, 0),
     ("docs/cli.md", "bpfleet -l role=web version"): (RUN, 0),
     ("docs/cli.md", "bpfleet probe lod"): (RUN, 64),
+    ("docs/cli.md", "bpfleet map update execs exec_counts 62617368000000000000000000000000 '03 00 00 00 00 00 00 00' --format hex"): (RUN, 0),
+    ("docs/cli.md", "bpfleet map lookup execs exec_counts '62 61 73 68 00 00 00 00 00 00 00 00 00 00 00 00' --format hex"): (RUN, 0),
+    ("docs/cli.md", "bpfleet probe attach execs count_exec --auto"): (RUN, 0),
+    ("docs/cli.md", "bpfleet events tail snoop events"): (STREAM, 0),
     ("docs/deploy.md", "bpfleet cert ca --out pki"): (RUN, 0),
     ("docs/deploy.md", "bpfleet cert node --ca pki --name web-1 --san 10.0.0.5 --out pki"): (RUN, 0),
     ("docs/deploy.md", "bpfleet cert client --ca pki --name deployer --out pki"): (RUN, 0),
@@ -100,7 +104,10 @@ COMMANDS: Dict[Tuple[str, str], Tuple[str, object]] = {
 
 # What a document's commands assume is already there, run before them.
 SETUP: Dict[str, List[str]] = {
-    "docs/cli.md": ["bpfleet probe load programs/build/perf_count.bpf.o --name perf"],
+    "docs/cli.md": ["bpfleet probe load programs/build/perf_count.bpf.o --name perf",
+                    "bpfleet probe load programs/build/exec_count.bpf.o --name execs",
+                    "bpfleet probe load programs/build/execsnoop.bpf.o --name snoop --program execsnoop",
+                    "bpfleet probe attach snoop execsnoop --auto"],
 }
 
 # bpfleetd options per node name, where a document shows a node's policy.
@@ -115,6 +122,13 @@ OUTPUT: Dict[Tuple[str, str], List[str]] = {
         "bpfleet: web-3: count_exec unsupported: program type tracepoint (refused by this node's policy)",
     ],
     ("docs/cli.md", "bpfleet probe lod"): ["bpfleet: unknown command 'lod' for 'bpfleet probe'; did you mean 'load'?"],
+    ("docs/cli.md", "bpfleet map lookup execs exec_counts '62 61 73 68 00 00 00 00 00 00 00 00 00 00 00 00' --format hex"): [
+        "62 61 73 68 00 00 00 00 00 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00",
+    ],
+    ("docs/cli.md", "bpfleet events tail snoop events"): [
+        "bpfleet: records of ring buffer 'events' are shown as hex bytes; "
+        "--record-type decodes them as one of the object's struct types: struct exec_event",
+    ],
     ("docs/cli.md", "bpfleet -l 'role in web' node info"): ["bpfleet: --selector: column 9: expected '(' after in, found 'web'"],
     ("README.md", "bpfleet --inventory examples/fleet.yaml -l 'role=web,zone!=b' apply -f examples/exec-count.yaml"): [
         "web-1 canary missing created no probe of that name",

@@ -224,6 +224,9 @@ public enum ServerFuzzTargets {
         // The checks an uploaded object's BTF gets, then the reader on the
         // same types, checked or not (kernel BTF is read unchecked).
         do throws(BTFProblem) { try reader.validate() } catch { _ = error.description }
+        // The struct types probe.get lists and a refused recordType names
+        // (against no kernel: its names only take some away).
+        _ = reader.ownStructTypes(kernel: [])
         // A corpus input stays small; this bounds one that claims more.
         let count = min(btf.typeCount, 4096)
         guard count > 1 else { return }

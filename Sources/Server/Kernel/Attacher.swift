@@ -38,7 +38,7 @@ struct Attacher {
             throw .unsupported(feature: missing.feature, message: "\(target.type) targets are not available on this node: \(missing.reason)")
         }
         bpfleet_libbpf_messages_reset()
-        let resolved = try resolve(target, program: program)
+        let resolved = try Self.resolve(target, program: program)
         if case .auto = target, let feature = Self.autoFeature(resolved), let missing = features.unsupportedTargets[feature] {
             throw .unsupported(feature: missing.feature, message: "program '\(program.name)' is a \(feature) program (section '\(program.section)'): \(missing.reason)")
         }
@@ -83,6 +83,23 @@ struct Attacher {
         }
     }
 
+    /// The target `auto` attaches `program` to, as a link shows it
+    /// (`resolvedTarget`): what `resolve` makes of the section, with the
+    /// name a tp_btf, fentry or fexit section binds at load written in;
+    /// nil for an lsm section (no target type of its own) and for a
+    /// section `auto` refuses.
+    static func autoTarget(of program: AttachProgram) -> AttachTarget? {
+        guard let resolved = try? resolve(.auto, program: program) else { return nil }
+        let bound = program.section.split(separator: "/", maxSplits: 1).dropFirst().first.map(String.init)
+        switch resolved {
+        case .auto: return nil
+        case .tpBtf(nil): return .tpBtf(name: bound)
+        case .fentry(nil): return .fentry(function: bound)
+        case .fexit(nil): return .fexit(function: bound)
+        default: return resolved
+        }
+    }
+
     /// `auto` becomes the target the section names whole, as libbpf's
     /// auto-attach reads it: `tracepoint/CAT/NAME` (`tp/`),
     /// `raw_tracepoint/NAME` (`raw_tp/`), `tp_btf/NAME`, `fentry/FUNCTION`,
@@ -90,7 +107,7 @@ struct Attacher {
     /// `uprobe/BINARY:FUNCTION`, `uprobe/BINARY:OFFSET` (`uretprobe/`, `.s`),
     /// `usdt/BINARY:PROVIDER:NAME`; `lsm/HOOK` stays `auto` (no target
     /// type of its own).
-    private func resolve(_ target: AttachTarget, program: AttachProgram) throws(KernelError) -> AttachTarget {
+    private static func resolve(_ target: AttachTarget, program: AttachProgram) throws(KernelError) -> AttachTarget {
         guard case .auto = target else { return target }
         if let userTarget = try Self.userSpaceTarget(section: program.section, program: program.name) { return userTarget }
         let parts = program.section.split(separator: "/", omittingEmptySubsequences: false).map(String.init)

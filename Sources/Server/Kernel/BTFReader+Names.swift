@@ -34,3 +34,51 @@ extension BTFReader {
         typeID(named: spelling).flatMap(type)
     }
 }
+
+extension BTFReader {
+    /// The named structs of this BTF, as `struct NAME`, sorted, less those
+    /// the kernel's own BTF names: in an object, the structs it defines
+    /// itself (a record type), not the kernel's it reads through CO-RE
+    /// (`task_struct` brings a hundred more along).
+    func ownStructTypes(kernel: Set<String> = KernelStructNames.all) -> [String] {
+        var names: Set<String> = []
+        let count = btf__type_cnt(btf)
+        var id: UInt32 = 1
+        while id < count {
+            defer { id += 1 }
+            guard let t = btf__type_by_id(btf, id), btf_kind(t) == BTFKind.structure.raw, t.pointee.size > 0 else { continue }
+            let name = string(at: t.pointee.name_off)
+            if !name.isEmpty, !kernel.contains(name) { names.insert("struct " + name) }
+        }
+        return names.sorted()
+    }
+}
+
+/// The names of the running kernel's structs (vmlinux BTF), read once;
+/// empty on a kernel without BTF.
+enum KernelStructNames {
+    static let all: Set<String> = {
+        guard let btf = btf__load_vmlinux_btf() else { return [] }
+        defer { btf__free(btf) }
+        let reader = BTFReader(btf: btf)
+        var names: Set<String> = []
+        let count = btf__type_cnt(btf)
+        var id: UInt32 = 1
+        while id < count {
+            defer { id += 1 }
+            guard let t = btf__type_by_id(btf, id), btf_kind(t) == BTFKind.structure.raw else { continue }
+            names.insert(reader.string(at: t.pointee.name_off))
+        }
+        return names
+    }()
+}
+
+/// The end of a refusal of an unknown `recordType`: the struct types the
+/// object defines, which it likely meant.
+enum RecordTypeNames {
+    static func hint(_ reader: BTFReader?) -> String {
+        guard let reader else { return " (the object has no BTF)" }
+        let own = reader.ownStructTypes()
+        return own.isEmpty ? " (the object defines no struct types)" : " (the object's struct types: \(own.joined(separator: ", ")))"
+    }
+}

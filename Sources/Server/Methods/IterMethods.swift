@@ -20,7 +20,8 @@ extension IterRead: ServedMethod {
         var type: BTFType?
         if let recordType {
             guard let found = probe.btf?.reader.type(named: recordType) else {
-                throw ResponseError.invalidParams("recordType: the object has no BTF type '\(recordType)'", field: "recordType")
+                throw ResponseError.invalidParams("recordType: the object has no BTF type '\(recordType)'\(RecordTypeNames.hint(probe.btf?.reader))",
+                                                  field: "recordType")
             }
             guard found.size > 0 else {
                 throw ResponseError.invalidParams("recordType: '\(recordType)' has no size", field: "recordType")

@@ -47,6 +47,9 @@ extension ProbeList: ValueMethod {
 
 extension ProbeGet: ValueMethod {
     func handle(_ context: CallContext) async throws -> Result {
-        try await context.registry.describeProbe(probe)
+        var description = try await context.registry.describeProbe(probe)
+        // Only here: a walk of the object's BTF is too much for probe.list.
+        description.recordTypes = await context.registry.recordTypes(of: probe)
+        return description
     }
 }

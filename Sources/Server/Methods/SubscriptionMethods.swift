@@ -58,7 +58,8 @@ extension EventsSubscribe: ServedMethod {
         var type: BTFType?
         if let recordType {
             guard let found = probe.btf?.reader.type(named: recordType) else {
-                throw ResponseError.invalidParams("recordType: the object has no BTF type '\(recordType)'", field: "recordType")
+                throw ResponseError.invalidParams("recordType: the object has no BTF type '\(recordType)'\(RecordTypeNames.hint(probe.btf?.reader))",
+                                                  field: "recordType")
             }
             type = found
         }

@@ -205,8 +205,9 @@ public actor ProbeRegistry {
         let path = "\(probe.pinDirectory)/links/\(linkId)"
         let link = try attachAndPin(loaded, of: probe, to: target, at: path)
         probe.nextLinkId += 1
-        let description = LinkDescription(linkId: linkId, id: link.kernelID, ids: link.kernelIDs, program: program,
+        var description = LinkDescription(linkId: linkId, id: link.kernelID, ids: link.kernelIDs, program: program,
                                           target: target, pinPath: path, attachedAt: Date(), state: "attached")
+        description.resolvedTarget = probe.autoTarget(of: description)
         probe.links[linkId] = ProbeLink(link: link, description: description)
         return description
     }
@@ -281,6 +282,12 @@ public actor ProbeRegistry {
     func describeProbe(_ name: String) throws(ResponseError) -> ProbeDescription {
         if let failure = failed[name] { return failure.describe() }
         return try probe(named: name).describe()
+    }
+
+    /// The struct types a loaded probe's object defines (`recordTypes`);
+    /// nil for a probe that failed to come back or whose object has no BTF.
+    func recordTypes(of name: String) -> [String]? {
+        probes[name]?.btf?.reader.ownStructTypes()
     }
 
     func maps(of probeName: String?) throws(ResponseError) -> [LoadedMap] {

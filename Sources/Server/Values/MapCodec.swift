@@ -97,7 +97,9 @@ public struct MapCodec: Sendable {
                 throw ValueError(path: path, message: "expected a hex string of \(size) bytes (this map has no BTF, or format is hex)")
             }
             guard bytes.count == size else {
-                throw ValueError(path: path, message: "expected \(size) bytes, got \(bytes.count)")
+                // `value[2]` of a per-CPU value is one CPU's value.
+                let part = path.hasPrefix("key") ? "key" : "value"
+                throw ValueError(path: path, message: "given \(bytes.count) byte\(bytes.count == 1 ? "" : "s"), the map's \(part) is \(size) byte\(size == 1 ? "" : "s")")
             }
             return bytes
         }

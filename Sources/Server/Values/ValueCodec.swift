@@ -194,7 +194,7 @@ public enum ValueCodec {
                 try encodeMember(member, field, into: out, path: "\(path).\(member.name)")
             }
         case .enumeration(let name, let size, let signed, let cases):
-            if case .string(let caseName) = value {
+            if case .string(let caseName) = value, integer(caseName) == nil {
                 guard let match = cases.first(where: { $0.name == caseName }) else {
                     throw ValueError(path: path, message: "'\(caseName)' is not a case of enum \(name) (cases: \(cases.map(\.name).joined(separator: ", ")))")
                 }
@@ -220,7 +220,7 @@ public enum ValueCodec {
                 raw = flag ? 1 : 0
             } else if case .enumeration(let name, _, let isSigned, let cases) = member.type {
                 signed = isSigned
-                if case .string(let caseName) = value {
+                if case .string(let caseName) = value, integer(caseName) == nil {
                     guard let match = cases.first(where: { $0.name == caseName }) else {
                         throw ValueError(path: path, message: "'\(caseName)' is not a case of enum \(name) (cases: \(cases.map(\.name).joined(separator: ", ")))")
                     }
@@ -266,9 +266,38 @@ public enum ValueCodec {
             if signed { throw outOfRange(path, size, signed) }
             guard bits >= 64 || number < (UInt64(1) << bits) else { throw outOfRange(path, size, signed) }
             return number
+        case .string(let text):
+            // What a shell or a JSON number cannot say well: `0x` hex, and
+            // 64-bit values for clients whose JSON numbers are doubles.
+            guard let number = integer(text) else {
+                throw ValueError(path: path, message: "expected an integer, got string")
+            }
+            return try integerBits(number, size: size, signed: signed, path: path)
         default:
             throw ValueError(path: path, message: "expected an integer, got \(value.typeName)")
         }
+    }
+
+    /// An integer written as a string: decimal (`-12`, `18446744073709551615`)
+    /// or `0x` hex (`0x1f`, `-0x10`), nothing around it; nil otherwise.
+    static func integer(_ text: String) -> JSONValue? {
+        let negative = text.hasPrefix("-")
+        let body = negative ? text.dropFirst() : Substring(text)
+        let digits: Substring
+        let radix: Int
+        if body.hasPrefix("0x") || body.hasPrefix("0X") {
+            digits = body.dropFirst(2)
+            radix = 16
+        } else {
+            digits = body
+            radix = 10
+        }
+        // UInt64(_:radix:) takes a sign of its own; only ours is allowed.
+        guard !digits.isEmpty, digits.allSatisfy(\.isHexDigit), let magnitude = UInt64(digits, radix: radix) else { return nil }
+        if !negative { return .uint(magnitude) }
+        if magnitude == UInt64(Int64.max) + 1 { return .int(Int64.min) }
+        guard let small = Int64(exactly: magnitude) else { return nil }
+        return .int(-small)
     }
 
     private static func outOfRange(_ path: String, _ size: Int, _ signed: Bool) -> ValueError {

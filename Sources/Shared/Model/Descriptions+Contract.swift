@@ -99,7 +99,8 @@ extension LinkDescription: WireDocumented {
         "id": "The kernel's link id (`bpftool link show`): the first of `ids`, or 0 for a classic tc filter or a link not in the kernel.",
         "ids": "Every kernel link id of the attachment: one per online CPU for `perf_event`, none for a classic tc filter.",
         "program": "The program attached.",
-        "target": "Where it is attached.",
+        "target": "Where it is attached, as asked.",
+        "resolvedTarget": "For an `auto` target: the target the program's section names, where the link is attached (absent for an lsm section).",
         "pinPath": "Where the link is pinned in bpffs.",
         "attachedAt": "When it was attached.",
         "state": WireField("`attached` (in the kernel and running), `missing` (the kernel let go of it) or `failed` (in the desired state but not attached).",
@@ -133,6 +134,7 @@ extension ProbeDescription: WireDocumented {
         "replacedProgramIds": "In the answer to a `probe.load` with `replace`: the kernel ids of the programs it freed.",
         "mapSettings": "The map settings it was loaded with (`probe.load`'s `maps`).",
         "metrics": "The map exports it was loaded with (`probe.load`'s `metrics`).",
+        "recordTypes": "`probe.get` only: the struct types the object defines (named structs of its BTF the kernel's BTF lacks), as `struct NAME`, sorted; what a `recordType` is likely to be.",
     ]
 
     public static var example: ProbeDescription {

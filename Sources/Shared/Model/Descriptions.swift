@@ -154,6 +154,10 @@ public struct LinkDescription: Codable, Sendable, Hashable {
     public var ids: [UInt32]?
     public var program: String
     public var target: AttachTarget
+    /// For an `auto` target: the target the program's section named, the
+    /// one the link is attached to. Absent for other targets, for an lsm
+    /// section, and from older servers.
+    public var resolvedTarget: AttachTarget?
     public var pinPath: String?
     public var attachedAt: Date
     /// `attached` (in the kernel and running), `missing` (attached, but the
@@ -164,13 +168,14 @@ public struct LinkDescription: Codable, Sendable, Hashable {
     /// Why a link is `missing` or `failed`.
     public var stateReason: String?
 
-    public init(linkId: Int, id: UInt32, ids: [UInt32]? = nil, program: String, target: AttachTarget, pinPath: String?,
-                attachedAt: Date, state: String? = nil, stateReason: String? = nil) {
+    public init(linkId: Int, id: UInt32, ids: [UInt32]? = nil, program: String, target: AttachTarget, resolvedTarget: AttachTarget? = nil,
+                pinPath: String?, attachedAt: Date, state: String? = nil, stateReason: String? = nil) {
         self.linkId = linkId
         self.id = id
         self.ids = ids
         self.program = program
         self.target = target
+        self.resolvedTarget = resolvedTarget
         self.pinPath = pinPath
         self.attachedAt = attachedAt
         self.state = state
@@ -211,6 +216,12 @@ public struct ProbeDescription: Codable, Sendable, Hashable {
     /// The map exports it was loaded with (`probe.load`'s `metrics`);
     /// absent when none were given, and from older servers.
     public var metrics: [MetricExport]?
+    /// In the answer to `probe.get`: the struct types the probe's object
+    /// defines (named structs of its BTF that the kernel's BTF does not
+    /// have), as `struct NAME`, sorted: what a `recordType` of
+    /// `events.subscribe` or `iter.read` is likely to be. Absent
+    /// elsewhere, and from older servers.
+    public var recordTypes: [String]?
 
     public init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], loadedAt: Date,
                 programs: [LoadedProgram], maps: [LoadedMap], links: [LinkDescription], origin: String? = nil,

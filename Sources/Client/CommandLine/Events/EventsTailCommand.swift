@@ -21,7 +21,7 @@ struct EventsTailCommand: AsyncParsableCommand {
     @Argument(help: "The ring buffer or perf event array's name in the probe.", completion: LiveCompletion.maps)
     var map: String
 
-    @Option(help: ArgumentHelp("Decode records as this BTF type of the object, e.g. 'struct exec_event' (default: hex bytes).", valueName: "type"))
+    @Option(help: ArgumentHelp("Decode records as this BTF type of the object, e.g. 'struct exec_event' (default: hex bytes, and a note on stderr naming the struct types the object defines).", valueName: "type"))
     var recordType: String?
 
     @OptionGroup var limits: StreamLimits
@@ -32,9 +32,15 @@ struct EventsTailCommand: AsyncParsableCommand {
 
     func execute(outputs: SubscriptionRun.Outputs) async throws {
         let request = EventsSubscribe(map: .named(probe: probe, name: map), recordType: recordType)
-        let run = SubscriptionRun(options: options, method: EventsSubscribe.method, count: limits.count,
-                                  duration: try limits.parsedDuration()) { try await $0.subscribe(request) }
         let format = options.output
+        // People reading hex are told what could decode it; scripts asked
+        // for the format they get.
+        let hint = recordType == nil && format.isForPeople ? RecordTypeHint(probe: probe, map: map, errors: outputs.errors) : nil
+        let run = SubscriptionRun(options: options, method: EventsSubscribe.method, count: limits.count,
+                                  duration: try limits.parsedDuration()) { connection in
+            await hint?.offer(from: connection)
+            return try await connection.subscribe(request)
+        }
         try await run.run(outputs: outputs) { nodes, outputs in
             if format.isForPeople { return EventsText(nodes: nodes, outputs: outputs) }
             return EventsLines(nodes: nodes, format: format, outputs: outputs)

@@ -53,7 +53,7 @@ struct MapDumpCommand: AsyncParsableCommand {
             }, present: { results, printer in
                 var rows: [(NodeTarget, [String])] = []
                 for result in results {
-                    for entry in result.value.entries { rows.append((result.node, [entry.key, entry.value])) }
+                    for entry in result.value.entries { rows.append((result.node, [selection.shown(entry.key), selection.shown(entry.value)])) }
                 }
                 printer.table(["KEY", "VALUE"], rows)
                 // On stderr: a pipeline reading the entries sees only entries.

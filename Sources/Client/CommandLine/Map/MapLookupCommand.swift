@@ -9,11 +9,15 @@ struct MapLookupCommand: AsyncParsableCommand {
 
     @OptionGroup var selection: MapSelection
 
-    @Argument(help: "The key: JSON, or a string.")
+    @Argument(help: "The key: JSON, or a string; with --format hex its bytes (01 02 0a or 01020a).")
     var key: String
 
+    func validate() throws {
+        _ = try selection.wireValue(key, argument: "KEY")
+    }
+
     func run() async throws {
-        let request = MapLookup(map: selection.reference, key: JSONArgument.value(key), format: selection.valueFormat)
+        let request = MapLookup(map: selection.reference, key: try selection.wireValue(key, argument: "KEY"), format: selection.valueFormat)
         try await FleetCall(options: options, method: MapLookup.method) { try await $0.callRaw(request) }
             .run(decode: { result, node in
                 do {
@@ -22,7 +26,7 @@ struct MapLookupCommand: AsyncParsableCommand {
                     throw ClientError.unexpectedResult(node, method: MapLookup.method, detail: "\(error)")
                 }
             }, present: { results, printer in
-                printer.table(["KEY", "VALUE"], results.map { ($0.node, [$0.value.key, $0.value.value]) })
+                printer.table(["KEY", "VALUE"], results.map { ($0.node, [selection.shown($0.value.key), selection.shown($0.value.value)]) })
             })
     }
 }

@@ -26,6 +26,20 @@ struct MapSelection: ParsableArguments {
 
     var reference: MapRef { .named(probe: probe, name: map) }
     var valueFormat: ValueFormat? { format?.wire }
+
+    /// A KEY or VALUE argument as the request carries it: with `--format
+    /// hex` its bytes (HexBytes) as one hex string, else JSON when it
+    /// parses as JSON and the text itself otherwise (JSONArgument).
+    func wireValue(_ text: String, argument: String) throws -> JSONValue {
+        guard format == .hex else { return JSONArgument.value(text) }
+        return .string(HexBytes.wire(try HexBytes.parse(text, argument: argument)))
+    }
+
+    /// A key or value the node answered with, for the table: bytes spaced
+    /// as bpftool prints them in hex format, else the node's JSON.
+    func shown(_ json: String) -> String {
+        format == .hex ? HexBytes.display(json) : json
+    }
 }
 
 /// The map of a whole-map read (`map dump`, `map watch`): PROBE MAP, or
@@ -59,4 +73,9 @@ struct WholeMapSelection: ParsableArguments {
     }
 
     var valueFormat: ValueFormat? { format?.wire }
+
+    /// As `MapSelection.shown`.
+    func shown(_ json: String) -> String {
+        format == .hex ? HexBytes.display(json) : json
+    }
 }

@@ -55,7 +55,7 @@ enum ProbeView {
                         probe.links.map { link in
             // The kernel counts runs per program: a link shows its program's.
             let program = probe.programs.first { $0.name == link.program }
-            return [String(link.linkId), link.program, link.target.description, kernelIDs(link), DisplayText.optional(program?.runCount)]
+            return [String(link.linkId), link.program, target(link), kernelIDs(link), DisplayText.optional(program?.runCount)]
                 + (timed ? [program?.runTimeNs.map(DisplayText.nanoseconds) ?? "-"] : [])
                 + [linkState(link)]
         })
@@ -76,7 +76,15 @@ enum ProbeView {
     }
 
     static func linkCells(_ link: LinkDescription) -> [String] {
-        [String(link.linkId), String(link.id), link.program, link.target.description]
+        [String(link.linkId), String(link.id), link.program, target(link)]
+    }
+
+    /// Where a link is attached: its target, or for `auto` the target the
+    /// program's section named, marked `(auto)` (plain `auto` from a node
+    /// that does not say, and for an lsm section).
+    static func target(_ link: LinkDescription) -> String {
+        guard case .auto = link.target, let resolved = link.resolvedTarget else { return link.target.description }
+        return "\(resolved.description) (auto)"
     }
 
     /// `sha256:0123456789ab`: enough of the hash to tell objects apart.

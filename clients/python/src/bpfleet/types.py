@@ -108,6 +108,7 @@ class _LinkDescription(TypedDict):
 class LinkDescription(_LinkDescription, total=False):
     """``probe.attach``, and each of a probe's ``links``."""
     ids: List[int]
+    resolvedTarget: Target
     pinPath: str
     state: str
     stateReason: str
@@ -133,6 +134,7 @@ class ProbeDescription(_ProbeDescription, total=False):
     restoreError: str
     replacedProgramIds: List[int]
     mapSettings: Dict[str, Dict[str, Any]]
+    recordTypes: List[str]
 
 
 class _MapEntry(TypedDict):
