@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 
 #if canImport(Glibc)
 import Glibc
@@ -70,7 +71,20 @@ enum ManifestSource {
         case .failure(let failure):
             throw ManifestError(file: path, line: nil, column: nil, field: nil, "cannot read the manifest: \(failure.text)")
         }
-        return try ProbeManifest.parseAll(yaml: yaml, file: path, directory: (path as NSString).deletingLastPathComponent)
+        do {
+            return try ProbeManifest.parseAll(yaml: yaml, file: path, directory: (path as NSString).deletingLastPathComponent)
+        } catch where error.field == "probe" && error.message.hasPrefix("missing") && isInventory(yaml) {
+            // An inventory beside the manifests (examples/ has both).
+            throw ManifestError(file: path, line: nil, column: nil, field: nil,
+                                "an inventory of nodes, not a probe manifest: give it with --inventory")
+        }
+    }
+
+    /// Whether a YAML text is an inventory: a mapping with a `nodes` list
+    /// and no `probe`.
+    private static func isInventory(_ yaml: String) -> Bool {
+        guard let root = (try? Yams.compose(yaml: yaml)) ?? nil, let mapping = root.mapping else { return false }
+        return mapping["probe"] == nil && mapping["nodes"]?.sequence != nil
     }
 
     private static func isDirectory(_ path: String) -> Bool {
