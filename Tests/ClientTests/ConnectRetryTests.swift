@@ -21,18 +21,7 @@ private final class HeldSocket: @unchecked Sendable {
     /// A Unix socket at a fresh path.
     init(unix: ()) throws {
         let path = "/tmp/bpfleet-client-test-\(UUID().uuidString.prefix(8)).sock"
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var name = sockaddr_un()
-        name.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &name.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let bound = withUnsafePointer(to: &name) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else {
-            close(descriptor)
-            throw POSIXError(.init(rawValue: errno) ?? .EIO)
-        }
-        self.descriptor = descriptor
+        self.descriptor = try boundUnixSocket(path)
         self.path = path
         self.address = .unix(path: path)
     }

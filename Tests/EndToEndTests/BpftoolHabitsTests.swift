@@ -193,16 +193,11 @@ struct BpftoolHabitsTests {
             // Execs keep coming until both tails have had their record.
             let binary = try Workload.uniqueBinary()
             defer { binary.cleanup() }
-            let stop = NSLock()
-            nonisolated(unsafe) var done = false
-            let path = binary.path
-            let exec = Thread {
-                while !stop.withLock({ done }) { _ = try? Workload.exec(path, times: 1); usleep(20_000) }
-            }
-            exec.start()
+            let stopExecuting = Workload.keepExecuting(binary.path)
+            defer { stopExecuting() }
             let ring = try bpfleet(node + ["events", "tail", "snoop", "events", "--count", "1"])
             let perf = try bpfleet(node + ["events", "tail", "snoop", "perf_events", "--count", "1"])
-            stop.withLock { done = true }
+            stopExecuting()
 
             #expect(ring.status == 0, "\(ring.stderr)")
             #expect(ring.stderr == "bpfleet: records of ring buffer 'events' are shown as hex bytes; "

@@ -231,14 +231,8 @@ private final class SilentSocket {
     private let descriptor: Int32
 
     init(path: String) throws {
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var name = sockaddr_un()
-        name.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &name.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let bound = withUnsafePointer(to: &name) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, listen(descriptor, 16) == 0 else {
+        let descriptor = try boundUnixSocket(path)
+        guard listen(descriptor, 16) == 0 else {
             let error = errno
             close(descriptor)
             throw TestFailure("cannot listen on \(path): \(String(cString: strerror(error)))")

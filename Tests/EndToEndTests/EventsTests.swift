@@ -140,16 +140,11 @@ struct StreamingCommandLineTests {
             let binary = try Workload.uniqueBinary()
             defer { binary.cleanup() }
             // execs keep coming while the tail runs; it stops at 5 records.
-            let stop = NSLock()
-            nonisolated(unsafe) var done = false
-            let path = binary.path
-            let exec = Thread {
-                while !stop.withLock({ done }) { _ = try? Workload.exec(path, times: 1); usleep(20_000) }
-            }
-            exec.start()
+            let stopExecuting = Workload.keepExecuting(binary.path)
+            defer { stopExecuting() }
             let tail = try bpfleet(["-n", server.address, "-o", "ndjson", "events", "tail", "snoop", "events",
                                     "--record-type", "struct exec_event", "--count", "5"], environment: ["HOME": "/tmp"])
-            stop.withLock { done = true }
+            stopExecuting()
             #expect(tail.status == 0)
             let records = tail.stdout.split(separator: "\n")
                 .compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))["record"] }

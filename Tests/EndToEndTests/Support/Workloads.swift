@@ -3,6 +3,28 @@ import TestSupport
 
 /// Ways to make the kernel fire a probe an exact number of times.
 enum Workload {
+    /// Runs `path` again and again, one at a time, until the returned
+    /// function is called (it waits for the last run to end; calling it
+    /// again does nothing): execs that keep coming while a command waits
+    /// for records.
+    static func keepExecuting(_ path: String) -> () -> Void {
+        let stop = NSLock()
+        nonisolated(unsafe) var done = false
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            while !stop.withLock({ done }) { _ = try? Workload.exec(path, times: 1); usleep(20_000) }
+            finished.signal()
+        }
+        thread.start()
+        return {
+            let first = stop.withLock { () -> Bool in
+                defer { done = true }
+                return !done
+            }
+            if first { finished.wait() }
+        }
+    }
+
     /// A copy of /bin/true under a fresh name (the comm a probe sees),
     /// at most 15 characters, in its own directory.
     static func uniqueBinary() throws -> (path: String, comm: String, cleanup: () -> Void) {
