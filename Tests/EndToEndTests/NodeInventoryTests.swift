@@ -188,6 +188,10 @@ struct NodeInventoryTests {
             let missing = try client.callError("map.snapshot", ["map": ["id": 4_294_967_295]])
             #expect(missing.code == .notFound)
             #expect(missing.message == "the kernel has no map id 4294967295")
+            // The command line reads an id no map has as the start of one's.
+            let unknown = try bpfleet(["-n", server.address, "map", "dump", "--id", "4294967295"])
+            #expect(unknown.status == 1)
+            #expect(unknown.stderr.hasSuffix("no map on this node has the id 4294967295 or an id starting 4294967295\n"), "\(unknown.stderr)")
 
             // Every foreign read is in the audit log; refused writes too.
             let lines = try auditLines(audit)

@@ -29,7 +29,11 @@ struct MapDumpCommand: AsyncParsableCommand {
         let request = MapSnapshot(map: selection.reference, format: selection.valueFormat, limit: limit,
                                   symbolize: stacks ? true : nil, stackMap: stackMap)
         if stacks {
-            return try await FleetCall(options: options, method: MapSnapshot.method) { try await $0.callRaw(request) }
+            return try await FleetCall(options: options, method: MapSnapshot.method) { connection in
+                var request = request
+                request.map = try await KernelMapID.resolve(request.map, on: connection)
+                return try await connection.callRaw(request)
+            }
                 .run(decode: { result, node in
                     do {
                         return try FoldedStacks.lines(fromSnapshot: result)
@@ -43,7 +47,11 @@ struct MapDumpCommand: AsyncParsableCommand {
                 })
         }
         let reference = selection.reference
-        try await FleetCall(options: options, method: MapSnapshot.method) { try await $0.callRaw(request) }
+        try await FleetCall(options: options, method: MapSnapshot.method) { connection in
+                var request = request
+                request.map = try await KernelMapID.resolve(request.map, on: connection)
+                return try await connection.callRaw(request)
+            }
             .run(decode: { result, node in
                 do {
                     return try MapEntryText.snapshot(result)

@@ -52,7 +52,7 @@ struct WholeMapSelection: ParsableArguments {
     @Argument(help: "The map's name in the probe (not with --id).", completion: LiveCompletion.maps)
     var map: String?
 
-    @Option(name: .customLong("id"), help: "The map's kernel id (bpfleet node maps lists every map's), instead of PROBE MAP.")
+    @Option(name: .customLong("id"), help: "The map's kernel id (bpfleet node maps lists every map's), or the start of exactly one map's id when no map has that id, instead of PROBE MAP.")
     var id: UInt32?
 
     @Option(help: "Keys and values decoded through BTF (typed) or as raw bytes (hex).")

@@ -51,7 +51,11 @@ struct MapWatchCommand: AsyncParsableCommand {
         let request = MapWatch(map: selection.reference, intervalMs: try intervalMilliseconds(),
                                mode: delta ? .delta : .full, format: selection.valueFormat)
         let run = SubscriptionRun(options: options, method: MapWatch.method, count: limits.count,
-                                  duration: try limits.parsedDuration()) { try await $0.subscribe(request) }
+                                  duration: try limits.parsedDuration()) { connection in
+            var request = request
+            request.map = try await KernelMapID.resolve(request.map, on: connection)
+            return try await connection.subscribe(request)
+        }
         let format = options.output
         let title = "map watch \(selection.reference)  every \(interval)  \(delta ? "delta" : "full")"
         try await run.run(outputs: outputs) { nodes, outputs in
