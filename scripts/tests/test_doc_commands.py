@@ -97,6 +97,8 @@ COMMANDS: Dict[Tuple[str, str], Tuple[str, object]] = {
     ("docs/fleet.md", "bpfleet delete -f MANIFEST [--dry-run]"): (SKIP, "synopsis: MANIFEST is a placeholder"),
     ("docs/fleet.md", "bpfleet -l role=web apply -f examples/exec-count.yaml --preflight"): (RUN, 1),
     ("docs/fleet.md", "bpfleet -l role=web diff -f examples/exec-count.yaml"): (RUN, 1),
+    ("docs/security.md", "bpfleet keygen --out keys --name alice"): (RUN, 0),
+    ("docs/security.md", "bpfleet sign programs/build/exec_count.bpf.o --key keys/alice.key --out exec_count.bpf.o.sig"): (RUN, 0),
     ("docs/security.md", "bpfleet cert ca --out pki"): (RUN, 0),
     ("docs/security.md", "bpfleet cert node --ca pki --name web-1 --san web-1.example --san 10.0.0.5 --out pki"): (RUN, 0),
     ("docs/security.md", "bpfleet cert client --ca pki --name alice --out pki"): (RUN, 0),

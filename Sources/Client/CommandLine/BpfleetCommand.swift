@@ -17,7 +17,7 @@ public struct BpfleetCommand: AsyncParsableCommand {
             """,
         version: "bpfleet \(BpfleetVersion.current) (protocol \(ProtocolV1.version))",
         subcommands: [VersionCommand.self, NodeCommand.self, ObjectCommand.self, ProbeCommand.self, MapCommand.self, EventsCommand.self, IterCommand.self,
-                       ApplyCommand.self, DiffCommand.self, StatusCommand.self, DeleteCommand.self, VerifyCommand.self, CallCommand.self, CertCommand.self, ProtocolCommand.self,
+                       ApplyCommand.self, DiffCommand.self, StatusCommand.self, DeleteCommand.self, VerifyCommand.self, CallCommand.self, CertCommand.self, KeygenCommand.self, SignCommand.self, ProtocolCommand.self,
                        MetricsCommand.self])
 
     /// Declared here as well as in each command so that the options may come

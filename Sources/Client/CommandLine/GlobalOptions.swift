@@ -53,7 +53,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("cert"), help: ArgumentHelp("TLS: this client's certificate (PEM), for mutual TLS.", valueName: "file"))
     var cert: String?
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("TLS: the private key (PEM) of --cert.", valueName: "file"))
+    @Option(name: .customLong("key"), help: ArgumentHelp("TLS: the private key (PEM) of --cert (for sign: the signing key).", valueName: "file"))
     var key: String?
 
     @Option(name: .customLong("server-name"), help: ArgumentHelp(
@@ -85,10 +85,16 @@ struct GlobalOptions: ParsableArguments {
         if let concurrency {
             guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         }
-        if (cert == nil) != (key == nil) {
-            throw ValidationError("--cert and --key go together: a certificate and its private key")
+        if cert != nil, key == nil {
+            throw ValidationError(Self.credentialsApart)
         }
     }
+
+    /// A --key without --cert is refused when nodes are asked (`plan`),
+    /// not while parsing: `bpfleet sign FILE --key KEY` names a signing key
+    /// with the same flag, and the options declared on the root command
+    /// read it too.
+    static let credentialsApart = "--cert and --key go together: a certificate and its private key"
 
     /// What a command runs on, once the config file is read.
     struct Plan {
@@ -104,6 +110,7 @@ struct GlobalOptions: ParsableArguments {
     /// certificate) is a `UsageError` that names what to fix.
     func plan(selection: NodeSelection? = nil,
               environment: [String: String] = ProcessInfo.processInfo.environment) throws(UsageError) -> Plan {
+        if key != nil, cert == nil { throw UsageError(Self.credentialsApart) }
         let file: ClientConfig?
         do {
             file = try ConfigFile.load(flag: config, inventory: inventory, environment: environment)
