@@ -43,7 +43,7 @@ public struct ObjectSignature: Codable, Sendable, Hashable {
 
     /// `sha256:` and the object's 64 hex digits: its object id.
     public static func digest(of object: Data) -> String {
-        "sha256:" + SHA256.hash(data: object).map { String(format: "%02x", $0) }.joined()
+        ProbeManifest.objectId(of: object)
     }
 
     /// `ed25519:` and the first 16 hex digits of the SHA-256 of the raw

@@ -60,7 +60,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 break
             }
         }
-        _ = presenter.finishAll(notStarted: notStarted)
+        presenter.finishAll(notStarted: notStarted)
         if !notStarted.isEmpty, options.output.isForPeople {
             let errors = StandardStream.error()
             errors.write("bpfleet: not started: \(notStarted.joined(separator: ", ")) (an earlier probe's rollout did not complete)\n")

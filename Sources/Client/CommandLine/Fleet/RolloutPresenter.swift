@@ -130,7 +130,7 @@ final class RolloutPresenter {
 
     /// The end of several probes: one table, one summary. `notStarted`:
     /// the probes not rolled out because an earlier one stopped.
-    func finishAll(notStarted: [String]) -> RolloutSummary {
+    func finishAll(notStarted: [String]) {
         var total = RolloutSummary(nodes: 0)
         for done in finished { total.add(done.summary) }
         let dryRun = finished.contains { $0.dryRun }
@@ -168,7 +168,6 @@ final class RolloutPresenter {
             output.write("\(verb): \(finished.count) probe\(finished.count == 1 ? "" : "s")\(skipped): \(Self.counts(total)) (of \(total.nodes) node rollouts)\n")
             output.flush()
         }
-        return total
     }
 
     private func current(_ summary: RolloutSummary) -> Finished {
