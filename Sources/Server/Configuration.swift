@@ -24,6 +24,9 @@ public struct Configuration: Sendable {
     /// Plain TCP, allowed on loopback addresses only.
     public var insecurePlaintext = false
     public var rolesFile: String?
+    /// The object policy (YAML): whose signatures an object needs; none
+    /// means every object is taken, as before (docs/security.md).
+    public var objectPolicyFile: String?
     /// Default: STATE_DIR/audit.log.
     public var auditLog: String?
     /// Group that owns the Unix socket (mode 0660); name or number.

@@ -33,6 +33,10 @@ public final class NodeServer: Service, Sendable {
         }
         Self.raiseDescriptorLimit(to: configuration.maxConnections + 256)
         let roles = try RoleBook(path: configuration.rolesFile)
+        let policy = try configuration.objectPolicyFile.map(ObjectPolicy.init(path:))
+        if policy == nil {
+            logger.notice("no object policy: objects are stored and loaded whoever signed them (--object-policy FILE, docs/security.md)")
+        }
         captureLibbpfMessages()
         try Filesystems.preparePinRoot(configuration.pinRoot)
         try makeDirectories(configuration.stateDirectory)
@@ -62,7 +66,7 @@ public final class NodeServer: Service, Sendable {
         let registry = try ProbeRegistry(
             kernelLoop: kernelThread.next(), stateDirectory: configuration.stateDirectory,
             pinRoot: configuration.pinRoot, maxProbeMemory: configuration.maxProbeMemory, features: features, helper: helper,
-            logger: logger, metrics: metrics)
+            policy: policy, logger: logger, metrics: metrics)
         // Probes an earlier bpfleetd left: adopted, restored or failed,
         // before the first request can see them.
         await registry.recover()
@@ -127,7 +131,7 @@ public final class NodeServer: Service, Sendable {
                 for (_, channel) in metricsChannels {
                     group.addTask { try await channel.closeFuture.get() }
                 }
-                group.addTask { await self.reloadRolesOnHangup(roles) }
+                group.addTask { await self.reloadOnHangup(roles, policy) }
             }
         } onGracefulShutdown: {
             for (listener, channel) in metricsChannels {
@@ -168,9 +172,9 @@ public final class NodeServer: Service, Sendable {
         for lock in ownership { lock.release() }
     }
 
-    /// SIGHUP: read the roles file again; connections stay, and their next
-    /// call is judged by the new roles.
-    private func reloadRolesOnHangup(_ roles: RoleBook) async {
+    /// SIGHUP: read the roles file and the object policy again; connections
+    /// stay, and their next call is judged by the new roles and policy.
+    private func reloadOnHangup(_ roles: RoleBook, _ policy: ObjectPolicy?) async {
         let task = Task {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
                 do {
@@ -178,6 +182,13 @@ public final class NodeServer: Service, Sendable {
                     logger.notice("roles file reloaded", metadata: ["path": "\(configuration.rolesFile ?? "-")"])
                 } catch {
                     logger.error("roles file not reloaded; the previous roles stay", metadata: ["error": "\(error)"])
+                }
+                guard let policy else { continue }
+                do {
+                    try policy.reload()
+                    logger.notice("object policy reloaded", metadata: ["path": "\(policy.path)"])
+                } catch {
+                    logger.error("object policy not reloaded; the previous policy stays", metadata: ["error": "\(error)"])
                 }
             }
         }

@@ -48,6 +48,9 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Option(name: .long, help: "Roles file (YAML): who is a viewer and who an operator; re-read on SIGHUP.")
     var roles: String?
 
+    @Option(name: .customLong("object-policy"), help: "Object policy (YAML): the keys whose signatures an object needs before it is stored or loaded; re-read on SIGHUP.")
+    var objectPolicy: String?
+
     @Option(name: .customLong("audit-log"), help: "Audit log of every call that changes the node (default STATE_DIR/audit.log).")
     var auditLog: String?
 
@@ -183,6 +186,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.clientCA = clientCA
         configuration.insecurePlaintext = insecurePlaintext
         configuration.rolesFile = roles
+        configuration.objectPolicyFile = objectPolicy
         configuration.auditLog = auditLog
         configuration.socketGroup = socketGroup
         configuration.runStatistics = !noRunStats

@@ -1,3 +1,4 @@
+import BpfleetShared
 @testable import BpfleetClient
 import Crypto
 import Foundation

@@ -10,9 +10,10 @@ public struct FleetVerify: Sendable {
     public var upload: ObjectUpload
     public var request: ProbeVerify
 
-    public init(objectBytes: Data, name: String?, programs: [String]?, globals: [String: JSONValue]?, maps: [String: MapSettings]?) {
+    public init(objectBytes: Data, name: String?, signatures: [ObjectSignature] = [], programs: [String]?,
+                globals: [String: JSONValue]?, maps: [String: MapSettings]?) {
         objectId = ProbeManifest.objectId(of: objectBytes)
-        upload = ObjectUpload(data: objectBytes.base64EncodedString(), name: name)
+        upload = ObjectUpload(data: objectBytes.base64EncodedString(), name: name, signatures: signatures.isEmpty ? nil : signatures)
         request = ProbeVerify(objectId: objectId, programs: programs, globals: globals, maps: maps)
     }
 

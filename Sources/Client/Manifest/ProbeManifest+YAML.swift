@@ -4,7 +4,7 @@ import Yams
 
 extension ProbeManifest {
     /// The manifest's keys, in the order the docs list them.
-    static let topKeys = ["probe", "object", "programs", "globals", "maps", "metrics", "labels", "keepMaps", "attach", "nodes", "rollout"]
+    static let topKeys = ["probe", "object", "signatures", "programs", "globals", "maps", "metrics", "labels", "keepMaps", "attach", "nodes", "rollout"]
     static let mapSettingKeys = ["maxEntries", "valueSize", "numaNode", "pinning"]
     static let attachKeys = ["program", "target"]
     static let nodesKeys = ["selector", "names"]
@@ -62,6 +62,9 @@ extension ProbeManifest {
         let probe = try reader.probeName(try required(top, "probe", reader, "the probe's name on every node"))
         let objectNode = try required(top, "object", reader, "the BPF ELF object's path, relative to this file")
         let object = try reader.name(objectNode, at: "object", what: "a file path")
+        let signatureFiles = try top["signatures"].map { node throws(ManifestError) in
+            try reader.names(node, at: "signatures", what: "signature file paths")
+        }
         let programs = try top["programs"].map { node throws(ManifestError) in try reader.programs(node) }
         let globals = try top["globals"].map { node throws(ManifestError) in try reader.globals(node) }
         let maps = try top["maps"].map { node throws(ManifestError) in try reader.mapSettings(node) }
@@ -77,8 +80,11 @@ extension ProbeManifest {
         // Last: the YAML is all right, so what is left to fix is the file.
         let objectPath = object.hasPrefix("/") ? object : (directory.isEmpty ? "." : directory) + "/" + object
         let bytes = try reader.objectBytes(at: objectPath, written: object, node: objectNode)
-        return ProbeManifest(file: file, probe: probe, objectPath: objectPath, objectBytes: bytes, programs: programs, globals: globals,
-                             maps: maps, metrics: metrics, labels: labels, keepMaps: keepMaps, attach: attach, nodes: nodes, rollout: rollout)
+        var manifest = ProbeManifest(file: file, probe: probe, objectPath: objectPath, objectBytes: bytes, programs: programs, globals: globals,
+                                     maps: maps, metrics: metrics, labels: labels, keepMaps: keepMaps, attach: attach, nodes: nodes, rollout: rollout)
+        manifest.signatures = try reader.signatures(signatureFiles, node: top["signatures"], objectPath: objectPath,
+                                                    digest: manifest.objectId, directory: directory)
+        return manifest
     }
 
     private static func required(_ fields: ManifestReader.Fields, _ key: String, _ reader: ManifestReader,
@@ -259,6 +265,31 @@ extension ManifestReader {
             throw error(node, path, "\(text) is longer than 24h")
         }
         return .milliseconds(milliseconds.partialValue)
+    }
+
+    /// The signatures of the manifest's object: the files `signatures`
+    /// lists (relative to the manifest), or else OBJECT.sig when there is
+    /// one. Each must be of the object's bytes.
+    func signatures(_ files: [String]?, node: Node?, objectPath: String, digest: String,
+                    directory: String) throws(ManifestError) -> [ObjectSignature] {
+        guard let files, let node else {
+            do throws(SignatureFile.Failure) {
+                return try SignatureFile.signatures(of: objectPath, digest: digest, paths: [])
+            } catch {
+                throw self.error(node, "signatures", "\(error) (\(objectPath).sig is read when signatures is not given)")
+            }
+        }
+        let items = (try? sequence(node, at: "signatures", what: "a list of signature file paths")) ?? []
+        var signatures: [ObjectSignature] = []
+        for (index, file) in files.enumerated() {
+            let path = file.hasPrefix("/") ? file : (directory.isEmpty ? "." : directory) + "/" + file
+            do throws(SignatureFile.Failure) {
+                signatures.append(try SignatureFile.read(path, for: digest))
+            } catch {
+                throw self.error(index < items.count ? items[index] : node, "signatures[\(index)]", error.description)
+            }
+        }
+        return signatures
     }
 
     /// The object's bytes, once they are known to be a BPF ELF object.

@@ -28,6 +28,9 @@ public struct ProbeManifest: Sendable, Hashable {
     /// The server's id of the object: "sha256:" and the lowercase hex
     /// SHA-256 of `objectBytes`.
     public private(set) var objectId: String
+    /// Signatures of the object (`signatures`, or OBJECT.sig), sent with
+    /// it; not part of the spec: a new signature changes nothing that runs.
+    public var signatures: [ObjectSignature] = []
     /// Programs to load; nil loads all of the object's.
     public var programs: [String]?
     /// Values for the object's global variables, typed as their BTF says.
@@ -75,13 +78,7 @@ public struct ProbeManifest: Sendable, Hashable {
 
     /// "sha256:" + lowercase hex, the form of object ids and spec hashes.
     static func sha256Text(_ bytes: some DataProtocol) -> String {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = Array("sha256:".utf8)
-        for byte in SHA256.hash(data: bytes) {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0xF)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        ObjectSignature.digest(of: bytes)
     }
 }
 
@@ -198,6 +195,7 @@ extension ProbeManifest {
 
     /// The `object.upload` of this manifest's object, under its file name.
     public var objectUpload: ObjectUpload {
-        ObjectUpload(data: objectBytes.base64EncodedString(), name: URL(fileURLWithPath: objectPath).lastPathComponent)
+        ObjectUpload(data: objectBytes.base64EncodedString(), name: URL(fileURLWithPath: objectPath).lastPathComponent,
+                     signatures: signatures.isEmpty ? nil : signatures)
     }
 }

@@ -266,7 +266,10 @@ public final class AuditLog: Sendable {
             if !touched.isEmpty { fields["result"] = .object(touched) }
         case .failure(let error):
             fields["outcome"] = "error"
-            fields["error"] = ["code": .int(Int64(error.code.rawValue)), "message": .string(error.message)]
+            var recorded: [String: JSONValue] = ["code": .int(Int64(error.code.rawValue)), "message": .string(error.message)]
+            // What an object policy found missing: who signed, who did not.
+            if case .object(let data)? = error.data, let policy = data["policy"] { recorded["policy"] = policy }
+            fields["error"] = .object(recorded)
         }
         let whole = terminated(fields, numbers: numbers)
         guard whole.readableBytes > maxRecordBytes else { return whole }

@@ -10,6 +10,7 @@ extension ObjectUpload: Audited {
     var auditTargets: [String: JSONValue] {
         var targets: [String: JSONValue] = ["bytes": .int(Int64(data.utf8.count / 4 * 3))]
         if let name { targets["name"] = .string(name) }
+        if let signatures { targets["signatures"] = .array(signatures.map { .string($0.keyId) }) }
         return targets
     }
 }
@@ -59,7 +60,7 @@ extension MapDelete: Audited {
 func auditResult(_ value: any Encodable) -> [String: JSONValue] {
     switch value {
     case let object as ObjectDescription:
-        return ["objectId": .string(object.objectId)]
+        return signing(["objectId": .string(object.objectId)], object.signers, object.policy)
     case let probe as ProbeDescription:
         var touched: [String: JSONValue] = [
             "programIds": .array(probe.programs.map { .int(Int64($0.id)) }),
@@ -68,10 +69,19 @@ func auditResult(_ value: any Encodable) -> [String: JSONValue] {
             touched["replacedProgramIds"] = .array(replaced.map { .int(Int64($0)) })
             touched["kernelLinkIds"] = .array(probe.links.map { .int(Int64($0.id)) })
         }
-        return touched
+        return signing(touched, probe.signers, probe.policy)
     case let link as LinkDescription:
         return ["linkId": .int(Int64(link.linkId)), "kernelLinkId": .int(Int64(link.id))]
     default:
         return [:]
     }
+}
+
+/// The signer key ids and the object policy's verdict, on a node with a
+/// policy: every object stored or loaded is on record with who signed it.
+private func signing(_ fields: [String: JSONValue], _ signers: [ObjectSigner]?, _ policy: String?) -> [String: JSONValue] {
+    var fields = fields
+    if let signers { fields["signers"] = .array(signers.map { .string($0.keyId) }) }
+    if let policy { fields["policy"] = .string(policy) }
+    return fields
 }

@@ -8,7 +8,8 @@ extension ProbeLoad: ValueMethod {
                 if let refusal = context.features.policyRefusal(program) ?? context.features.unloadable(program) { throw ResponseError(refusal) }
             }
         }
-        let probe = try await context.registry.load(self)
+        try await context.registry.admit(objectId)
+        let probe = await context.registry.signed(try await context.registry.load(self))
         if probe.replacedProgramIds != nil {
             // Watchers hold the old probe's maps (and with them its object) open.
             await context.hub.endAll(probe: name, reason: "probe replaced")

@@ -1,5 +1,4 @@
 import BpfleetShared
-import Crypto
 import Foundation
 
 /// Uploaded ELF objects, content-addressed by sha256, kept in the state
@@ -27,10 +26,8 @@ struct ObjectStore {
         }
     }
 
-    static func objectID(of elf: some Sequence<UInt8>) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Array(elf))
-        return "sha256:" + Hex.encode(hasher.finalize())
+    static func objectID(of elf: [UInt8]) -> String {
+        ObjectSignature.digest(of: elf)
     }
 
     /// Validates the form of an object id before it becomes a file name.
@@ -75,10 +72,60 @@ struct ObjectStore {
         return description
     }
 
+    /// Rewrites a stored object's description (new signatures, or the
+    /// policy's new verdict); the bytes stay.
+    mutating func update(_ description: ObjectDescription) throws(ResponseError) -> ObjectDescription {
+        guard objects[description.objectId] != description else { return description }
+        let hex = description.objectId.dropFirst("sha256:".count)
+        do {
+            try AtomicFile.write(Array(try JSONEncoder.wire().encode(description)), to: "\(directory)/\(hex).json")
+        } catch {
+            throw ResponseError(.internalError, "could not store the object's description: \(error)")
+        }
+        objects[description.objectId] = description
+        return description
+    }
+
+    // MARK: Signatures
+
+    /// The most signatures one object holds.
+    static let maxSignatures = 16
+
+    /// Each signature's fields within the lengths their forms have, before
+    /// anything reads them.
+    static func checkForm(_ signatures: [ObjectSignature]) throws(ResponseError) {
+        guard signatures.count <= maxSignatures else {
+            throw .invalidParams("signatures: at most \(maxSignatures), got \(signatures.count)", field: "signatures")
+        }
+        for (index, signature) in signatures.enumerated() {
+            let fields = [("format", signature.format, 64), ("digest", signature.digest, 71), ("keyId", signature.keyId, 64),
+                          ("signature", signature.signature, 128)]
+            for (name, value, limit) in fields where value.utf8.count > limit || value.isEmpty {
+                throw .invalidParams("signatures[\(index)].\(name): 1 to \(limit) bytes, got \(value.utf8.count)",
+                                     field: "signatures[\(index)].\(name)")
+            }
+        }
+    }
+
+    /// The signatures an object holds and new ones, each once, in order.
+    static func merged(_ held: [ObjectSignature], _ new: [ObjectSignature]) -> [ObjectSignature] {
+        var seen = Set<ObjectSignature>()
+        return (held + new).filter { seen.insert($0).inserted }
+    }
+
     mutating func remove(_ objectId: String) {
         let hex = objectId.dropFirst("sha256:".count)
         unlink("\(directory)/\(hex).json")
         unlink(path(of: objectId))
         objects[objectId] = nil
+    }
+}
+
+extension ObjectDescription {
+    /// Records what the node's object policy made of the object (nothing
+    /// without a policy).
+    mutating func judged(_ verdict: ObjectPolicy.Verdict?) {
+        signers = verdict?.signers
+        policy = verdict?.name
     }
 }

@@ -23,13 +23,15 @@ public actor ProbeRegistry {
     let logger: Logger
     /// Opens and describes uploaded objects out of this process.
     let helper: ObjectHelper
+    /// --object-policy: whose signatures an object needs; nil takes all.
+    let policy: ObjectPolicy?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         kernelLoop.executor.asUnownedSerialExecutor()
     }
 
     init(kernelLoop: any EventLoop, stateDirectory: String, pinRoot: String, maxProbeMemory: UInt64, features: KernelFeatures,
-         helper: ObjectHelper, logger: Logger, metrics: ServerMetrics? = nil) throws {
+         helper: ObjectHelper, policy: ObjectPolicy? = nil, logger: Logger, metrics: ServerMetrics? = nil) throws {
         self.kernelLoop = kernelLoop
         self.store = try ObjectStore(stateDirectory: stateDirectory)
         self.desired = try DesiredStateStore(stateDirectory: stateDirectory, metrics: metrics)
@@ -38,6 +40,7 @@ public actor ProbeRegistry {
         self.attacher = Attacher(features: features)
         self.pinRoot = pinRoot
         self.helper = helper
+        self.policy = policy
         self.logger = logger
     }
 
@@ -49,7 +52,19 @@ public actor ProbeRegistry {
         }
         let elf = Array(data)
         let objectId = ObjectStore.objectID(of: elf)
-        if let existing = store.objects[objectId] { return described(existing) }
+        try ObjectStore.checkForm(request.signatures ?? [])
+        // The policy first: an object it refuses never reaches libbpf.
+        let existing = store.objects[objectId]
+        let signatures = ObjectStore.merged(existing?.signatures ?? [], request.signatures ?? [])
+        guard signatures.count <= ObjectStore.maxSignatures else {
+            throw .invalidParams("signatures: the object would hold \(signatures.count) signatures; at most \(ObjectStore.maxSignatures)", field: "signatures")
+        }
+        let verdict = try policy?.judge(digest: objectId, signatures: signatures)
+        if var existing {
+            existing.signatures = signatures.isEmpty ? nil : signatures
+            existing.judged(verdict)
+            return described(try store.update(existing))
+        }
         // libbpf parses the object in the helper process: whatever the
         // bytes do to it, this process only sees an answer.
         // The name libbpf gives the object in its messages: the uploader's.
@@ -57,12 +72,42 @@ public actor ProbeRegistry {
         guard !parts.programs.isEmpty else {
             throw ResponseError(.invalidObject, "the object has no programs (no SEC(\"...\") functions)", data: ["libbpf": ""])
         }
-        let description = ObjectDescription(
+        var description = ObjectDescription(
             objectId: objectId, name: request.name, size: elf.count, uploadedAt: Date(), programs: parts.programs,
             maps: parts.maps, globals: parts.globals, usedBy: [])
+        description.signatures = signatures.isEmpty ? nil : signatures
+        description.judged(verdict)
+        if let reason = verdict?.audited {
+            logger.warning("object admitted by the object policy's unsigned: audit", metadata: ["objectId": "\(objectId)", "reason": "\(reason)"])
+        }
         let stored = try store.add(elf: elf, description: description)
-        logger.info("object stored", metadata: ["objectId": "\(objectId)", "size": "\(elf.count)"])
+        logger.info("object stored", metadata: ["objectId": "\(objectId)", "size": "\(elf.count)",
+                                                "signers": "\(verdict.map { $0.signers.map(\.keyId).joined(separator: ",") } ?? "-")"])
         return described(stored)
+    }
+
+    /// Before a stored object is loaded or verified: whether the node's
+    /// object policy, as it is now, still takes the signatures it holds
+    /// (a key removed since its upload no longer counts). The verdict is
+    /// kept with the object; -32002 when it no longer satisfies it.
+    func admit(_ objectId: String) throws(ResponseError) {
+        guard let policy else { return }
+        var description = try store.description(of: objectId)
+        let verdict = try policy.judge(digest: objectId, signatures: description.signatures ?? [])
+        description.judged(verdict)
+        _ = try store.update(description)
+        if let reason = verdict.audited {
+            logger.warning("object admitted by the object policy's unsigned: audit", metadata: ["objectId": "\(objectId)", "reason": "\(reason)"])
+        }
+    }
+
+    /// A probe's description with what the policy made of its object.
+    func signed(_ probe: ProbeDescription) -> ProbeDescription {
+        guard let object = store.objects[probe.objectId] else { return probe }
+        var copy = probe
+        copy.signers = object.signers
+        copy.policy = object.policy
+        return copy
     }
 
     func objects() -> [ObjectDescription] {
@@ -275,13 +320,13 @@ public actor ProbeRegistry {
 
     func describeProbes() -> [ProbeDescription] {
         Set(probes.keys).union(failed.keys).sorted().compactMap { name in
-            probes[name]?.describe() ?? failed[name]?.describe()
+            (probes[name]?.describe() ?? failed[name]?.describe()).map(signed)
         }
     }
 
     func describeProbe(_ name: String) throws(ResponseError) -> ProbeDescription {
-        if let failure = failed[name] { return failure.describe() }
-        return try probe(named: name).describe()
+        if let failure = failed[name] { return signed(failure.describe()) }
+        return signed(try probe(named: name).describe())
     }
 
     /// The struct types a loaded probe's object defines (`recordTypes`);

@@ -5,10 +5,14 @@ public struct ObjectUpload: RPCMethod, Hashable {
     /// The ELF bytes, base64.
     public var data: String
     public var name: String?
+    /// Detached signatures of the bytes (`bpfleet sign`), for the node's
+    /// object policy; kept with the object.
+    public var signatures: [ObjectSignature]?
 
-    public init(data: String, name: String? = nil) {
+    public init(data: String, name: String? = nil, signatures: [ObjectSignature]? = nil) {
         self.data = data
         self.name = name
+        self.signatures = signatures
     }
 
     public typealias Result = ObjectDescription
@@ -43,12 +47,13 @@ public struct ObjectDelete: RPCMethod {
 }
 
 extension ObjectUpload {
-    public static let wireSummary = "Stores a compiled BPF ELF object on the node, content-addressed: the same bytes twice give the first description. The object is opened (not loaded) and described."
+    public static let wireSummary = "Stores a compiled BPF ELF object on the node, content-addressed: the same bytes twice give the first description (with any new signatures added). The object is opened (not loaded) and described. A node with an object policy first checks the object's signatures against it."
     public static let wireFields: [String: WireField] = [
         "data": "The ELF bytes, base64.",
         "name": "A name for people (the file name, say).",
+        "signatures": "Detached signatures of the bytes, as `bpfleet sign` writes them (at most 16). A node with an object policy refuses an object they do not satisfy (-32002, `data.policy` says what is missing); a node without one keeps them with the object and checks nothing.",
     ]
-    public static let errors: [ErrorCode] = [.invalidObject, .limitExceeded, .kernelError]
+    public static let errors: [ErrorCode] = [.invalidParams, .permissionDenied, .invalidObject, .limitExceeded, .kernelError]
     public static let example = ObjectUpload(data: "f0VMRgIBAQAAAAAAAAAAAAEA9wABAAAAAAAAAAAAAAAAAAAAAAAAAA==", name: "exec_count.bpf.o")
     public static var exampleResult: ObjectDescription { .example }
 }

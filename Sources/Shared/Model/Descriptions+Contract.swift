@@ -47,6 +47,9 @@ extension ObjectDescription: WireDocumented {
         "maps": "Its maps.",
         "globals": "Its global variables.",
         "usedBy": "Probes loaded from it now.",
+        "signatures": "The signatures the node holds for it, as uploaded. Absent when none.",
+        "signers": "On a node with an object policy: the policy's keys whose signatures of it verified. Absent without a policy.",
+        "policy": WireField("On a node with an object policy: `satisfied`, or `audited` when only the policy's `unsigned: audit` let it in. Absent without a policy.", values: ["satisfied", "audited"]),
     ]
 
     public static let example = ObjectDescription(
@@ -135,6 +138,8 @@ extension ProbeDescription: WireDocumented {
         "mapSettings": "The map settings it was loaded with (`probe.load`'s `maps`).",
         "metrics": "The map exports it was loaded with (`probe.load`'s `metrics`).",
         "recordTypes": "`probe.get` only: the struct types the object defines (named structs of its BTF the kernel's BTF lacks), as `struct NAME`, sorted; what a `recordType` is likely to be.",
+        "signers": "On a node with an object policy: the policy's keys that signed the probe's object. Absent without a policy.",
+        "policy": WireField("On a node with an object policy: `satisfied`, or `audited` when only the policy's `unsigned: audit` let the object in. Absent without a policy.", values: ["satisfied", "audited"]),
     ]
 
     public static var example: ProbeDescription {

@@ -70,6 +70,15 @@ public struct ObjectDescription: Codable, Sendable, Hashable {
     public var globals: [GlobalVariable]
     /// Probes currently loaded from this object.
     public var usedBy: [String]
+    /// The signatures the node holds for it (`object.upload`'s). Absent
+    /// when it has none, and from older servers.
+    public var signatures: [ObjectSignature]?
+    /// On a node with an object policy: the trusted keys whose signatures
+    /// verified, by the policy's names, and `satisfied`, or `audited` when
+    /// the policy's `unsigned: audit` let it in without enough of them.
+    /// Both absent without a policy.
+    public var signers: [ObjectSigner]?
+    public var policy: String?
 
     public init(objectId: String, name: String?, size: Int, uploadedAt: Date, programs: [ProgramDescription],
                 maps: [MapDescription], globals: [GlobalVariable], usedBy: [String]) {
@@ -222,6 +231,11 @@ public struct ProbeDescription: Codable, Sendable, Hashable {
     /// `events.subscribe` or `iter.read` is likely to be. Absent
     /// elsewhere, and from older servers.
     public var recordTypes: [String]?
+    /// On a node with an object policy: the trusted keys that signed the
+    /// probe's object (the object's `signers`), and the policy's verdict
+    /// (`satisfied` or `audited`). Absent without a policy.
+    public var signers: [ObjectSigner]?
+    public var policy: String?
 
     public init(name: String, objectId: String, labels: [String: String], globals: [String: JSONValue], loadedAt: Date,
                 programs: [LoadedProgram], maps: [LoadedMap], links: [LinkDescription], origin: String? = nil,

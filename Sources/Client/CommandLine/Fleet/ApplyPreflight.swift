@@ -10,7 +10,8 @@ import BpfleetShared
 enum ApplyPreflight {
     /// Whether the rollout may go on; prints the refusal when not.
     static func passes(_ manifest: ProbeManifest, plan: GlobalOptions.Plan, format: OutputFormat, verifierLog: Bool, dryRun: Bool) async -> Bool {
-        let verify = FleetVerify(objectBytes: manifest.objectBytes, name: manifest.objectUpload.name, programs: manifest.programs,
+        let verify = FleetVerify(objectBytes: manifest.objectBytes, name: manifest.objectUpload.name, signatures: manifest.signatures,
+                                 programs: manifest.programs,
                                  globals: manifest.globals, maps: manifest.maps)
         let results = await verify.run(on: plan.targets, fanOut: plan.fanOut, keepUploads: !dryRun)
         let failing = results.filter { !$0.verified }

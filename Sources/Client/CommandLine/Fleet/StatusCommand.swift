@@ -21,7 +21,9 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let prepared = FleetManifestCommand.prepareAll(file: file, options: options)
         let several = prepared.count > 1
-        let rows = FleetRows(format: options.output, headers: (several ? ["PROBE"] : []) + ["NODE", "STATE", "SPEC", "DETAIL"])
+        // SIGNED BY only when a node has an object policy to say it.
+        let rows = FleetRows(format: options.output, headers: (several ? ["PROBE"] : []) + ["NODE", "STATE", "SPEC", "DETAIL"],
+                             optionalHeader: "SIGNED BY")
         var inSync = 0
         var total = 0
         var summaries: [String] = []
@@ -30,7 +32,8 @@ struct StatusCommand: AsyncParsableCommand {
             var probeInSync = 0
             await plan.fanOut.run(plan.targets, order: options.output == .ndjson ? .completion : .given, calling: { connection in
                     let probe = try await NodeConvergence(connection: connection).probe(named: wanted.name)
-                    return NodeStatus(drift: ProbeDrift.of(probe, against: wanted), spec: probe?.labels[ProbeManifest.specLabel])
+                    return NodeStatus(drift: ProbeDrift.of(probe, against: wanted), spec: probe?.labels[ProbeManifest.specLabel],
+                                      signers: probe?.signers, policy: probe?.policy)
             }) { outcome in
                 let node = plan.targets[outcome.index]
                 var record = FleetRecord(node: node.description, address: node.address.description)
@@ -40,6 +43,8 @@ struct StatusCommand: AsyncParsableCommand {
                     record.state = status.drift.word
                     record.spec = status.spec
                     record.detail = status.drift.detail
+                    record.signers = status.signers
+                    record.policy = status.policy
                     if status.drift == .inSync { probeInSync += 1 }
                 case .failure(let error):
                     let failure = NodeFailure(error)
@@ -48,7 +53,8 @@ struct StatusCommand: AsyncParsableCommand {
                     record.detail = failure.message
                 }
                 rows.add(record, cells: (several ? [manifest.probe] : [])
-                         + [record.node, record.state ?? "", record.spec.map(ProbeDrift.short) ?? "-", record.detail ?? ""])
+                         + [record.node, record.state ?? "", record.spec.map(ProbeDrift.short) ?? "-", record.detail ?? ""],
+                         optional: record.signedBy)
             }
             inSync += probeInSync
             total += plan.targets.count
@@ -61,6 +67,8 @@ struct StatusCommand: AsyncParsableCommand {
     struct NodeStatus: Sendable {
         var drift: ProbeDrift
         var spec: String?
+        var signers: [ObjectSigner]?
+        var policy: String?
     }
 }
 
@@ -76,13 +84,20 @@ struct FleetRecord: Encodable {
     var spec: String?
     var detail: String?
     var error: NodeFailure?
+    /// What the node's object policy made of the probe's object (status).
+    var signers: [ObjectSigner]?
+    var policy: String?
+
+    /// The SIGNED BY cell: the signers' names, and whether the policy only
+    /// audited the object; nil where the node has no object policy.
+    var signedBy: String? { ObjectView.signedBy(signers, policy: policy) }
 
     init(node: String, address: String) {
         self.node = node
         self.address = address
     }
 
-    enum CodingKeys: String, CodingKey { case probe, node, address, ok, state, action, spec, detail, error }
+    enum CodingKeys: String, CodingKey { case probe, node, address, ok, state, action, spec, detail, error, signers, policy }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -95,6 +110,8 @@ struct FleetRecord: Encodable {
         try container.encodeIfPresent(spec, forKey: .spec)
         if let detail, !detail.isEmpty { try container.encode(detail, forKey: .detail) }
         try container.encodeIfPresent(error, forKey: .error)
+        try container.encodeIfPresent(signers, forKey: .signers)
+        try container.encodeIfPresent(policy, forKey: .policy)
     }
 }
 
@@ -103,18 +120,22 @@ struct FleetRecord: Encodable {
 final class FleetRows {
     let format: OutputFormat
     let headers: [String]
+    /// A column shown before the last only when some row has a value.
+    let optionalHeader: String?
     private var cells: [[String]] = []
+    private var optionalCells: [String?] = []
     private var records: [FleetRecord] = []
     private let output: StandardStream
     private lazy var json = JSONLines(output)
 
-    init(format: OutputFormat, headers: [String]) {
+    init(format: OutputFormat, headers: [String], optionalHeader: String? = nil) {
         self.format = format
         self.headers = headers
+        self.optionalHeader = optionalHeader
         self.output = StandardStream.output(format.transcoding)
     }
 
-    func add(_ record: FleetRecord, cells row: [String]) {
+    func add(_ record: FleetRecord, cells row: [String], optional: String? = nil) {
         switch format {
         case .ndjson:
             json.write(record)
@@ -122,6 +143,7 @@ final class FleetRows {
             records.append(record)
         case .table, .wide:
             cells.append(row)
+            optionalCells.append(optional)
         }
     }
 
@@ -132,6 +154,13 @@ final class FleetRows {
         case .json, .yaml:
             json.write(records)
         case .table, .wide:
+            var headers = headers, cells = cells
+            if let optionalHeader, optionalCells.contains(where: { $0 != nil }), !headers.isEmpty {
+                headers.insert(optionalHeader, at: headers.count - 1)
+                for index in cells.indices where !cells[index].isEmpty {
+                    cells[index].insert(optionalCells[index] ?? "-", at: cells[index].count - 1)
+                }
+            }
             TablePrinter(stream: output, showsNode: false).columns(headers, cells)
             output.write(summary + "\n")
         }

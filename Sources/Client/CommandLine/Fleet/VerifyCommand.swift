@@ -49,13 +49,20 @@ struct VerifyCommand: AsyncParsableCommand {
             throw ValidationError("cannot read '\(file)': \(error.localizedDescription)")
         }
         let (globals, maps) = try settings()
+        // A node with an object policy verifies only what it would load.
+        let signatures: [ObjectSignature]
+        do throws(SignatureFile.Failure) {
+            signatures = try SignatureFile.signatures(of: file, digest: ObjectSignature.digest(of: bytes), paths: [])
+        } catch {
+            throw ValidationError(error.description)
+        }
         let plan: GlobalOptions.Plan
         do {
             plan = try options.plan()
         } catch {
             FleetManifestCommand.usage("\(error)")
         }
-        let verify = FleetVerify(objectBytes: bytes, name: URL(fileURLWithPath: file).lastPathComponent,
+        let verify = FleetVerify(objectBytes: bytes, name: URL(fileURLWithPath: file).lastPathComponent, signatures: signatures,
                                  programs: programs.isEmpty ? nil : programs, globals: globals, maps: maps)
         let results = await verify.run(on: plan.targets, fanOut: plan.fanOut, keepUploads: false)
         VerifyPresenter(format: options.output, verifierLog: options.verifierLog).show(results)

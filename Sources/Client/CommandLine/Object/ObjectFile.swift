@@ -8,7 +8,8 @@ struct ObjectFile: Sendable {
     var path: String
     var upload: ObjectUpload
 
-    init(path: String, name: String?) throws {
+    /// `signatures`: signature files; none named, FILE.sig when it exists.
+    init(path: String, name: String?, signatures: [String] = []) throws {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -18,8 +19,10 @@ struct ObjectFile: Sendable {
         self.path = path
         // Stored under the file's name unless told otherwise: that is how an
         // operator recognizes it in `object list`.
+        let signed = try SignatureFile.signatures(of: path, digest: ObjectSignature.digest(of: data), paths: signatures)
         self.upload = ObjectUpload(data: data.base64EncodedString(),
-                                   name: name ?? URL(fileURLWithPath: path).lastPathComponent)
+                                   name: name ?? URL(fileURLWithPath: path).lastPathComponent,
+                                   signatures: signed.isEmpty ? nil : signed)
     }
 
     /// Why `path` cannot be uploaded, checked before any node is asked.

@@ -18,13 +18,16 @@ enum ObjectView {
     }
 
     static func detail(_ object: ObjectDescription, node: NodeTarget, _ printer: TablePrinter) {
-        printer.block(node: node, [
+        var pairs = [
             ("object", object.objectId),
             ("name", object.name ?? "-"),
             ("size", DisplayText.bytes(object.size)),
             ("uploaded", DisplayText.date(object.uploadedAt)),
             ("used by", object.usedBy.isEmpty ? "-" : object.usedBy.joined(separator: ", ")),
-        ])
+        ]
+        if let signatures = object.signatures { pairs.append(("signatures", signatures.map(\.keyId).joined(separator: ", "))) }
+        if let signed = signedBy(object.signers, policy: object.policy) { pairs.append(("signed by", signed)) }
+        printer.block(node: node, pairs)
         printer.section("programs", ["NAME", "SECTION", "TYPE", "INSNS"], object.programs.map {
             [$0.name, $0.section, $0.type, String($0.instructions)]
         })
@@ -34,6 +37,16 @@ enum ObjectView {
         printer.section("globals", ["NAME", "SECTION", "TYPE", "SIZE", "WRITABLE"], object.globals.map {
             [$0.name, $0.section, $0.type, String($0.size), $0.readOnly ? "no" : "yes"]
         })
+    }
+
+    /// What a node's object policy made of an object: the trusted signers'
+    /// names, and `(audited)` when only `unsigned: audit` let it in; nil on
+    /// a node without a policy.
+    static func signedBy(_ signers: [ObjectSigner]?, policy: String?) -> String? {
+        guard let policy else { return nil }
+        let names = signers?.map(\.name).joined(separator: ", ") ?? ""
+        let who = names.isEmpty ? "none" : names
+        return policy == "audited" ? "\(who) (audited)" : who
     }
 
     /// "8 (struct key)" or "8": a key or value size with its BTF type.

@@ -44,6 +44,7 @@ enum ProbeView {
         if let origin = probe.origin { pairs.append(("origin", origin)) }
         if let state = probe.state { pairs.append(("state", state)) }
         if let error = probe.restoreError { pairs.append(("restore error", error)) }
+        if let signed = ObjectView.signedBy(probe.signers, policy: probe.policy) { pairs.append(("signed by", signed)) }
         printer.block(node: node, pairs)
         let timed = probe.programs.contains { $0.runTimeNs != nil }
         printer.section("programs", ["NAME", "TYPE", "ID", "TAG", "RUNS"] + (timed ? ["RUN TIME"] : []), probe.programs.map {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BpfleetShared
 import Crypto
 import CryptoExtras
 import Foundation

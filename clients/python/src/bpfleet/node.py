@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import threading
 import weakref
@@ -197,16 +198,28 @@ class Node:
 
     # --- objects -------------------------------------------------------------------------------
 
-    def object_upload(self, *, data: bytes, name: Optional[str] = None) -> ObjectDescription:
-        """``object.upload``: stores a compiled BPF ELF object (DATA, its bytes)."""
+    def object_upload(self, *, data: bytes, name: Optional[str] = None,
+                      signatures: Optional[List[Dict[str, str]]] = None) -> ObjectDescription:
+        """``object.upload``: stores a compiled BPF ELF object (DATA, its bytes), with SIGNATURES
+        (each the JSON object ``bpfleet sign`` writes) for a node's object policy."""
         encoded = base64.b64encode(data).decode("ascii")
-        return cast(ObjectDescription, self.call("object.upload", _params(data=encoded, name=name)))
+        return cast(ObjectDescription, self.call("object.upload", _params(data=encoded, name=name, signatures=signatures)))
 
-    def object_upload_file(self, path: Union[str, "os.PathLike[str]"], *, name: Optional[str] = None) -> ObjectDescription:
-        """``object.upload`` of the file at PATH, named by its file name unless NAME is given."""
+    def object_upload_file(self, path: Union[str, "os.PathLike[str]"], *, name: Optional[str] = None,
+                           signature_files: Optional[List[Union[str, "os.PathLike[str]"]]] = None) -> ObjectDescription:
+        """``object.upload`` of the file at PATH, named by its file name unless NAME is given, with the
+        signatures in SIGNATURE_FILES (default: PATH.sig when it exists)."""
         with open(path, "rb") as f:
             data = f.read()
-        return self.object_upload(data=data, name=name or os.path.basename(os.fspath(path)))
+        if signature_files is None:
+            beside = os.fspath(path) + ".sig"
+            signature_files = [beside] if os.path.exists(beside) else []
+        signatures = []
+        for signature_file in signature_files:
+            with open(signature_file, "r", encoding="utf-8") as f:
+                signatures.append(json.load(f))
+        return self.object_upload(data=data, name=name or os.path.basename(os.fspath(path)),
+                                  signatures=signatures or None)
 
     def object_list(self) -> List[ObjectDescription]:
         return cast(List[ObjectDescription], self.call("object.list")["objects"])

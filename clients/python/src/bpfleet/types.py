@@ -60,8 +60,11 @@ class _ObjectDescription(TypedDict):
 
 
 class ObjectDescription(_ObjectDescription, total=False):
-    """``object.upload`` and ``object.get``."""
+    """``object.upload`` and ``object.get``; ``signers`` and ``policy`` on a node with an object policy."""
     name: str
+    signatures: List[Dict[str, str]]
+    signers: List[Dict[str, str]]
+    policy: str
 
 
 class _LoadedProgram(TypedDict):
@@ -135,6 +138,8 @@ class ProbeDescription(_ProbeDescription, total=False):
     replacedProgramIds: List[int]
     mapSettings: Dict[str, Dict[str, Any]]
     recordTypes: List[str]
+    signers: List[Dict[str, str]]
+    policy: str
 
 
 class _MapEntry(TypedDict):
