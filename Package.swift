@@ -160,7 +160,7 @@ if Context.environment["BPFLEET_FUZZ"] == "1" {
     package.targets.append(.target(name: "CFuzzDriver", path: "Sources/Fuzz/CFuzzDriver"))
     let fuzzTargets: [(name: String, library: Target.Dependency)] = [
         ("jsonrpc", "BpfleetServer"), ("values", "BpfleetServer"), ("btf", "BpfleetServer"),
-        ("object", "BpfleetServer"), ("roles", "BpfleetServer"), ("usdt", "BpfleetServer"), ("symbols", "BpfleetServer"),
+        ("object", "BpfleetServer"), ("roles", "BpfleetServer"), ("policy", "BpfleetServer"), ("usdt", "BpfleetServer"), ("symbols", "BpfleetServer"),
         ("manifest", "BpfleetClient"),
     ]
     for target in fuzzTargets {

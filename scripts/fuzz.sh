@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"jsonrpc manifest roles values btf object usdt symbols"}
+targets=${FUZZ_TARGETS:-"jsonrpc manifest roles policy values btf object usdt symbols"}
 # A crash stops libFuzzer; the script starts it again for the time left,
 # keeping the first input per crash site. After this many distinct sites
 # (or 30 restarts) a target stops for this run.
@@ -27,7 +27,7 @@ seeds=Tests/FuzzSeeds
 # a type and its value, a .BTF section, an object.
 max_len() {
     case $1 in
-        jsonrpc | manifest) echo 4096 ;;
+        jsonrpc | manifest | policy) echo 4096 ;;
         roles) echo 2048 ;;
         values) echo 1024 ;;
         btf) echo 8192 ;;

@@ -33,7 +33,7 @@ struct FuzzSeed: Sendable, CustomTestStringConvertible {
 /// crash inside libbpf itself.)
 @Suite("fuzz seeds, replayed")
 struct FuzzSeedTests {
-    @Test("every server target has seeds", arguments: ["jsonrpc", "roles", "values", "btf", "object", "usdt", "symbols"])
+    @Test("every server target has seeds", arguments: ["jsonrpc", "roles", "policy", "values", "btf", "object", "usdt", "symbols"])
     func seedsExist(_ target: String) {
         #expect(FuzzSeed.all(target).count >= 3)
     }
@@ -46,6 +46,11 @@ struct FuzzSeedTests {
     @Test("roles", arguments: FuzzSeed.all("roles"))
     func roles(_ seed: FuzzSeed) throws {
         try seed.replay(ServerFuzzTargets.roles)
+    }
+
+    @Test("policy", arguments: FuzzSeed.all("policy"))
+    func policy(_ seed: FuzzSeed) throws {
+        try seed.replay(ServerFuzzTargets.policy)
     }
 
     @Test("values", arguments: FuzzSeed.all("values"))

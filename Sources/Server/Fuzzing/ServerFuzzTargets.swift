@@ -1,5 +1,7 @@
 import BpfleetShared
 import CBPFSupport
+import Crypto
+import CryptoExtras
 import Foundation
 import NIOCore
 
@@ -146,6 +148,30 @@ public enum ServerFuzzTargets {
         for peer in peers {
             _ = rules.operators.matches(peer)
             _ = rules.viewers.matches(peer)
+        }
+    }
+
+    // MARK: policy
+
+    /// The key the policy target's `publicKeyFile: a.pub` names, made from
+    /// fixed bytes: seeds can carry its real signatures.
+    static let policyKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32))
+
+    /// An object policy's bytes (up to the first NUL) through the reader
+    /// bpfleetd starts with and reloads on SIGHUP (`publicKeyFile: a.pub`
+    /// reads a fixed key, any other file nothing); then the rest, as the
+    /// JSON `signatures` of an upload, judged for the object
+    /// `sha256:0...0` and for the digest the first signature names.
+    public static func policy(_ bytes: UnsafeRawBufferPointer) {
+        let split = bytes.firstIndex(of: 0) ?? bytes.count
+        let keyText = policyKey.map { $0.publicKey.pemRepresentation }
+        guard let rules = try? ObjectPolicy.rules(from: Data(bytes[..<split]), in: "policy.yaml", keyFile: { name in
+            name == "a.pub" ? keyText : nil
+        }) else { return }
+        let rest = split < bytes.count ? Data(bytes[(split + 1)...]) : Data()
+        let signatures = (try? JSONDecoder().decode([ObjectSignature].self, from: rest)) ?? []
+        for digest in ["sha256:" + String(repeating: "0", count: 64)] + signatures.prefix(1).map(\.digest) {
+            _ = try? ObjectPolicy.judge(digest: digest, signatures: signatures, rules: rules, path: "policy.yaml")
         }
     }
 
