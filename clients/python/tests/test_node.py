@@ -3,11 +3,13 @@ snapshot, lookup, update, errors with their data, MethodNotFound's message."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 
 import pytest
-from _bpfleet_nodes import Server, Workload, program
+from _bpfleet_nodes import BPFLEET, Server, Workload, program
 
-from bpfleet import (Conflict, InvalidObject, InvalidParams, MethodNotFound, Node, NotFound, targets)
+from bpfleet import (Conflict, InvalidObject, InvalidParams, MethodNotFound, Node, NotFound, PermissionDenied, targets)
 
 
 def test_info(node: Node) -> None:
@@ -174,3 +176,29 @@ def test_one_node_shared_by_threads(node: Node) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         infos = list(pool.map(lambda _: node.info()["serverVersion"], range(200)))
     assert len(set(infos)) == 1
+
+
+def test_signed_upload_to_a_node_with_an_object_policy(start_server, tmp_path) -> None:
+    """object_upload_file sends PATH.sig (written by the real `bpfleet sign`); a node whose
+    object policy trusts the key takes it and names the signer, and refuses the bytes unsigned."""
+    made = subprocess.run([BPFLEET, "keygen", "--out", str(tmp_path / "keys"), "--name", "alice"],
+                          capture_output=True, text=True, check=True)
+    key_id = made.stdout.splitlines()[0].split()[-1]
+    (tmp_path / "policy.yaml").write_text("trustedKeys:\n  - name: alice\n    publicKeyFile: keys/alice.pub\n")
+    unsigned = tmp_path / "unsigned.bpf.o"
+    shutil.copy(program("exec_count"), unsigned)
+    signed = tmp_path / "exec_count.bpf.o"
+    shutil.copy(program("exec_count"), signed)
+    subprocess.run([BPFLEET, "sign", str(signed), "--key", str(tmp_path / "keys" / "alice.key")],
+                   capture_output=True, check=True)
+
+    server = start_server(["--object-policy", str(tmp_path / "policy.yaml")])
+    with server.node() as node:
+        with pytest.raises(PermissionDenied) as refused:
+            node.object_upload_file(unsigned)
+        assert refused.value.data["policy"]["missing"] == 1
+        assert node.object_list() == []
+        obj = node.object_upload_file(signed)
+        assert obj["signers"] == [{"keyId": key_id, "name": "alice"}]
+        assert obj["policy"] == "satisfied"
+        assert [s["keyId"] for s in obj["signatures"]] == [key_id]
