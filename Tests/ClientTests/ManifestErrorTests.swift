@@ -50,7 +50,7 @@ private let keyRefusals: [Refusal] = [
     Refusal("a known key in the wrong case", head + "keepmaps: [a]\n",
             "probe.yaml:3:1: keepmaps: unknown key; did you mean 'keepMaps'?"),
     Refusal("an unknown key like no known one", head + "owner: alice\n",
-            "probe.yaml:3:1: owner: unknown key (known: probe, object, programs, globals, maps, metrics, labels, keepMaps, attach, nodes, rollout)"),
+            "probe.yaml:3:1: owner: unknown key (known: probe, object, signatures, programs, globals, maps, metrics, labels, keepMaps, attach, nodes, rollout)"),
     Refusal("an unknown key in rollout", head + "rollout:\n  canry: 1\n",
             "probe.yaml:4:3: rollout.canry: unknown key; did you mean 'canary'?"),
     Refusal("an unknown key in nodes", head + "nodes: {selectr: a}\n",
