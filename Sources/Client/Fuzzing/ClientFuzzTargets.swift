@@ -1,3 +1,5 @@
+import BpfleetShared
+import Crypto
 import Foundation
 
 /// The client's parsers as fuzz targets (docs/fuzzing.md): libFuzzer calls
@@ -5,7 +7,8 @@ import Foundation
 /// them; whatever the bytes, they must return.
 public enum ClientFuzzTargets {
     /// Where a fuzzed manifest's `object: probe.bpf.o` is found: a
-    /// temporary directory holding a 64-byte BPF ELF header, made once.
+    /// temporary directory holding a 64-byte BPF ELF header, made once, and
+    /// `probe.sig`, a real signature of it (for `signatures: [probe.sig]`).
     static let objectDirectory: String = {
         let directory = NSTemporaryDirectory() + "bpfleet-fuzz-manifest-\(getpid())"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -17,22 +20,29 @@ public enum ClientFuzzTargets {
         header[16] = 1    // ET_REL
         header[18] = 247  // EM_BPF
         _ = FileManager.default.createFile(atPath: directory + "/probe.bpf.o", contents: Data(header))
+        let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32))
+        if let key, let text = try? ObjectSignature(signing: Data(header), with: key).fileText() {
+            _ = FileManager.default.createFile(atPath: directory + "/probe.sig", contents: Data(text.utf8))
+        }
         return directory
     }()
 
-    /// A manifest's bytes through the reader `bpfleet apply` uses, and when
-    /// it is accepted, the spec it hashes and the calls it makes.
+    /// A manifest's bytes through the reader `bpfleet apply` uses (every
+    /// document a probe), and for each accepted probe, the spec it hashes
+    /// and the calls it makes.
     public static func manifest(_ bytes: UnsafeRawBufferPointer) {
         let yaml = String(decoding: bytes, as: UTF8.self)
-        let manifest: ProbeManifest
+        let manifests: [ProbeManifest]
         do {
-            manifest = try ProbeManifest.parse(yaml: yaml, file: "probe.yaml", directory: objectDirectory)
+            manifests = try ProbeManifest.parseAll(yaml: yaml, file: "probe.yaml", directory: objectDirectory)
         } catch {
             _ = error.description
             return
         }
-        _ = manifest.specHash
-        _ = manifest.nodeLabels
-        _ = manifest.objectUpload
+        for manifest in manifests {
+            _ = manifest.specHash
+            _ = manifest.nodeLabels
+            _ = manifest.objectUpload
+        }
     }
 }
