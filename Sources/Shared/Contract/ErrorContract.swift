@@ -60,12 +60,14 @@ public struct ErrorContract: Sendable {
         ErrorContract(code: .unauthenticated, when: "The peer has no role on this node (docs/security.md).", data: [
             ("identity", string, "Who the peer is: `uid 1000`, or the client certificate's subject."),
         ]),
-        ErrorContract(code: .permissionDenied, when: "The peer's role does not allow the method, or the call reaches a map bpfleet does not own in a way the node does not allow (docs/security.md).", data: [
+        ErrorContract(code: .permissionDenied, when: "The peer's role does not allow the method, the call reaches a map bpfleet does not own in a way the node does not allow, or the node's object policy refuses the object (`object.upload`, and `probe.load` and `probe.verify` of a stored object; docs/security.md).", data: [
             ("method", string, "The method."),
             ("needs", string, "The role it needs: `viewer` or `operator`."),
             ("role", string, "The peer's role."),
             ("map", integer, "The id of the map bpfleet does not own that the call named."),
             ("foreign", boolean, "true: the refusal is of a map bpfleet does not own (writes to one are refused always)."),
+            ("objectId", string, "The object the object policy refused."),
+            ("policy", ["type": "object"], "What the object policy found: `file`, `requiredSignatures`, `unsigned`, `signers` (`[{keyId, name}]`), `untrustedKeys`, and `missing`, `invalidSignatures` (`[{keyId, reason}]`) or `allowed: false`."),
         ]),
         ErrorContract(code: .notFound, when: "A probe, object, program, map, link, map entry or subscription that does not exist.", data: [
             ("kind", string, "What was looked for: `probe`, `object`, `program`, `map`, `link`, `entry`, `subscription`."),
