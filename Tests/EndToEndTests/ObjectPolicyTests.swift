@@ -320,6 +320,36 @@ struct ObjectPolicyTests {
         }
     }
 
+    @Test func applySendsTheSignaturesANodeHoldingTheObjectLacks() async throws {
+        let signing = try Signing()
+        defer { signing.remove() }
+        let policy = try signing.writePolicy(trusting: ["alice", "bob"])
+        _ = try signing.sign("exec_count", by: "alice")
+        _ = try signing.sign("exec_count", by: "bob")
+        let manifest = signing.directory + "/probe.yaml"
+        try "probe: two-signers\nobject: exec_count.o\nsignatures: [exec_count.o.alice.sig, exec_count.o.bob.sig]\n"
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        try await withServer(["--object-policy", policy]) { server in
+            let client = try server.client()
+            // The node holds the object with alice's signature only...
+            let alice = try signing.sign("exec_count", by: "alice")
+            #expect(try Self.upload(client, signing, "exec_count", [alice])["result"]?["signers"] == [Self.signer(signing, "alice")])
+            // ...when its policy comes to need two.
+            _ = try signing.writePolicy(trusting: ["alice", "bob"], "requiredSignatures: 2\n")
+            kill(server.pid, SIGHUP)
+            for _ in 0..<200 where !server.log.contains("object policy reloaded") { usleep(50_000) }
+            #expect(server.log.contains("object policy reloaded"))
+
+            let applied = try bpfleet(["-n", server.address, "apply", "-f", manifest, "--preflight"])
+            #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+            let probe = try client.call("probe.get", ["probe": "two-signers"])
+            #expect(probe["signers"] == [Self.signer(signing, "alice"), Self.signer(signing, "bob")])
+            let object = try client.call("object.get", ["objectId": .string(try signing.digest("exec_count"))])
+            #expect(object["signatures"]?.arrayValue.map { $0["keyId"] } == [.string(signing.keyID("alice")), .string(signing.keyID("bob"))])
+            #expect(try client.call("probe.unload", ["probe": "two-signers"]) == [:])
+        }
+    }
+
     @Test func aPolicyWithAMistakeStopsBpfleetdNamingIt() throws {
         let signing = try Signing()
         defer { signing.remove() }

@@ -44,7 +44,11 @@ public struct FleetVerify: Sendable {
         let outcomes = await fanOut.collect(nodes, calling: { connection in
             var uploaded = false
             do {
-                _ = try await connection.call(ObjectGet(objectId: objectId))
+                let held = try await connection.call(ObjectGet(objectId: objectId))
+                // Signatures the node lacks: sent, or its policy judges without them.
+                if upload.lacksSignatures(of: held) {
+                    _ = try await MethodFailure.naming(ObjectUpload.method) { try await connection.call(upload) }
+                }
             } catch let error as ResponseError where error.code == .notFound {
                 _ = try await MethodFailure.naming(ObjectUpload.method) { try await connection.call(upload) }
                 uploaded = true

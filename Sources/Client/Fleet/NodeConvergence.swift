@@ -94,12 +94,19 @@ struct NodeConvergence {
         }
     }
 
-    /// Uploads the object unless the node has it.
+    /// Uploads the object unless the node has it with every signature the
+    /// manifest has (the node adds new ones to those it holds, and its
+    /// object policy judges them all again at the load).
     private func ensureObject(of wanted: DesiredProbe) async throws {
+        let held: ObjectDescription
         do {
-            _ = try await connection.call(ObjectGet(objectId: wanted.objectId))
+            held = try await connection.call(ObjectGet(objectId: wanted.objectId))
         } catch let error as ResponseError where error.code == .notFound {
             guard let upload = wanted.upload else { throw error }
+            _ = try await connection.call(upload)
+            return
+        }
+        if let upload = wanted.upload, upload.lacksSignatures(of: held) {
             _ = try await connection.call(upload)
         }
     }

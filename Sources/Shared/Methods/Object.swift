@@ -47,6 +47,12 @@ public struct ObjectDelete: RPCMethod {
 }
 
 extension ObjectUpload {
+    /// Whether this upload carries a signature the node's copy of the
+    /// object (`held`) does not have.
+    public func lacksSignatures(of held: ObjectDescription) -> Bool {
+        !Set(signatures ?? []).isSubset(of: Set(held.signatures ?? []))
+    }
+
     public static let wireSummary = "Stores a compiled BPF ELF object on the node, content-addressed: the same bytes twice give the first description (with any new signatures added). The object is opened (not loaded) and described. A node with an object policy first checks the object's signatures against it."
     public static let wireFields: [String: WireField] = [
         "data": "The ELF bytes, base64.",
