@@ -19,16 +19,31 @@ final class StackSymbolizer: Sendable {
     let kallsyms: String
     let modulesPath: String
 
+    /// kallsyms, opened once: whether it shows addresses is decided at
+    /// open, by the opener's capabilities (CAP_SYSLOG where
+    /// kernel.kptr_restrict or perf_event_paranoid hide them), so bpfleetd
+    /// opens it before it drops capabilities and reads it again from here.
+    private let kallsymsDescriptor: Int32
+    /// One reader at a time: a read is a seek to the start and many reads.
+    private let kallsymsLock = NIOLock()
+
     init(kallsyms: String = "/proc/kallsyms", modules: String = "/proc/modules") {
         self.kallsyms = kallsyms
         self.modulesPath = modules
+        self.kallsymsDescriptor = open(kallsyms, O_RDONLY | O_CLOEXEC)
+    }
+
+    deinit {
+        if kallsymsDescriptor >= 0 { close(kallsymsDescriptor) }
     }
 
     /// The kernel's symbols, read again when the module list changed since.
     func kernelSymbols() -> KernelSymbols {
         let modules = KernelSymbols.readProcFile(modulesPath, limit: 16 << 20)
         if let known = cache.withLockedValue({ $0.modules == modules ? $0.kernel : nil }) { return known }
-        let fresh = KernelSymbols(path: kallsyms)
+        let fresh = kallsymsDescriptor >= 0
+            ? KernelSymbols(parsing: kallsymsLock.withLock { KernelSymbols.readAll(kallsymsDescriptor, limit: 256 << 20) })
+            : KernelSymbols(path: kallsyms)
         cache.withLockedValue { $0 = Cache(kernel: fresh, modules: modules) }
         return fresh
     }
