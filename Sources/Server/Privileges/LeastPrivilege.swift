@@ -33,6 +33,14 @@ public enum LeastPrivilege {
     /// attaches nothing; BTF by id, the inventory and /proc are bpfleetd's.
     public static let helperSet: CapabilitySet = [.bpf, .perfmon, .netAdmin]
 
+    /// What loading needs, and what of it this process lacks: the reason
+    /// of a load the kernel refused with EPERM or EACCES.
+    static var loadingNeeds: String {
+        let needs = "loading needs CAP_BPF, and CAP_PERFMON for tracing programs, CAP_NET_ADMIN for XDP, tc and other network programs"
+        let missing = helperSet.subtracting(CapabilitySet.current()?.effective ?? [])
+        return missing.isEmpty ? needs : needs + "; bpfleetd runs without \(missing)"
+    }
+
     public struct DropFailure: Error, CustomStringConvertible {
         public var description: String
     }
