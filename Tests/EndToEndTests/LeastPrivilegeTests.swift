@@ -89,6 +89,28 @@ struct LeastPrivilegeTests {
         #expect(server.pins().isEmpty)
     }
 
+    /// --keep-capabilities: bpfleetd and its helper keep what they were
+    /// started with, one more than the set here, and say so.
+    @Test func keepCapabilitiesLeavesBpfleetdAndItsHelperAsStarted() async throws {
+        let server = try ServerProcess.start(["--keep-capabilities"], capabilities: Self.documented + ["dac_read_search"])
+        defer { server.stop() }
+        let client = try server.client()
+        try client.load("exec_count", as: "execs")
+        let started = Self.documentedMask | 1 << 2  // CAP_DAC_READ_SEARCH
+        let helpers = Self.children(of: server.pid)
+        #expect(helpers.count == 1)
+        for pid in [server.pid] + helpers {
+            let sets = try Self.status(of: pid)
+            #expect(sets["CapEff"] == started, "pid \(pid)")
+            #expect(sets["CapBnd"] == started, "pid \(pid)")
+            #expect(sets["NoNewPrivs"] == 0, "pid \(pid)")
+        }
+        #expect(server.log.contains("capabilities not dropped (--keep-capabilities)"))
+        #expect(!server.log.contains("capabilities dropped"))
+        try client.call("probe.unload", ["probe": "execs"])
+        #expect(server.pins().isEmpty)
+    }
+
     // The suites' own tests, each under the documented set.
 
     @Test func tracepointAndRawTracepointLoadAttachAndCountExactly() async throws {
