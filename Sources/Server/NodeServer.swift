@@ -113,8 +113,10 @@ public final class NodeServer: Service, Sendable {
         // Start-up is over: what needed more than the BPF work itself
         // (mounts, the socket's group, limits, run statistics, kallsyms
         // opened) is done. The helper started above drops its own.
+        if !StackSymbolizer.shared.kallsymsShowsAddresses {
+            logger.notice("/proc/kallsyms shows bpfleetd no addresses: kernel stack frames and ksym metrics stay addresses (start bpfleetd with CAP_SYSLOG, or set kernel.kptr_restrict=0 and kernel.perf_event_paranoid=1)")
+        }
         if configuration.dropCapabilities {
-            _ = StackSymbolizer.shared
             do {
                 try LeastPrivilege.limitServer(logger: logger)
             } catch {

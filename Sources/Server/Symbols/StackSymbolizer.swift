@@ -37,6 +37,20 @@ final class StackSymbolizer: Sendable {
         if kallsymsDescriptor >= 0 { close(kallsymsDescriptor) }
     }
 
+    /// Whether kallsyms shows this process addresses: its first line's
+    /// address is not all zeros (kptr_restrict, or no CAP_SYSLOG where
+    /// kernel.perf_event_paranoid is above 1, zero them all).
+    var kallsymsShowsAddresses: Bool {
+        guard kallsymsDescriptor >= 0 else { return false }
+        var line = [UInt8](repeating: 0, count: 32)
+        let count = kallsymsLock.withLock { () -> Int in
+            guard lseek(kallsymsDescriptor, 0, SEEK_SET) == 0 else { return -1 }
+            return line.withUnsafeMutableBytes { read(kallsymsDescriptor, $0.baseAddress, $0.count) }
+        }
+        guard count > 0 else { return false }
+        return line.prefix(while: { $0 != UInt8(ascii: " ") }).contains { $0 != UInt8(ascii: "0") }
+    }
+
     /// The kernel's symbols, read again when the module list changed since.
     func kernelSymbols() -> KernelSymbols {
         let modules = KernelSymbols.readProcFile(modulesPath, limit: 16 << 20)
