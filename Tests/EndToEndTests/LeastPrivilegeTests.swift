@@ -180,6 +180,43 @@ struct LeastPrivilegeTests {
         }
     }
 
+    /// The cost of not keeping CAP_DAC_READ_SEARCH: a uprobe target in a
+    /// directory only its owner (not root) may enter is refused, EACCES;
+    /// --keep-capabilities with the capability given attaches and counts.
+    @Test func aUprobeTargetOnlyItsOwnerMayReadNeedsKeepCapabilities() async throws {
+        let target = try UprobeTarget.build()
+        defer { target.remove() }
+        guard chown(target.directory, 65534, 65534) == 0, chmod(target.directory, 0o700) == 0 else {
+            throw TestFailure("cannot give \(target.directory) to nobody: \(String(cString: strerror(errno)))")
+        }
+        let attach: JSONValue = ["probe": "calls", "program": "count_call",
+                                 "target": ["type": "uprobe", "binary": .string(target.path), "symbol": .string(UprobeTarget.symbol)]]
+        try await under {
+            try await withServer { server in
+                let client = try server.client()
+                try client.load("uprobe_count", as: "calls")
+                let refused = try client.callError("probe.attach", attach)
+                #expect(refused.code == .invalidParams)
+                #expect(refused.message == "target.binary: bpfleetd may not reach \(target.path) (Permission denied): a directory on its path is closed to root without CAP_DAC_READ_SEARCH, which bpfleetd does not keep unless started with --keep-capabilities")
+                #expect(refused.data?["field"] == "target.binary")
+                #expect(refused.data?["errnoName"] == "EACCES")
+                try client.call("probe.unload", ["probe": "calls"])
+                #expect(server.pins().isEmpty)
+            }
+        }
+        try await under(Self.documented + ["dac_read_search"]) {
+            try await withServer(["--keep-capabilities"]) { server in
+                let client = try server.client()
+                try client.load("uprobe_count", as: "calls")
+                try client.call("probe.attach", attach)
+                try target.call(times: 6)
+                #expect(try client.counter("calls", "uprobe_calls", 0) == 6)
+                try client.call("probe.unload", ["probe": "calls"])
+                #expect(server.pins().isEmpty)
+            }
+        }
+    }
+
     /// Without CAP_NET_ADMIN bpfleetd starts, says once what it lacks and
     /// what fails for it; an XDP or tc program is refused naming the
     /// capability, and a tracepoint counts as ever.
