@@ -214,6 +214,34 @@ class Deploy:
                     if rest not in keys:
                         problem(f"{where}: --{flag} {value}: {kind} {name} has no key {rest} (it has {', '.join(sorted(keys))})")
         self._check_probes(where, container, words, sockets)
+        self._check_privileges(where, container)
+
+    @staticmethod
+    def _check_privileges(where: str, container: dict) -> None:
+        """4. Least privilege: not a privileged container, every capability
+        dropped but bpfleetd's documented set, which the systemd unit's
+        bounding set is too; no Bidirectional mount (privileged only)."""
+        documented = documented_capabilities()
+        if not documented:
+            problem("cannot find bpfleetd's capabilities in Sources/Server/Privileges/LeastPrivilege.swift (LeastPrivilege.server)")
+            return
+        context = container.get("securityContext") or {}
+        if context.get("privileged"):
+            problem(f"{where}: privileged: true, but bpfleetd needs only {' '.join(sorted(documented))}")
+        capabilities = context.get("capabilities") or {}
+        if capabilities.get("drop") != ["ALL"]:
+            problem(f"{where}: capabilities.drop is {capabilities.get('drop')}, expected [ALL]")
+        added = {str(c).removeprefix("CAP_") for c in capabilities.get("add") or []}
+        if added != documented:
+            problem(f"{where}: capabilities.add is {' '.join(sorted(added))}, but bpfleetd keeps {' '.join(sorted(documented))}")
+        for mount in container.get("volumeMounts") or []:
+            if mount.get("mountPropagation") == "Bidirectional" and not context.get("privileged"):
+                problem(f"{where}: volumeMount {mount.get('name')} is Bidirectional, which only a privileged container may have")
+        for unit in sorted(glob.glob("deploy/systemd/*.service")):
+            bounding = unit_bounding_set(unit)
+            if bounding is not None and bounding != documented:
+                problem(f"{unit}: CapabilityBoundingSet is {' '.join(sorted(bounding))}, but bpfleetd keeps {' '.join(sorted(documented))}")
+        say(f"{where}: capabilities {' '.join(sorted(added))}, the unit's bounding set and bpfleetd's agree")
 
     @staticmethod
     def _check_probes(where: str, container: dict, words: list[str], sockets: list[str]) -> None:
@@ -263,6 +291,22 @@ class Deploy:
             if group not in roles.sysusers_groups and not group.isdigit():
                 problem(f"{unit}: --socket-group {group} is not made by deploy/systemd/*.sysusers")
         say(f"{checked} roles files use known keys")
+
+
+def documented_capabilities() -> set[str]:
+    """The capabilities bpfleetd keeps (LeastPrivilege.server), as
+    Kubernetes names them: NET_ADMIN for `.netAdmin`."""
+    with open("Sources/Server/Privileges/LeastPrivilege.swift") as f:
+        source = f.read()
+    body = re.search(r"static let server: \[Need\] = \[(.*?)\n    \]", source, re.S)
+    names = re.findall(r"Need\(capability: \.(\w+)", body.group(1)) if body else []
+    return {kebab(name).replace("-", "_").upper() for name in names}
+
+
+def unit_bounding_set(unit: str) -> set[str] | None:
+    with open(unit) as f:
+        lines = [line.split("=", 1)[1] for line in f.read().splitlines() if line.startswith("CapabilityBoundingSet=")]
+    return {word.removeprefix("CAP_") for line in lines for word in line.split()} if lines else None
 
 
 def pod_specs(obj: dict) -> Iterator[dict]:

@@ -6,7 +6,8 @@
 set -euo pipefail
 
 packages=(libbpf-dev libelf-dev zlib1g-dev bpftool make socat iproute2 util-linux procps gcc binutils systemtap-sdt-dev libjansson-dev libssl-dev openssl python3
-          python3-yaml python3-kubernetes systemd
+          python3-yaml python3-kubernetes
+          systemd  # systemd-analyze: verifies the unit and rates its sandbox (check_deploy.py, scripts/tests/test_systemd_unit.py)
           prometheus  # prometheus: promtool, which checks every scrape in MetricsTests
           tmux)       # tmux: a terminal for the tests of colour and live views (TerminalTests)
 missing=()

@@ -45,10 +45,11 @@ else
     BPFLEET_WIRE_LOG=$wire swift test --skip-build --filter EndToEndTests 2>&1 | tee -a "$log" || status=$?
     scripts/check_wire.py docs/openrpc.json "$wire" || status=1
     rm -rf "$wire"
-    # The Python client against real nodes (docs/python.md), and the wire
-    # check on made-up logs.
+    # The Python client against real nodes (docs/python.md), the wire
+    # check on made-up logs, and the systemd unit's rating; -rs prints why
+    # a test was skipped.
     BPFLEETD="$(swift build --show-bin-path)/bpfleetd" BPFLEET="$(swift build --show-bin-path)/bpfleet" \
-        python3 -m pytest -q -p no:cacheprovider clients/python/tests scripts/tests 2>&1 | tee "$pylog" || status=$?
+        python3 -m pytest -q -rs -p no:cacheprovider clients/python/tests scripts/tests 2>&1 | tee "$pylog" || status=$?
 fi
 
 # One closing line in the plain form any CI reads: N passed, N failed

@@ -64,6 +64,9 @@ public struct Configuration: Sendable {
     public var runStatistics = true
     /// Whether operators may read maps bpfleet does not own (docs/security.md).
     public var foreignMaps = false
+    /// Drop, once started, every capability outside
+    /// `LeastPrivilege.serverSet` (docs/security.md, "Least privilege").
+    public var dropCapabilities = true
     /// Mount tracefs at /sys/kernel/tracing when it is mounted nowhere.
     public var mountTracefs = true
     public var logLevel: Logger.Level = .info

@@ -60,7 +60,8 @@ public final class NodeServer: Service, Sendable {
         let kernelThread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
-        let helper = ObjectHelper(executable: configuration.helperExecutable, limits: configuration.helperLimits, logger: logger)
+        let helper = ObjectHelper(executable: configuration.helperExecutable, limits: configuration.helperLimits,
+                                  keepCapabilities: !configuration.dropCapabilities, logger: logger)
         helper.warmUp()
         let metrics = ServerMetrics(maxExportEntries: configuration.metricsMaxEntries)
         let registry = try ProbeRegistry(
@@ -112,6 +113,24 @@ public final class NodeServer: Service, Sendable {
             for (_, server) in bound { try? await server.channel.close() }
             for file in socketFiles { file.removeIfOurs() }
             throw error
+        }
+        // Start-up is over: what needed more than the BPF work itself
+        // (mounts, the socket's group, limits, run statistics, kallsyms
+        // opened) is done. The helper started above drops its own.
+        if !StackSymbolizer.shared.kallsymsShowsAddresses {
+            logger.notice("/proc/kallsyms shows bpfleetd no addresses: kernel stack frames and ksym metrics stay addresses (start bpfleetd with CAP_SYSLOG, or set kernel.kptr_restrict=0 and kernel.perf_event_paranoid=1)")
+        }
+        if configuration.dropCapabilities {
+            do {
+                try LeastPrivilege.limitServer(logger: logger)
+            } catch {
+                for (_, channel) in metricsServers { try? await channel.close() }
+                for (_, server) in bound { try? await server.channel.close() }
+                for file in socketFiles { file.removeIfOurs() }
+                throw error
+            }
+        } else {
+            logger.notice("capabilities not dropped (--keep-capabilities)", metadata: ["effective": "\(CapabilitySet.current()?.effective ?? [])"])
         }
         let servers = bound
         let metricsChannels = metricsServers

@@ -90,6 +90,10 @@ struct BpfleetDaemon: AsyncParsableCommand {
     @Flag(name: .customLong("no-run-stats"), help: "Do not turn on kernel run statistics (run counts and time).")
     var noRunStats = false
 
+    @Flag(name: .customLong("keep-capabilities"),
+          help: "Keep every capability bpfleetd was started with instead of dropping to the documented set (docs/security.md, \"Least privilege\"): for a program or target that needs more, such as bpf_probe_write_user (CAP_SYS_ADMIN in the object helper).")
+    var keepCapabilities = false
+
     @Flag(name: .customLong("foreign-maps"),
           help: "Let operators read (snapshot, lookup, watch) maps bpfleet does not own, by kernel id; audited. Writes to them are refused always.")
     var foreignMaps = false
@@ -162,7 +166,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         let limits = HelperLimits(memoryBytes: KernelMemoryBudget.parseSize(helperMemory).map { Int(clamping: $0) } ?? HelperLimits().memoryBytes,
                                   cpuSeconds: helperCPU, timeoutSeconds: helperTimeout)
         if objectHelper {
-            throw ExitCode(ObjectHelperProcess.serve(limits: limits))
+            throw ExitCode(ObjectHelperProcess.serve(limits: limits, dropCapabilities: !keepCapabilities))
         }
         var configuration = Configuration()
         configuration.helperLimits = limits
@@ -191,6 +195,7 @@ struct BpfleetDaemon: AsyncParsableCommand {
         configuration.socketGroup = socketGroup
         configuration.runStatistics = !noRunStats
         configuration.foreignMaps = foreignMaps
+        configuration.dropCapabilities = !keepCapabilities
         configuration.refusedProgramTypes = try refuseProgramTypes.map { text in try ProgramTypePolicy.parse(text) } ?? []
         configuration.maxProbeMemory = KernelMemoryBudget.parseSize(maxProbeMemory) ?? configuration.maxProbeMemory
         let level = logLevel ?? ProcessInfo.processInfo.environment["BPFLEET_LOG_LEVEL"] ?? "info"

@@ -28,7 +28,8 @@ struct KernelErrorMappingTests {
             let error = ResponseError(KernelError.loadFailed(errno: code, libbpf: "prog 'x': failed to load"))
             #expect(error.code == .kernelError)
             #expect(error.code.rawValue == -32010)
-            #expect(error.message == "the kernel refused the load: \(String(cString: strerror(code))) (bpfleetd needs CAP_BPF and CAP_PERFMON, or root)")
+            #expect(error.message == "the kernel refused the load: \(String(cString: strerror(code))) (\(LeastPrivilege.loadingNeeds))")
+            #expect(error.message.contains("loading needs CAP_BPF, and CAP_PERFMON for tracing programs, CAP_NET_ADMIN for XDP, tc and other network programs"))
             #expect(error.data == ["errno": .int(Int64(code)), "errnoName": .string(errnoName(code)), "operation": "load",
                                    "libbpf": "prog 'x': failed to load"])
         }

@@ -9,6 +9,15 @@ import Foundation
 /// a server given no `--roles` gets a roles file making that user an
 /// operator: with none, bpfleetd lets in root alone (docs/security.md).
 public final class ServerProcess: @unchecked Sendable {
+    /// The capabilities the bpfleetds a task starts run with, as setpriv
+    /// names them (`net_admin`): the only ones in its bounding, permitted
+    /// and effective sets, none inheritable or ambient, still uid 0. Nil:
+    /// the test runner's own. Set around a test to run it under a smaller
+    /// set (LeastPrivilegeTests); `$BPFLEET_TEST_CAPABILITIES` (comma
+    /// separated) does the same for a whole run.
+    @TaskLocal public static var capabilities: [String]? =
+        ProcessInfo.processInfo.environment["BPFLEET_TEST_CAPABILITIES"].map { $0.split(separator: ",").map(String.init) }
+
     public let directory: String
     public let socketPath: String
     public let stateDirectory: String
@@ -16,20 +25,23 @@ public final class ServerProcess: @unchecked Sendable {
     /// The running bpfleetd; `restart` replaces it.
     public private(set) var process: Process
     private let arguments: [String]
+    private let capabilities: [String]?
     public var address: String { "unix:\(socketPath)" }
     public var pid: Int32 { process.processIdentifier }
 
-    private init(directory: String, pinRoot: String, arguments: [String]) {
+    private init(directory: String, pinRoot: String, arguments: [String], capabilities: [String]?) {
         self.directory = directory
         self.socketPath = directory + "/bpfleetd.sock"
         self.stateDirectory = directory + "/state"
         self.pinRoot = pinRoot
         self.arguments = arguments
+        self.capabilities = capabilities
         self.process = Process()
     }
 
     public static func start(_ extraArguments: [String] = [], directory existing: String? = nil,
-                             pinRoot existingPinRoot: String? = nil) throws -> ServerProcess {
+                             pinRoot existingPinRoot: String? = nil,
+                             capabilities: [String]? = ServerProcess.capabilities) throws -> ServerProcess {
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let directory = existing ?? NSTemporaryDirectory() + "bpfleet-test-\(tag)"
         if existing == nil {
@@ -41,7 +53,7 @@ public final class ServerProcess: @unchecked Sendable {
             try createFile(directory + "/own-roles.yaml", contents: Data("operators:\n  uids: [\(getuid())]\n".utf8))
             arguments += ["--roles", directory + "/own-roles.yaml"]
         }
-        let server = ServerProcess(directory: directory, pinRoot: pinRoot, arguments: arguments)
+        let server = ServerProcess(directory: directory, pinRoot: pinRoot, arguments: arguments, capabilities: capabilities)
         do {
             try createFile(directory + "/bpfleetd.log")
             try server.launch()
@@ -56,9 +68,16 @@ public final class ServerProcess: @unchecked Sendable {
     /// log of every run goes to one file.
     private func launch() throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.bpfleetd)
-        process.arguments = ["--listen", "unix:\(socketPath)", "--state-dir", stateDirectory,
-                             "--pin-root", pinRoot, "--log-level", "debug"] + arguments
+        let command = [TestEnvironment.bpfleetd, "--listen", "unix:\(socketPath)", "--state-dir", stateDirectory,
+                       "--pin-root", pinRoot, "--log-level", "debug"] + arguments
+        // setpriv execs bpfleetd in its own process: the pid is bpfleetd's.
+        let launcher = capabilities.map { capabilities in
+            ["/usr/bin/setpriv", "--bounding-set", (["-all"] + capabilities.map { "+" + $0 }).joined(separator: ","),
+             "--inh-caps", "-all", "--ambient-caps", "-all", "--"]
+        } ?? []
+        let invocation = launcher + command
+        process.executableURL = URL(fileURLWithPath: invocation[0])
+        process.arguments = Array(invocation.dropFirst())
         let ready = Pipe()
         process.standardOutput = ready
         let log = FileHandle(forWritingAtPath: directory + "/bpfleetd.log")

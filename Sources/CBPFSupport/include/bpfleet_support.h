@@ -6,6 +6,7 @@
 /* Named here too, so that a module built before the header existed is built again. */
 #include "bpfleet_elf_symbols.h"
 #include "bpfleet_btf_dump.h"
+#include "bpfleet_capabilities.h"
 
 /* libbpf prints its warnings to stderr by default. bpfleetd keeps the last
  * ones of the calling thread instead, so that an "invalid object" error can

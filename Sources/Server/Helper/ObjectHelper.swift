@@ -14,6 +14,9 @@ final class ObjectHelper: @unchecked Sendable {
     private let executable: String
     private let limits: HelperLimits
     private let logger: Logger
+    /// Whether the helper keeps the capabilities it starts with (bpfleetd's
+    /// --keep-capabilities) instead of dropping to `LeastPrivilege.helperSet`.
+    private let keepCapabilities: Bool
 
     private struct Running {
         var pid: pid_t
@@ -25,9 +28,10 @@ final class ObjectHelper: @unchecked Sendable {
     /// The last bytes the helper wrote to its standard error.
     private var stderrTail: [UInt8] = []
 
-    init(executable: String, limits: HelperLimits, logger: Logger) {
+    init(executable: String, limits: HelperLimits, keepCapabilities: Bool = false, logger: Logger) {
         self.executable = executable
         self.limits = limits
+        self.keepCapabilities = keepCapabilities
         self.logger = logger
     }
 
@@ -95,7 +99,7 @@ final class ObjectHelper: @unchecked Sendable {
         }
         let arguments = [executable, "--object-helper",
                          "--object-helper-memory", String(limits.memoryBytes),
-                         "--object-helper-cpu", String(limits.cpuSeconds)]
+                         "--object-helper-cpu", String(limits.cpuSeconds)] + (keepCapabilities ? ["--keep-capabilities"] : [])
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
         var child: Int32 = 0

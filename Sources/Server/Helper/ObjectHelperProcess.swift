@@ -11,11 +11,22 @@ public enum ObjectHelperProcess {
     public static let channelDescriptor: Int32 = 3
 
     /// Serves until the channel closes; the process's exit status.
-    public static func serve(limits: HelperLimits) -> Int32 {
+    public static func serve(limits: HelperLimits, dropCapabilities: Bool = true) -> Int32 {
         // A parent gone before this line closed its end of the channel:
         // the first receive ends the loop. (bpfleetd may itself be pid 1 in
         // a container, so the parent's pid proves nothing.)
         guard bpfleet_die_with_parent() == 0 else { return 1 }
+        // Before the first byte of an object is read: what loading needs,
+        // and no exec that could gain more (docs/security.md, "Least privilege").
+        if dropCapabilities {
+            do throws(LeastPrivilege.DropFailure) {
+                try LeastPrivilege.limit(to: LeastPrivilege.helperSet)
+            } catch {
+                let line = "object helper: \(error.description)\n"
+                _ = line.withCString { Foundation.write(STDERR_FILENO, $0, strlen($0)) }
+                return 1
+            }
+        }
         // Out of memory, it dies where an allocation failed, often without
         // a word of memory: the handler this sets says so on stderr.
         _ = bpfleet_limit_data(UInt64(limits.memoryBytes))

@@ -154,6 +154,14 @@ extension Attacher {
     func checkBinary(_ binary: String) throws(KernelError) {
         guard !binary.isEmpty, !binary.contains("\0") else { throw .invalidField("target.binary: empty", field: "target.binary") }
         if binary.contains("/") {
+            var info = stat()
+            if stat(binary, &info) != 0, errno == EACCES {
+                // Root without CAP_DAC_READ_SEARCH (docs/security.md, "Least
+                // privilege") may not enter another user's 0700 directory.
+                throw KernelError.invalidArgument(
+                    message: "target.binary: bpfleetd may not reach \(binary) (Permission denied): a directory on its path is closed to root without CAP_DAC_READ_SEARCH, which bpfleetd does not keep unless started with --keep-capabilities",
+                    data: ["field": "target.binary", "binary": .string(binary), "errnoName": "EACCES"])
+            }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: binary, isDirectory: &isDirectory), !isDirectory.boolValue else {
                 throw KernelError.invalidArgument(message: "target.binary: no file \(binary) on this node",

@@ -18,8 +18,7 @@ extension ResponseError {
             let data: JSONValue = ["errno": .int(Int64(code)), "errnoName": .string(errnoName(code)), "operation": "load",
                                    "libbpf": .string(messages)]
             if code == EPERM || code == EACCES {
-                self.init(.kernelError, "the kernel refused the load: \(errnoText(code)) (bpfleetd needs CAP_BPF and CAP_PERFMON, or root)",
-                          data: data)
+                self.init(.kernelError, "the kernel refused the load: \(errnoText(code)) (\(LeastPrivilege.loadingNeeds))", data: data)
             } else {
                 self.init(.kernelError,
                           "loading the object failed: \(errnoText(code)) (\(errnoName(code)))\(messages.split(separator: "\n").last.map { ": \($0)" } ?? "")",

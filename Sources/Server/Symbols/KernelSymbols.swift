@@ -49,6 +49,12 @@ final class KernelSymbols: Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return [] }
         defer { close(fd) }
+        return readAll(fd, limit: limit)
+    }
+
+    /// An open /proc file's bytes from its start, at most `limit`.
+    static func readAll(_ fd: Int32, limit: Int) -> [UInt8] {
+        guard lseek(fd, 0, SEEK_SET) == 0 else { return [] }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while bytes.count < limit {

@@ -19,16 +19,45 @@ final class StackSymbolizer: Sendable {
     let kallsyms: String
     let modulesPath: String
 
+    /// kallsyms, opened once: whether it shows addresses is decided at
+    /// open, by the opener's capabilities (CAP_SYSLOG where
+    /// kernel.kptr_restrict or perf_event_paranoid hide them), so bpfleetd
+    /// opens it before it drops capabilities and reads it again from here.
+    private let kallsymsDescriptor: Int32
+    /// One reader at a time: a read is a seek to the start and many reads.
+    private let kallsymsLock = NIOLock()
+
     init(kallsyms: String = "/proc/kallsyms", modules: String = "/proc/modules") {
         self.kallsyms = kallsyms
         self.modulesPath = modules
+        self.kallsymsDescriptor = open(kallsyms, O_RDONLY | O_CLOEXEC)
+    }
+
+    deinit {
+        if kallsymsDescriptor >= 0 { close(kallsymsDescriptor) }
+    }
+
+    /// Whether kallsyms shows this process addresses: its first line's
+    /// address is not all zeros (kptr_restrict, or no CAP_SYSLOG where
+    /// kernel.perf_event_paranoid is above 1, zero them all).
+    var kallsymsShowsAddresses: Bool {
+        guard kallsymsDescriptor >= 0 else { return false }
+        var line = [UInt8](repeating: 0, count: 32)
+        let count = kallsymsLock.withLock { () -> Int in
+            guard lseek(kallsymsDescriptor, 0, SEEK_SET) == 0 else { return -1 }
+            return line.withUnsafeMutableBytes { read(kallsymsDescriptor, $0.baseAddress, $0.count) }
+        }
+        guard count > 0 else { return false }
+        return line.prefix(while: { $0 != UInt8(ascii: " ") }).contains { $0 != UInt8(ascii: "0") }
     }
 
     /// The kernel's symbols, read again when the module list changed since.
     func kernelSymbols() -> KernelSymbols {
         let modules = KernelSymbols.readProcFile(modulesPath, limit: 16 << 20)
         if let known = cache.withLockedValue({ $0.modules == modules ? $0.kernel : nil }) { return known }
-        let fresh = KernelSymbols(path: kallsyms)
+        let fresh = kallsymsDescriptor >= 0
+            ? KernelSymbols(parsing: kallsymsLock.withLock { KernelSymbols.readAll(kallsymsDescriptor, limit: 256 << 20) })
+            : KernelSymbols(path: kallsyms)
         cache.withLockedValue { $0 = Cache(kernel: fresh, modules: modules) }
         return fresh
     }
