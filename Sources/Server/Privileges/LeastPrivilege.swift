@@ -50,9 +50,10 @@ public enum LeastPrivilege {
     /// `keep` it never had.
     @discardableResult
     public static func limit(to keep: CapabilitySet) throws(DropFailure) -> (kept: CapabilitySet, missing: CapabilitySet) {
-        // Threads are busy (event loops, the thread pool): each gets 5 s to
-        // run the handler that drops its own capabilities.
-        guard bpfleet_capabilities_limit(keep.rawValue, 1, 5000) == 0 else {
+        // Each thread runs the handler that drops its own capabilities as
+        // soon as it is scheduled; 30 s is for a machine loaded far past
+        // its cores, not for a thread that is busy (a handler interrupts).
+        guard bpfleet_capabilities_limit(keep.rawValue, 1, 30_000) == 0 else {
             let code = errno
             throw DropFailure(description: "could not drop the capabilities outside \(keep) in every thread: \(String(cString: strerror(code)))")
         }
