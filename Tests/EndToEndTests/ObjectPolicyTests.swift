@@ -350,6 +350,30 @@ struct ObjectPolicyTests {
         }
     }
 
+    @Test func probeLoadAndVerifyOfAFileSendTheSignaturesNamed() async throws {
+        let signing = try Signing()
+        defer { signing.remove() }
+        let policy = try signing.writePolicy(trusting: ["alice"])
+        let object = try signing.object("exec_count")
+        _ = try signing.sign("exec_count", by: "alice")
+        try await withServer(["--object-policy", policy]) { server in
+            let node = ["-n", server.address]
+            // No OBJECT.sig beside it: nothing is sent, and the node refuses.
+            let unsigned = try bpfleet(node + ["verify", object])
+            #expect(unsigned.status == 1)
+            #expect(unsigned.stdout.contains("object \(try signing.digest("exec_count")): not signed"), "\(unsigned.stdout)\(unsigned.stderr)")
+            let verified = try bpfleet(node + ["verify", object, "--signature", object + ".alice.sig"])
+            #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+            let loaded = try bpfleet(node + ["-o", "json", "probe", "load", object, "--name", "by-file", "--signature", object + ".alice.sig"])
+            #expect(loaded.status == 0, "\(loaded.stderr)")
+            #expect(loaded.json?.arrayValue.first?["result"]?["signers"] == [Self.signer(signing, "alice")])
+            let byID = try bpfleet(node + ["probe", "load", try signing.digest("exec_count"), "--name", "x", "--signature", object + ".alice.sig"])
+            #expect(byID.status == 64)
+            #expect(byID.stderr.contains("--signature goes with an object file"), "\(byID.stderr)")
+            #expect(try server.client().call("probe.unload", ["probe": "by-file"]) == [:])
+        }
+    }
+
     @Test func aPolicyWithAMistakeStopsBpfleetdNamingIt() throws {
         let signing = try Signing()
         defer { signing.remove() }

@@ -20,6 +20,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("A BPF ELF file.", valueName: "file"))
     var file: String
 
+    @OptionGroup var signatures: SignatureOptions
+
     @Option(name: .customLong("program"), help: "Verify only this program; repeat for several (default: all).")
     var programs: [String] = []
 
@@ -50,9 +52,9 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let (globals, maps) = try settings()
         // A node with an object policy verifies only what it would load.
-        let signatures: [ObjectSignature]
+        let signed: [ObjectSignature]
         do throws(SignatureFile.Failure) {
-            signatures = try SignatureFile.signatures(of: file, digest: ObjectSignature.digest(of: bytes), paths: [])
+            signed = try SignatureFile.signatures(of: file, digest: ObjectSignature.digest(of: bytes), paths: signatures.files)
         } catch {
             throw ValidationError(error.description)
         }
@@ -62,7 +64,7 @@ struct VerifyCommand: AsyncParsableCommand {
         } catch {
             FleetManifestCommand.usage("\(error)")
         }
-        let verify = FleetVerify(objectBytes: bytes, name: URL(fileURLWithPath: file).lastPathComponent, signatures: signatures,
+        let verify = FleetVerify(objectBytes: bytes, name: URL(fileURLWithPath: file).lastPathComponent, signatures: signed,
                                  programs: programs.isEmpty ? nil : programs, globals: globals, maps: maps)
         let results = await verify.run(on: plan.targets, fanOut: plan.fanOut, keepUploads: false)
         VerifyPresenter(format: options.output, verifierLog: options.verifierLog).show(results)

@@ -15,17 +15,14 @@ struct ObjectUploadCommand: AsyncParsableCommand {
     @Option(help: "The name to store it under (default: the file's name).")
     var name: String?
 
-    @Option(name: .customLong("signature"), help: ArgumentHelp(
-        "A signature file of the object (bpfleet sign); repeat for more signers. Default: FILE.sig when it exists.",
-        valueName: "SIG"))
-    var signatures: [String] = []
+    @OptionGroup var signatures: SignatureOptions
 
     func validate() throws {
         try ObjectFile.validate(file)
     }
 
     func run() async throws {
-        let upload = try ObjectFile(path: file, name: name, signatures: signatures).upload
+        let upload = try ObjectFile(path: file, name: name, signatures: signatures.files).upload
         try await FleetCall(options: options, method: ObjectUpload.method) { try await $0.callRaw(upload) }
             .run(showing: ObjectDescription.self) { results, printer in
                 for result in results { ObjectView.detail(result.value, node: result.node, printer) }

@@ -24,6 +24,8 @@ struct ProbeLoadCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("A BPF ELF file, or an object id on the nodes (a unique prefix of it will do).", valueName: "file|object-id"))
     var object: String
 
+    @OptionGroup var signatures: SignatureOptions
+
     @Option(help: "The probe's name, unique on each node.")
     var name: String
 
@@ -64,11 +66,14 @@ struct ProbeLoadCommand: AsyncParsableCommand {
         } else if !object.hasPrefix("sha256:"), !object.hasPrefix("sha256:"), object.contains("/") || object.hasSuffix(".o") {
             throw ValidationError("no such file '\(object)' (give a BPF ELF file or an object id sha256:...)")
         }
+        if !signatures.files.isEmpty, !ObjectFile.exists(object) {
+            throw ValidationError("--signature goes with an object file, which is sent with it; '\(object)' is an object id (upload signatures with object upload)")
+        }
         _ = try request(objectId: "")
     }
 
     func run() async throws {
-        let upload = ObjectFile.exists(object) ? try ObjectFile(path: object, name: nil).upload : nil
+        let upload = ObjectFile.exists(object) ? try ObjectFile(path: object, name: nil, signatures: signatures.files).upload : nil
         let template = try request(objectId: object)
         try await FleetCall(options: options, method: ProbeLoad.method) { connection in
             var request = template
