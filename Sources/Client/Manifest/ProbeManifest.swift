@@ -73,11 +73,6 @@ public struct ProbeManifest: Sendable, Hashable {
 
     /// The id a node gives these bytes when they are uploaded.
     public static func objectId(of bytes: Data) -> String {
-        sha256Text(bytes)
-    }
-
-    /// "sha256:" + lowercase hex, the form of object ids and spec hashes.
-    static func sha256Text(_ bytes: some DataProtocol) -> String {
         ObjectSignature.digest(of: bytes)
     }
 }
@@ -185,7 +180,8 @@ extension ProbeManifest {
     /// probe's name, `programs` (and their order), a global, a map setting,
     /// a label or an attachment (and their order) do.
     public var specHash: String {
-        Self.sha256Text(Array(canonicalSpec.utf8))
+        // The same form as object ids: "sha256:" + lowercase hex.
+        ObjectSignature.digest(of: Array(canonicalSpec.utf8))
     }
 
     /// The labels a node's probe gets: the user's and `bpfleet.io/spec`.

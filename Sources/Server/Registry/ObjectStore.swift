@@ -26,10 +26,6 @@ struct ObjectStore {
         }
     }
 
-    static func objectID(of elf: [UInt8]) -> String {
-        ObjectSignature.digest(of: elf)
-    }
-
     /// Validates the form of an object id before it becomes a file name.
     static func validate(_ objectId: String) throws(ResponseError) {
         let hex = objectId.dropFirst("sha256:".count)
@@ -122,9 +118,10 @@ struct ObjectStore {
 }
 
 extension ObjectDescription {
-    /// Records what the node's object policy made of the object (nothing
-    /// without a policy).
-    mutating func judged(_ verdict: ObjectPolicy.Verdict?) {
+    /// Records the signatures the object holds and what the node's object
+    /// policy made of them (no verdict without a policy).
+    mutating func judged(_ verdict: ObjectPolicy.Verdict?, signatures: [ObjectSignature]) {
+        self.signatures = signatures.isEmpty ? nil : signatures
         signers = verdict?.signers
         policy = verdict?.name
     }

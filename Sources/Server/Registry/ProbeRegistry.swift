@@ -51,7 +51,7 @@ public actor ProbeRegistry {
             throw .invalidParams("data: not valid base64", field: "data")
         }
         let elf = Array(data)
-        let objectId = ObjectStore.objectID(of: elf)
+        let objectId = ObjectSignature.digest(of: elf)
         try ObjectStore.checkForm(request.signatures ?? [])
         // The policy first: an object it refuses never reaches libbpf.
         let existing = store.objects[objectId]
@@ -61,8 +61,7 @@ public actor ProbeRegistry {
         }
         let verdict = try policy?.judge(digest: objectId, signatures: signatures)
         if var existing {
-            existing.signatures = signatures.isEmpty ? nil : signatures
-            existing.judged(verdict)
+            existing.judged(verdict, signatures: signatures)
             return described(try store.update(existing))
         }
         // libbpf parses the object in the helper process: whatever the
@@ -75,11 +74,8 @@ public actor ProbeRegistry {
         var description = ObjectDescription(
             objectId: objectId, name: request.name, size: elf.count, uploadedAt: Date(), programs: parts.programs,
             maps: parts.maps, globals: parts.globals, usedBy: [])
-        description.signatures = signatures.isEmpty ? nil : signatures
-        description.judged(verdict)
-        if let reason = verdict?.audited {
-            logger.warning("object admitted by the object policy's unsigned: audit", metadata: ["objectId": "\(objectId)", "reason": "\(reason)"])
-        }
+        description.judged(verdict, signatures: signatures)
+        warnIfAudited(verdict, objectId)
         let stored = try store.add(elf: elf, description: description)
         logger.info("object stored", metadata: ["objectId": "\(objectId)", "size": "\(elf.count)",
                                                 "signers": "\(verdict.map { $0.signers.map(\.keyId).joined(separator: ",") } ?? "-")"])
@@ -93,12 +89,18 @@ public actor ProbeRegistry {
     func admit(_ objectId: String) throws(ResponseError) {
         guard let policy else { return }
         var description = try store.description(of: objectId)
-        let verdict = try policy.judge(digest: objectId, signatures: description.signatures ?? [])
-        description.judged(verdict)
+        let signatures = description.signatures ?? []
+        let verdict = try policy.judge(digest: objectId, signatures: signatures)
+        description.judged(verdict, signatures: signatures)
         _ = try store.update(description)
-        if let reason = verdict.audited {
-            logger.warning("object admitted by the object policy's unsigned: audit", metadata: ["objectId": "\(objectId)", "reason": "\(reason)"])
-        }
+        warnIfAudited(verdict, objectId)
+    }
+
+    /// An object only `unsigned: audit` let in is said in the log as well
+    /// as recorded.
+    private func warnIfAudited(_ verdict: ObjectPolicy.Verdict?, _ objectId: String) {
+        guard let reason = verdict?.audited else { return }
+        logger.warning("object admitted by the object policy's unsigned: audit", metadata: ["objectId": "\(objectId)", "reason": "\(reason)"])
     }
 
     /// A probe's description with what the policy made of its object.
